@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { registerWasmKernels } from './wasm-kernels';
+
+/** The tfjs backends lth can run on, fastest first. */
+export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+const MODULES: Record<BackendName, string> = {
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+};
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Why this one: forced by LTH_BACKEND / an option, or the first available. */
+  reason: string;
+  /** Backends that could not be loaded, with the error. */
+  unavailable: Partial<Record<BackendName, string>>;
+}
+
+const loadErrors: Partial<Record<BackendName, string>> = {};
+
+/** Loads a backend's module (which registers it with tfjs); false when it is not installed. */
+export function loadBackendModule(name: BackendName): boolean {
+  if (tf.findBackendFactory(name)) return true;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(MODULES[name]);
+    return tf.findBackendFactory(name) !== null;
+  } catch (err) {
+    loadErrors[name] = (err as Error).message.split('\n')[0] ?? String(err);
+    return false;
+  }
+}
+
+/** Backends whose module loads on this machine, fastest first. */
+export function availableBackends(): BackendName[] {
+  return BACKENDS.filter((b) => loadBackendModule(b));
+}
+
+function isBackendName(s: string): s is BackendName {
+  return (BACKENDS as readonly string[]).includes(s);
+}
+
+let current: BackendInfo | undefined;
+
+/**
+ * Chooses and initializes the backend: `requested` (or the LTH_BACKEND variable) when given,
+ * else tensorflow (tfjs-node) > wasm > cpu, the first that loads. A forced backend that
+ * cannot load is an error, never a silent fallback.
+ */
+export async function initBackend(requested?: string): Promise<BackendInfo> {
+  const forced = requested ?? process.env['LTH_BACKEND'] ?? undefined;
+  if (forced !== undefined && forced !== '') {
+    if (!isBackendName(forced)) throw new Error(`unknown backend '${forced}' (LTH_BACKEND); valid: ${BACKENDS.join(', ')}`);
+    if (!loadBackendModule(forced)) {
+      throw new Error(`backend '${forced}' was requested but ${MODULES[forced]} cannot be loaded: ${loadErrors[forced] ?? 'not registered'}`);
+    }
+    await activate(forced);
+    current = { name: forced, reason: requested ? 'requested' : 'forced by LTH_BACKEND', unavailable: { ...loadErrors } };
+    return current;
+  }
+  for (const name of BACKENDS) {
+    if (!loadBackendModule(name)) continue;
+    if (await activate(name).then(() => true, () => false)) {
+      current = { name, reason: 'fastest available', unavailable: { ...loadErrors } };
+      return current;
+    }
+  }
+  throw new Error('no tfjs backend could be initialized');
+}
+
+async function activate(name: BackendName): Promise<void> {
+  if (tf.getBackend() === name && current?.name === name) return;
+  if (name === 'wasm') {
+    // Registers the fast convolution-gradient kernels before the first use of the backend.
+    registerWasmKernels();
+  }
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`tfjs could not initialize backend '${name}'`);
+  await tf.ready();
+}
+
+/** The active backend, initializing the default one on first use. */
+export async function ensureBackend(): Promise<BackendInfo> {
+  return current && tf.getBackend() === current.name ? current : initBackend();
+}
+
+export function describeBackend(info: BackendInfo): string {
+  const missing = Object.entries(info.unavailable).map(([k, v]) => `${k}: ${v}`);
+  return `tfjs backend: ${info.name} (${info.reason})${missing.length ? `; unavailable: ${missing.join('; ')}` : ''}`;
+}

@@ -1,0 +1,15 @@
+// The workspace's packages in dependency order. A package may import only packages of a
+// strictly lower rank (tools/check-boundaries.mjs enforces it), which keeps the graph acyclic
+// and keeps stage packages from ever importing the pipeline engine.
+export const RANKS = {
+  artifacts: 0,
+  compute: 1,
+  data: 2,
+  models: 2,
+  trainer: 3,
+  pruner: 3,
+  rewinder: 3,
+  report: 4,
+  pipeline: 5,
+  cli: 6,
+};
