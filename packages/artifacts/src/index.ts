@@ -43,3 +43,4 @@ export {
   type Produced,
   type Progress,
 } from './stage';
+export { packCheckpoints, selectCheckpoint, checkpointIterations } from './checkpoints';
