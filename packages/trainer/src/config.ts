@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/**
+ * A training duration: a plain number counts iterations (the paper's unit); a string "80ep" counts
+ * epochs and "500it" iterations, as in open_lth. Epochs become iterations once the training split
+ * size is known (see `toIterations`).
+ */
+export const Step = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?(ep|it)$/, 'a step is a number of iterations, or a string like "80ep" (epochs) or "500it"'),
+]);
+export type Step = z.output<typeof Step>;
+
+export const AdamConfig = z.object({
+  type: z.literal('adam'),
+  lr: z.number().positive().default(1.2e-3),
+  beta1: z.number().min(0).lt(1).default(0.9),
+  beta2: z.number().min(0).lt(1).default(0.999),
+  epsilon: z.number().positive().default(1e-8),
+});
+export const SgdConfig = z.object({
+  type: z.literal('sgd'),
+  lr: z.number().positive(),
+  momentum: z.number().min(0).lt(1).default(0),
+  nesterov: z.boolean().default(false),
+});
+export const OptimizerConfig = z.discriminatedUnion('type', [AdamConfig, SgdConfig]);
+export type OptimizerConfig = z.output<typeof OptimizerConfig>;
+
+/**
+ * Learning-rate schedules as multipliers of the optimizer's lr (open_lth's LambdaLR):
+ * piecewise multiplies by gamma at each milestone reached (`gamma ** #milestones <= it`), and
+ * `warmup: k` (either type) multiplies by min(1, it / k).
+ */
+export const ConstantSchedule = z.object({ type: z.literal('constant'), warmup: Step.default(0) });
+export const PiecewiseSchedule = z.object({
+  type: z.literal('piecewise'),
+  milestones: z.array(Step).min(1),
+  gamma: z.number().positive().default(0.1),
+  warmup: Step.default(0),
+});
+export const ScheduleConfig = z.discriminatedUnion('type', [ConstantSchedule, PiecewiseSchedule]);
+export type ScheduleConfig = z.output<typeof ScheduleConfig>;
+
+export const TrainConfig = z
+  .object({
+    /** Training length in iterations (optimizer steps); give this or `epochs`. */
+    iterations: z.number().int().nonnegative().optional(),
+    /** Training length in epochs of the training split (converted with dropLast batches). */
+    epochs: z.number().nonnegative().optional(),
+    batchSize: z.number().int().positive().default(60),
+    /** Data order, augmentation and dropout draws. */
+    seed: z.number().int().default(0),
+    optimizer: OptimizerConfig.default({ type: 'adam', lr: 1.2e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }),
+    /** L2 penalty added to the gradient (PyTorch's weight_decay), on every parameter. */
+    weightDecay: z.number().min(0).default(0),
+    schedule: ScheduleConfig.default({ type: 'constant', warmup: 0 }),
+    /** Evaluate every this many iterations, plus at 0 and at the end. */
+    evalEvery: Step.default(100),
+    evalBatchSize: z.number().int().positive().default(500),
+    /** The first this many training examples are evaluated as the training sample (0: none). */
+    trainEvalExamples: z.number().int().nonnegative().default(2000),
+    /** Iterations whose weights are saved (0 = the starting weights, after masking). */
+    checkpoints: z.array(z.number().int().nonnegative()).default([]),
+    /** Random crop and flip of training batches (CIFAR). */
+    augment: z.boolean().default(false),
+  })
+  .strict()
+  .refine((c) => (c.iterations === undefined) !== (c.epochs === undefined), {
+    message: 'give exactly one of iterations and epochs',
+    path: ['iterations'],
+  });
+export type TrainConfig = z.output<typeof TrainConfig>;
+export type TrainConfigInput = z.input<typeof TrainConfig>;
+
+/** Parses a config with an error naming each bad field. */
+export function parseTrainConfig(input: unknown, where = 'trainer/train config'): TrainConfig {
+  const r = TrainConfig.safeParse(input ?? {});
+  if (!r.success) {
+    const msg = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`${where}: ${msg}`);
+  }
+  return r.data;
+}
+
+/** Optimizer steps per epoch: full batches only, as the batch iterator drops the last partial one. */
+export function iterationsPerEpoch(trainCount: number, batchSize: number): number {
+  return Math.floor(trainCount / batchSize);
+}
+
+/** A Step in iterations; epochs are rounded to the nearest iteration. */
+export function toIterations(step: Step, perEpoch: number, field = 'step'): number {
+  if (typeof step === 'number') return step;
+  const n = Number.parseFloat(step);
+  if (step.endsWith('it')) {
+    if (!Number.isInteger(n)) throw new Error(`${field}: '${step}' is not a whole number of iterations`);
+    return n;
+  }
+  if (perEpoch <= 0) throw new Error(`${field}: '${step}' is in epochs but an epoch has no full batch`);
+  return Math.round(n * perEpoch);
+}
+
+/** The config with every duration in iterations, for one training split size. */
+export interface ResolvedPlan {
+  iterations: number;
+  perEpoch: number;
+  evalEvery: number;
+  warmup: number;
+  /** Piecewise milestones in iterations, ascending (empty for constant). */
+  milestones: number[];
+  checkpoints: number[];
+}
+
+export function resolvePlan(cfg: TrainConfig, trainCount: number): ResolvedPlan {
+  const perEpoch = iterationsPerEpoch(trainCount, cfg.batchSize);
+  const iterations = cfg.iterations ?? toIterations(`${cfg.epochs ?? 0}ep`, perEpoch, 'epochs');
+  const evalEvery = toIterations(cfg.evalEvery, perEpoch, 'evalEvery');
+  if (evalEvery < 1) throw new Error(`trainer/train config: evalEvery must be at least 1 iteration, got ${JSON.stringify(cfg.evalEvery)}`);
+  const warmup = toIterations(cfg.schedule.warmup, perEpoch, 'schedule.warmup');
+  const milestones =
+    cfg.schedule.type === 'piecewise' ? cfg.schedule.milestones.map((m, i) => toIterations(m, perEpoch, `schedule.milestones.${i}`)).sort((a, b) => a - b) : [];
+  const late = cfg.checkpoints.filter((c) => c > iterations);
+  if (late.length) {
+    throw new Error(`trainer/train config: checkpoints [${late.join(', ')}] lie beyond the last iteration (${iterations})`);
+  }
+  const checkpoints = [...new Set(cfg.checkpoints)].sort((a, b) => a - b);
+  return { iterations, perEpoch, evalEvery, warmup, milestones, checkpoints };
+}

@@ -1,0 +1,214 @@
+import {
+  packCheckpoints,
+  splitView,
+  type Dataset,
+  type MetricRow,
+  type Metrics,
+  type Progress,
+  type TensorBundle,
+  type WeightBundle,
+} from '@lth/artifacts';
+import { createRng, ensureBackend, tf } from '@lth/compute';
+import { batchIterator, disposeBatch, type Batch } from '@lth/data';
+import { createModel } from '@lth/models';
+import { parseTrainConfig, resolvePlan, type TrainConfig, type TrainConfigInput } from './config';
+import { crossEntropy, earlyStopFrom, evaluateSplit } from './evaluate';
+import { maskTensors, remainingFraction } from './mask';
+import { createOptimizer } from './optimizers';
+import { learningRate } from './schedule';
+import { TrainingAborted, type TrainableModel } from './types';
+
+export interface TrainInputs {
+  /** Starting weights (init, rewound, reinit, or one selected checkpoint). */
+  weights: TensorBundle;
+  data: Dataset;
+  /** Optional mask (uint8, 1 = kept); pruned weights are 0 from the start and stay 0. */
+  mask?: TensorBundle | undefined;
+}
+
+export interface TrainResult {
+  /** Final weights: content 'trained', iteration = iterations. */
+  weights: WeightBundle;
+  metrics: Metrics;
+  /** The requested checkpoints, packed (`selectCheckpoint(bundle, k)` gets w_k). */
+  checkpoints: WeightBundle;
+}
+
+export interface TrainOptions {
+  log?: (message: string) => void;
+  progress?: (p: Progress) => void;
+  signal?: AbortSignal;
+  /** Called after every step once its tensors are disposed (iteration = steps taken). */
+  onStep?: (iteration: number) => void;
+  /** Minimum milliseconds between progress reports (and loss read-backs); default 500. */
+  progressEveryMs?: number;
+}
+
+/** The weights as a float32 bundle that names one model state, or an error saying what it is. */
+function startingWeights(b: TensorBundle): WeightBundle {
+  if (b.meta.content === 'mask') throw new Error("trainer: the 'weights' input is a mask; pass it as 'mask'");
+  if (b.meta.content === 'checkpoint' && b.meta.iteration === undefined) {
+    throw new Error("trainer: the 'weights' input is a bundle of several checkpoints; select one first (selectCheckpoint / rewinder)");
+  }
+  const bad = b.tensors.find((t) => !(t.values instanceof Float32Array));
+  if (bad) throw new Error(`trainer: weight tensor '${bad.name}' is not float32`);
+  return b as WeightBundle;
+}
+
+/**
+ * Trains a model from a weight bundle: the plain-function form of the `trainer/train` stage.
+ * Initializes the tfjs backend if nothing has (see @lth/compute).
+ */
+export async function train(inputs: TrainInputs, config: TrainConfigInput | TrainConfig, opts: TrainOptions = {}): Promise<TrainResult> {
+  const cfg = parseTrainConfig(config);
+  await ensureBackend();
+  const model = createModel(startingWeights(inputs.weights));
+  try {
+    return await trainModel(model, inputs.data, cfg, { ...opts, mask: inputs.mask });
+  } finally {
+    model.dispose();
+  }
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function formatEta(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/**
+ * The training loop on an existing model (which it does not dispose): masked optimizer steps,
+ * one tf.tidy each, evaluation at 0, every evalEvery iterations and at the end, checkpoints.
+ */
+export async function trainModel(
+  model: TrainableModel,
+  data: Dataset,
+  cfg: TrainConfig,
+  opts: TrainOptions & { mask?: TensorBundle | undefined } = {},
+): Promise<TrainResult> {
+  const started = Date.now();
+  const log = opts.log ?? (() => {});
+  const trainCount = splitView(data, 'train').count;
+  const plan = resolvePlan(cfg, trainCount);
+  if (plan.iterations > 0 && trainCount < cfg.batchSize) {
+    throw new Error(`trainer: the training split has ${trainCount} examples, fewer than batchSize ${cfg.batchSize}`);
+  }
+  const gamma = cfg.schedule.type === 'piecewise' ? cfg.schedule.gamma : undefined;
+  const lrPlan = { milestones: plan.milestones, gamma, warmup: plan.warmup };
+  const masks = opts.mask ? maskTensors(opts.mask, model, "trainer: input 'mask'") : new Map<string, tf.Tensor>();
+  const optimizer = createOptimizer(cfg.optimizer, model.params, { weightDecay: cfg.weightDecay, masks });
+  const dropoutRng = createRng(`trainer/${cfg.seed}/dropout`);
+  // tf.variableGrads keys gradients by the (global) variable name; map them back to bundle names.
+  const names = [...model.params.keys()];
+  const vars = names.map((n) => model.params.get(n) as tf.Variable);
+  const batches = plan.iterations > 0 ? batchIterator(data, 'train', { batchSize: cfg.batchSize, seed: cfg.seed, augment: cfg.augment }) : undefined;
+  let batch: Batch | undefined;
+  const rows: MetricRow[] = [];
+  const saved: { iteration: number; bundle: WeightBundle }[] = [];
+  const checkpointSet = new Set(plan.checkpoints);
+  const signal = opts.signal;
+  const progressEvery = opts.progressEveryMs ?? 500;
+  let stepMs = 0;
+  let lastReport = 0;
+  let lastTick = Date.now();
+  let lastLoss = Number.NaN;
+
+  const evaluate = async (iteration: number) => {
+    const splits = [
+      ['train', cfg.trainEvalExamples] as const,
+      ['validation', undefined] as const,
+      ['test', undefined] as const,
+    ];
+    for (const [split, limit] of splits) {
+      if (split === 'train' && limit === 0) continue;
+      if (signal?.aborted) throw new TrainingAborted(iteration);
+      const r = evaluateSplit(model, data, split, cfg.evalBatchSize, limit);
+      if (r) rows.push({ iteration, split, loss: r.loss, accuracy: r.accuracy });
+      await tick();
+    }
+    lastTick = Date.now();
+  };
+
+  try {
+    if (masks.size) {
+      tf.tidy(() => {
+        for (const [name, m] of masks) {
+          const p = model.params.get(name) as tf.Variable;
+          p.assign(tf.mul(p, m));
+        }
+      });
+    }
+    if (signal?.aborted) throw new TrainingAborted(0);
+    await evaluate(0);
+    if (checkpointSet.has(0)) saved.push({ iteration: 0, bundle: model.toBundle('checkpoint', { iteration: 0 }) });
+    opts.progress?.({ done: 0, total: plan.iterations, message: 'starting' });
+
+    for (let it = 0; it < plan.iterations; it++) {
+      if (signal?.aborted) throw new TrainingAborted(it);
+      const t0 = Date.now();
+      batch = (batches as Generator<Batch>).next().value as Batch;
+      const lr = learningRate(cfg.optimizer.lr, it, lrPlan);
+      const b = batch;
+      const loss = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => crossEntropy(model.apply(b.x, { training: true, rng: dropoutRng }), b.y), vars);
+        const byName = new Map<string, tf.Tensor>();
+        names.forEach((n, i) => {
+          const g = grads[(vars[i] as tf.Variable).name];
+          if (g) byName.set(n, g);
+        });
+        optimizer.step(byName, lr);
+        return value;
+      });
+      disposeBatch(batch);
+      batch = undefined;
+      const done = it + 1;
+      const now = Date.now();
+      stepMs += now - t0;
+      if (now - lastReport >= progressEvery || done === plan.iterations) {
+        lastLoss = (loss.dataSync() as Float32Array)[0] as number;
+        lastReport = now;
+        const eta = (stepMs / done) * (plan.iterations - done);
+        opts.progress?.({ done, total: plan.iterations, message: `loss ${lastLoss.toFixed(4)}, eta ${formatEta(eta)}` });
+      }
+      loss.dispose();
+      if (done % plan.evalEvery === 0 || done === plan.iterations) await evaluate(done);
+      if (checkpointSet.has(done)) saved.push({ iteration: done, bundle: model.toBundle('checkpoint', { iteration: done }) });
+      opts.onStep?.(done);
+      // Let timers and abort handlers run; a tick costs ~microseconds, a step milliseconds.
+      if (Date.now() - lastTick >= 50) {
+        await tick();
+        lastTick = Date.now();
+      }
+    }
+  } finally {
+    if (batch) disposeBatch(batch);
+    batches?.return(undefined as never);
+    optimizer.dispose();
+    for (const m of masks.values()) m.dispose();
+  }
+
+  const earlyStop = earlyStopFrom(rows);
+  if (!earlyStop) log('trainer: no validation and test metrics, so no early-stopping point');
+  const durationMs = Date.now() - started;
+  const metrics: Metrics = {
+    meta: {
+      ...(earlyStop ? { earlyStop } : {}),
+      iterations: plan.iterations,
+      backend: tf.getBackend(),
+      remaining: remainingFraction(model, opts.mask),
+      durationMs,
+      msPerStep: plan.iterations > 0 ? stepMs / plan.iterations : 0,
+      seed: cfg.seed,
+      finalTrainLoss: Number.isFinite(lastLoss) ? lastLoss : null,
+    },
+    rows,
+  };
+  return {
+    weights: model.toBundle('trained', { iteration: plan.iterations }),
+    metrics,
+    checkpoints: packCheckpoints(model.ref, saved),
+  };
+}

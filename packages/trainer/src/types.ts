@@ -1,0 +1,25 @@
+import type { BundleContent, ModelRef, WeightBundle, WeightRole } from '@lth/artifacts';
+import type { Rng, tf } from '@lth/compute';
+import type { z } from 'zod';
+
+/**
+ * What the training loop needs of a model: the subset of @lth/models' `Model` it uses, so the
+ * loop also trains any other model built on tf variables (tests use a small linear one).
+ */
+export interface TrainableModel {
+  ref: ModelRef;
+  /** Trainable variables keyed by bundle name. */
+  params: Map<string, tf.Variable>;
+  roles: Map<string, WeightRole>;
+  apply(x: tf.Tensor4D, opts: { training: boolean; rng?: Rng }): tf.Tensor2D;
+  toBundle(content: z.output<typeof BundleContent>, extra?: { iteration?: number }): WeightBundle;
+  dispose(): void;
+}
+
+/** Thrown when the abort signal fires; the name matches DOM's AbortError so callers can test it. */
+export class TrainingAborted extends Error {
+  constructor(readonly iteration: number) {
+    super(`training aborted at iteration ${iteration}`);
+    this.name = 'AbortError';
+  }
+}
