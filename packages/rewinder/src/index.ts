@@ -1,1 +1,4 @@
-export {};
+export { applyMask } from './apply';
+export { resetWeights } from './reset';
+export { randomReinit } from './reinit';
+export { ResetConfig, ReinitConfig, resetStage, reinitStage, stages } from './stages';
