@@ -1,0 +1,24 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { InProcessExecutor, type Executor } from './executor';
+import { ProcessExecutor } from './process-executor';
+import type { Registry } from './registry';
+import { LocalStore } from './store';
+
+/** `--cache-dir`, else LTH_CACHE_DIR, else `.lth/cache` in the working directory. */
+export function resolveCacheDir(flag?: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  return resolve(cwd, flag ?? env['LTH_CACHE_DIR'] ?? '.lth/cache');
+}
+
+export function defaultJobs(): number {
+  return Math.max(1, availableParallelism());
+}
+
+/**
+ * The executor for `jobs`: worker processes by default (real parallelism, and a crashing
+ * stage cannot take the run down), in-process when `inProcess` (debugging, tests).
+ */
+export function createExecutor(opts: { registry: Registry; store: LocalStore; jobs?: number; inProcess?: boolean }): Executor {
+  const jobs = Math.max(1, opts.jobs ?? defaultJobs());
+  return opts.inProcess ? new InProcessExecutor(opts.registry, opts.store, jobs) : new ProcessExecutor(opts.store, jobs);
+}

@@ -1,0 +1,106 @@
+import { parse as parseYaml } from 'yaml';
+import type { Diagnostic } from './errors';
+import type { Source } from './source';
+
+const WHOLE = /^\$\{([^}]*)\}$/;
+const ANY = /\$\{([^}]*)\}/g;
+
+/**
+ * Replaces `${params.x}` (and, inside a foreach, the loop variable) in every string of a
+ * value. A string that is exactly one reference takes the referenced value with its type
+ * (`seed: ${params.seed}` stays a number); otherwise the value is spliced in as text.
+ * Names listed in `keep` (e.g. `prev`) are left for the expansion step.
+ */
+export function interpolate(
+  value: unknown,
+  vars: Record<string, unknown>,
+  src: Source,
+  path: Array<string | number>,
+  errors: Diagnostic[],
+  keep: ReadonlySet<string> = new Set(['prev']),
+): unknown {
+  if (typeof value === 'string') return interpolateString(value, vars, src, path, errors, keep);
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, vars, src, [...path, i], errors, keep));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, vars, src, [...path, k], errors, keep);
+    return out;
+  }
+  return value;
+}
+
+function lookup(name: string, vars: Record<string, unknown>): { found: boolean; value?: unknown } {
+  if (Object.prototype.hasOwnProperty.call(vars, name)) return { found: true, value: vars[name] };
+  return { found: false };
+}
+
+function interpolateString(
+  s: string,
+  vars: Record<string, unknown>,
+  src: Source,
+  path: Array<string | number>,
+  errors: Diagnostic[],
+  keep: ReadonlySet<string>,
+): unknown {
+  const resolve = (expr: string): { ok: boolean; value?: unknown } => {
+    const name = expr.trim();
+    if (keep.has(name)) return { ok: false };
+    const r = lookup(name, vars);
+    if (!r.found) {
+      const valid = Object.keys(vars).map((v) => `\${${v}}`);
+      errors.push(src.diag(path, `unknown reference \${${name}}; valid: ${valid.join(', ') || '(none)'}${keep.size ? `, ${[...keep].map((k) => `\${${k}}`).join(', ')}` : ''}`));
+      return { ok: false };
+    }
+    return { ok: true, value: r.value };
+  };
+  const whole = WHOLE.exec(s);
+  if (whole) {
+    const r = resolve(whole[1] ?? '');
+    return r.ok ? r.value : s;
+  }
+  return s.replace(ANY, (m, expr: string) => {
+    const r = resolve(expr);
+    if (!r.ok) return m;
+    return typeof r.value === 'object' ? JSON.stringify(r.value) : String(r.value);
+  });
+}
+
+/** `params.x` keys for interpolation from a params object. */
+export function paramVars(params: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) out[`params.${k}`] = v;
+  return out;
+}
+
+/**
+ * Applies `--set params.x=value` overrides. Values are parsed as YAML scalars (`3` is a
+ * number, `true` a boolean, `[1,2]` a list). Unknown names are errors so a typo never
+ * silently runs the default.
+ */
+export function applySets(params: Record<string, unknown>, sets: readonly string[], errors: Diagnostic[]): Record<string, unknown> {
+  const out = { ...params };
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    const diag = (message: string) => errors.push({ file: '(command line)', line: 1, col: 1, path: `--set ${s}`, message });
+    if (eq < 0) {
+      diag("expected 'params.NAME=VALUE'");
+      continue;
+    }
+    const key = s.slice(0, eq).trim();
+    const name = key.startsWith('params.') ? key.slice('params.'.length) : '';
+    if (!name) {
+      diag(`only params can be set (expected 'params.NAME=VALUE'); valid: ${Object.keys(params).map((p) => `params.${p}`).join(', ') || '(no params)'}`);
+      continue;
+    }
+    if (!Object.prototype.hasOwnProperty.call(params, name)) {
+      diag(`unknown parameter '${name}'; valid: ${Object.keys(params).join(', ') || '(no params)'}`);
+      continue;
+    }
+    try {
+      out[name] = parseYaml(s.slice(eq + 1));
+    } catch (err) {
+      diag(`value is not valid YAML: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}

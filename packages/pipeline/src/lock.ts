@@ -1,0 +1,124 @@
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+
+/**
+ * An exclusive lock file (created with O_EXCL) holding {pid, host}. A lock is stale when its
+ * owner is a dead process on this host (immediate recovery after a crash or SIGKILL) or
+ * when its heartbeat (mtime, refreshed every staleMs/3) is older than staleMs (other hosts
+ * on a shared directory, or a hung owner).
+ */
+export interface LockOptions {
+  staleMs?: number;
+  pollMs?: number;
+  signal?: AbortSignal;
+  /** Called once if the lock is held by someone else and we start waiting. */
+  onWait?: (holder: string) => void;
+}
+
+export type Release = () => void;
+
+export async function acquireLock(file: string, opts: LockOptions = {}): Promise<Release> {
+  const staleMs = opts.staleMs ?? 30_000;
+  const pollMs = opts.pollMs ?? 100;
+  mkdirSync(dirname(file), { recursive: true });
+  const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), nonce: Math.random() });
+  let waited = false;
+  for (;;) {
+    if (opts.signal?.aborted) throw new Error('interrupted while waiting for a cache lock');
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, me);
+      closeSync(fd);
+      const beat = setInterval(() => {
+        try {
+          const t = new Date();
+          utimesSync(file, t, t);
+        } catch {
+          /* lock removed by a takeover; the owner finds out at release */
+        }
+      }, Math.max(50, staleMs / 3));
+      beat.unref();
+      return () => {
+        clearInterval(beat);
+        try {
+          if (readFileSync(file, 'utf8') === me) unlinkSync(file);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = readHolder(file);
+    if (holder !== undefined && isStale(file, holder, staleMs)) {
+      reap(file, holder);
+      continue;
+    }
+    if (!waited) {
+      waited = true;
+      opts.onWait?.(holder ?? '?');
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+function readHolder(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function isStale(file: string, holder: string, staleMs: number): boolean {
+  let info: { pid?: number; host?: string } = {};
+  try {
+    info = JSON.parse(holder) as typeof info;
+  } catch {
+    // A lock file whose content is not yet written is judged by age only.
+  }
+  if (info.host === hostname() && typeof info.pid === 'number' && !alive(info.pid)) return true;
+  try {
+    return Date.now() - statSync(file).mtimeMs > staleMs;
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes a stale lock without removing a fresh one that replaced it meanwhile: rename it
+ * aside, and if what we moved is not the stale holder, link it back (link never overwrites).
+ */
+function reap(file: string, holder: string): void {
+  const aside = `${file}.stale.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    return;
+  }
+  try {
+    if (readFileSync(aside, 'utf8') !== holder) {
+      try {
+        linkSync(aside, file);
+      } catch {
+        /* someone else holds it now; theirs wins */
+      }
+    }
+  } finally {
+    try {
+      unlinkSync(aside);
+    } catch {
+      /* gone */
+    }
+  }
+}

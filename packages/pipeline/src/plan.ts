@@ -1,0 +1,238 @@
+import type { AnyStageDef } from '@lth/artifacts';
+import { PipelineError, type Diagnostic } from './errors';
+import { applySets, interpolate, paramVars } from './interpolate';
+import { resolveRef, type InputBinding, type RefScope } from './refs';
+import type { Registry } from './registry';
+import { Source } from './source';
+import { GroupSpec, isGroup, PipelineDoc, StageSpec } from './spec';
+import { zodDiagnostics } from './zod-diags';
+
+export type { InputBinding } from './refs';
+
+/** One expanded, validated stage of a pipeline. */
+export interface PlanNode {
+  /** Expanded id: `train`, `round[2].prune`. Stable across runs, so it names the stage in the cache. */
+  id: string;
+  uses: string;
+  def: AnyStageDef;
+  /** Package whose code fingerprints this stage. */
+  package: string;
+  /** The parsed config (output of the stage's zod schema). */
+  config: unknown;
+  /** The stage's `with` after interpolation (what the schema parsed). */
+  rawConfig: unknown;
+  /** Port → binding; a `many` port gets a list (possibly empty). */
+  inputs: Record<string, InputBinding | InputBinding[]>;
+  deps: string[];
+  /** Position of the stage in the pipeline file, for messages. */
+  where: string;
+}
+
+export interface Plan {
+  name: string;
+  file: string;
+  params: Record<string, unknown>;
+  /** Stages in a topological order (every stage after its inputs). */
+  nodes: PlanNode[];
+}
+
+export interface LoadOptions {
+  registry: Registry;
+  /** `params.x=value` overrides. */
+  sets?: readonly string[];
+}
+
+interface RawNode {
+  id: string;
+  spec: StageSpec;
+  srcPath: Array<string | number>;
+  group?: string;
+  round?: number;
+}
+
+/** Reads, expands and validates a pipeline file. Throws PipelineError listing every problem. */
+export function loadPipeline(file: string, opts: LoadOptions): Plan {
+  return planFromSource(Source.read(file), opts);
+}
+
+export function planFromText(file: string, text: string, opts: LoadOptions): Plan {
+  return planFromSource(Source.parse(file, text), opts);
+}
+
+function planFromSource(src: Source, opts: LoadOptions): Plan {
+  const errors: Diagnostic[] = [...src.parseErrors];
+  if (errors.length) throw new PipelineError(errors);
+  const parsed = PipelineDoc.safeParse(src.value() ?? {});
+  if (!parsed.success) throw new PipelineError(zodDiagnostics(src, [], parsed.error));
+  const doc = parsed.data;
+  const params = applySets(doc.params, opts.sets ?? [], errors);
+  const vars = paramVars(params);
+
+  const raws: RawNode[] = [];
+  const scope: RefScope = { stages: new Set(), groups: new Map(), defOf: () => undefined };
+  for (const [name, entry] of Object.entries(doc.stages)) {
+    const base = ['stages', name];
+    if (isGroup(entry)) {
+      const g = GroupSpec.safeParse(entry);
+      if (!g.success) {
+        errors.push(...zodDiagnostics(src, base, g.error));
+        continue;
+      }
+      const loop = Object.keys(g.data.foreach).filter((k) => k !== 'init');
+      if (loop.length !== 1) {
+        errors.push(src.diag([...base, 'foreach'], `foreach needs exactly one loop variable (e.g. r: "1..3"), found ${loop.length ? loop.join(', ') : 'none'}`));
+        continue;
+      }
+      const v = loop[0] as string;
+      const range = parseRange(interpolate(g.data.foreach[v], vars, src, [...base, 'foreach', v], errors));
+      if (typeof range === 'string') {
+        errors.push(src.diag([...base, 'foreach', v], range));
+        continue;
+      }
+      const init = (interpolate(g.data.foreach.init ?? {}, vars, src, [...base, 'foreach', 'init'], errors) ?? {}) as Record<string, string>;
+      const members = new Set(Object.keys(g.data.stages));
+      for (const k of Object.keys(init)) {
+        if (!members.has(k)) errors.push(src.diag([...base, 'foreach', 'init', k], `'${k}' is not a stage of group '${name}'; valid: ${[...members].join(', ')}`, true));
+      }
+      scope.groups.set(name, { from: range.from, to: range.to, members, init });
+      for (let r = range.from; r <= range.to; r++) {
+        for (const [member, spec] of Object.entries(g.data.stages)) {
+          const srcPath = [...base, 'stages', member];
+          const spec2 = interpolate(spec, { ...vars, [v]: r }, src, srcPath, errors) as StageSpec;
+          raws.push({ id: `${name}[${r}].${member}`, spec: spec2, srcPath, group: name, round: r });
+        }
+      }
+    } else {
+      const s = StageSpec.safeParse(entry);
+      if (!s.success) {
+        errors.push(...zodDiagnostics(src, base, s.error));
+        continue;
+      }
+      scope.stages.add(name);
+      raws.push({ id: name, spec: interpolate(s.data, vars, src, base, errors) as StageSpec, srcPath: base });
+    }
+  }
+
+  const defs = new Map<string, { def: AnyStageDef; package: string } | null>();
+  for (const raw of raws) {
+    const reg = opts.registry.get(raw.spec.uses);
+    if (!reg) {
+      // Reported once per source stage, not once per expanded round.
+      if (raw.round === undefined || raw.round === scope.groups.get(raw.group ?? '')?.from) {
+        const ids = opts.registry.ids();
+        errors.push(src.diag([...raw.srcPath, 'uses'], `unknown stage '${raw.spec.uses}'; registered: ${ids.join(', ') || '(none)'}`));
+      }
+    }
+    defs.set(raw.id, reg ? { def: reg.def, package: reg.package } : null);
+  }
+  scope.defOf = (id) => defs.get(id)?.def ?? null;
+
+  const nodes: PlanNode[] = [];
+  const seen = new Set<string>();
+  for (const raw of raws) {
+    const reg = defs.get(raw.id);
+    const first = raw.round === undefined || raw.round === scope.groups.get(raw.group ?? '')?.from;
+    // Per-round messages are reported once (at the first round) unless they concern a round only.
+    const report = (d: Diagnostic) => {
+      const key = `${d.line}:${d.col}:${d.message}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        errors.push(d);
+      }
+    };
+    if (!reg) continue;
+    const { def } = reg;
+    const cfg = def.config.safeParse(raw.spec.with ?? {});
+    if (!cfg.success && first) zodDiagnostics(src, [...raw.srcPath, 'with'], cfg.error).forEach(report);
+    const inputs: Record<string, InputBinding | InputBinding[]> = {};
+    const given = raw.spec.inputs ?? {};
+    const ports = Object.entries(def.inputs);
+    for (const [port, ref] of Object.entries(given)) {
+      const spec = def.inputs[port];
+      const at = [...raw.srcPath, 'inputs', port];
+      if (!spec) {
+        report(src.diag(at, `unknown input '${port}' of ${def.id}; valid: ${ports.map(([p, s]) => `${p} (${s.kind}${s.many ? '[]' : ''})`).join(', ') || '(none)'}`, true));
+        continue;
+      }
+      const list = Array.isArray(ref) ? ref : [ref];
+      const bound: InputBinding[] = [];
+      let omitted = false;
+      list.forEach((r, i) => {
+        const res = resolveRef(r, { group: raw.group, round: raw.round, inputPort: port }, scope);
+        const where = Array.isArray(ref) ? [...at, i] : at;
+        if ('error' in res) report(src.diag(where, `${raw.round !== undefined ? `(${raw.id}) ` : ''}${res.error}`));
+        else if ('omit' in res) omitted = true;
+        else {
+          for (const b of res.bindings) {
+            const producer = defs.get(b.stage)?.def;
+            const kind = producer?.outputs[b.port]?.kind;
+            if (kind && kind !== spec.kind) {
+              report(src.diag(where, `'${b.stage}.${b.port}' is a ${kind} artifact but input '${port}' of ${def.id} takes ${spec.kind}`));
+            }
+          }
+          bound.push(...res.bindings);
+        }
+      });
+      if (spec.many) inputs[port] = bound;
+      else if (bound.length === 1) inputs[port] = bound[0] as InputBinding;
+      else if (bound.length > 1) report(src.diag(at, `input '${port}' of ${def.id} takes one ${spec.kind} artifact, the reference gives ${bound.length}; only 'many' ports collect lists`));
+      else if (omitted && !spec.optional) {
+        report(src.diag(at, `(${raw.id}) '\${prev}' has no value in the first round and input '${port}' is required: add it to foreach.init`));
+      }
+    }
+    for (const [port, spec] of ports) {
+      if (!(port in given) && !spec.optional) {
+        if (spec.many) inputs[port] = [];
+        else report(src.diag([...raw.srcPath, raw.spec.inputs ? 'inputs' : 'uses'], `missing required input '${port}' (${spec.kind}) of ${def.id}; inputs: ${ports.map(([p, s]) => `${p}${s.optional ? '?' : ''}`).join(', ')}`));
+      }
+    }
+    const deps = [...new Set(Object.values(inputs).flatMap((b) => (Array.isArray(b) ? b : [b])).map((b) => b.stage))];
+    nodes.push({ id: raw.id, uses: def.id, def, package: reg.package, config: cfg.success ? cfg.data : undefined, rawConfig: raw.spec.with ?? {}, inputs, deps, where: `${src.file}:${src.position(raw.srcPath).line}` });
+  }
+  if (errors.length === 0) {
+    const order = topoOrder(nodes);
+    if ('cycle' in order) {
+      const raw = raws.find((r) => r.id === order.cycle[0]);
+      errors.push(src.diag(raw ? [...raw.srcPath, 'inputs'] : ['stages'], `cycle: ${order.cycle.join(' -> ')} (each stage takes an input from the next)`));
+    } else return { name: doc.name, file: src.file, params, nodes: order.nodes };
+  }
+  throw new PipelineError(errors);
+}
+
+function parseRange(v: unknown): { from: number; to: number } | string {
+  if (typeof v === 'number' && Number.isInteger(v)) return { from: 1, to: v };
+  const m = typeof v === 'string' ? /^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$/.exec(v) : null;
+  if (!m) return `expected a range "FROM..TO" of integers or a count, got ${JSON.stringify(v)}`;
+  const from = Number(m[1]);
+  const to = Number(m[2]);
+  if (to < from - 1) return `empty range ${from}..${to}: TO must be >= FROM - 1`;
+  return { from, to };
+}
+
+/** Kahn's order; on a cycle returns one cycle (first node repeated at the end). */
+export function topoOrder(nodes: PlanNode[]): { nodes: PlanNode[] } | { cycle: string[] } {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const state = new Map<string, 1 | 2>();
+  const out: PlanNode[] = [];
+  const stack: string[] = [];
+  let cycle: string[] | undefined;
+  const visit = (id: string): void => {
+    if (cycle) return;
+    const s = state.get(id);
+    if (s === 2) return;
+    if (s === 1) {
+      cycle = [...stack.slice(stack.indexOf(id)), id];
+      return;
+    }
+    const n = byId.get(id);
+    if (!n) return;
+    state.set(id, 1);
+    stack.push(id);
+    for (const d of n.deps) visit(d);
+    stack.pop();
+    state.set(id, 2);
+    out.push(n);
+  };
+  for (const n of nodes) visit(n.id);
+  return cycle ? { cycle } : { nodes: out };
+}

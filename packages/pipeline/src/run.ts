@@ -1,0 +1,195 @@
+import { join } from 'node:path';
+import { canonicalJson, type Progress } from '@lth/artifacts';
+import { StageError } from './errors';
+import type { Executor } from './executor';
+import { MissExplainer } from './explain';
+import { codeFingerprint } from './fingerprint';
+import { cacheKey, type KeyParts } from './key';
+import type { InputBinding, Plan, PlanNode } from './plan';
+import { packageVersions, writeRunRecord, type RunRecord, type StageRecord } from './record';
+import type { ArtifactStore, Entry } from './store';
+import type { StageTask, TaskInput } from './task';
+
+export type StageState = 'pending' | 'waiting' | 'cached' | 'running' | 'done' | 'failed' | 'skipped';
+
+export type RunEvent =
+  | { type: 'stage'; id: string; uses: string; state: StageState; why?: string; error?: string; durationMs?: number }
+  | { type: 'progress'; id: string; progress: Progress }
+  | { type: 'log'; id: string; message: string }
+  | { type: 'problem'; message: string };
+
+export interface RunOptions {
+  store: ArtifactStore;
+  executor: Executor;
+  /** Expanded stage ids, or source names (`train` matches `round[*].train`), to recompute. */
+  force?: readonly string[];
+  signal?: AbortSignal;
+  onEvent?: (e: RunEvent) => void;
+  /** Write the run record under `<store.root>/runs` (default true). */
+  writeRecord?: boolean;
+}
+
+/** True when `id` is forced by one of the patterns (exact id, source name, or group name). */
+export function isForced(id: string, force: readonly string[]): boolean {
+  const source = id.replace(/^[^.[]+\[\d+\]\./, '');
+  const group = /^([^.[]+)\[\d+\]\./.exec(id)?.[1];
+  return force.some((f) => f === id || f === source || f === group || f === '*');
+}
+
+export function keyParts(node: PlanNode, hashes: Record<string, string | string[]>): KeyParts {
+  return { stage: node.uses, code: codeFingerprint(node.package), config: canonicalJson(node.config ?? null), inputs: hashes };
+}
+
+/**
+ * Runs a validated plan: each stage whose inputs are ready is looked up in the cache by its
+ * key, and on a miss computed under the key's lock (a concurrent process computing the same
+ * key makes us wait, then hit). Failures skip only their dependents; everything committed
+ * stays in the cache, so a rerun resumes.
+ */
+export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunRecord> {
+  const { store, executor } = opts;
+  const emit = opts.onEvent ?? (() => {});
+  const signal = opts.signal ?? new AbortController().signal;
+  const explainer = new MissExplainer(store);
+  const started = new Date();
+  const entries = new Map<string, Entry>();
+  const records = new Map<string, StageRecord>();
+  const byId = new Map(plan.nodes.map((n) => [n.id, n]));
+  let running = 0;
+  const waiters: Array<() => void> = [];
+  const slot = async () => {
+    while (running >= Math.max(1, executor.slots)) await new Promise<void>((r) => waiters.push(r));
+    running++;
+  };
+  const freeSlot = () => {
+    running--;
+    waiters.shift()?.();
+  };
+
+  for (const n of plan.nodes) emit({ type: 'stage', id: n.id, uses: n.uses, state: 'pending' });
+
+  const finish = (node: PlanNode, rec: Omit<StageRecord, 'id' | 'uses' | 'inputs'>) => {
+    records.set(node.id, { id: node.id, uses: node.uses, inputs: node.inputs, ...rec });
+  };
+
+  const process1 = async (node: PlanNode): Promise<void> => {
+    const t0 = Date.now();
+    const bad = node.deps.filter((d) => records.get(d)?.status === 'failed' || records.get(d)?.status === 'skipped');
+    if (bad.length || signal.aborted) {
+      const why = signal.aborted ? 'interrupted before it started' : `input stage ${bad.join(', ')} did not complete`;
+      finish(node, { status: 'skipped', durationMs: 0, cacheKey: null, why, outputs: {} });
+      emit({ type: 'stage', id: node.id, uses: node.uses, state: 'skipped', why });
+      return;
+    }
+    try {
+      const inputs: Record<string, TaskInput | TaskInput[]> = {};
+      const hashes: Record<string, string | string[]> = {};
+      for (const [port, b] of Object.entries(node.inputs)) {
+        const bind = (x: InputBinding): TaskInput => {
+          const e = entries.get(x.stage);
+          const out = e?.meta.outputs[x.port];
+          if (!e || !out) throw new Error(`input '${port}': ${x.stage}.${x.port} has no cache entry`);
+          return { stage: x.stage, port: x.port, file: join(e.dir, out.file), kind: out.kind, sha256: out.sha256 };
+        };
+        const v = Array.isArray(b) ? b.map(bind) : bind(b);
+        inputs[port] = v;
+        hashes[port] = Array.isArray(v) ? v.map((x) => x.sha256) : v.sha256;
+      }
+      const parts = keyParts(node, hashes);
+      const key = cacheKey(parts);
+      const forced = isForced(node.id, opts.force ?? []);
+      let entry = forced ? undefined : await store.get(key);
+      let why = forced ? 'forced (--force)' : 'cache hit';
+      if (!entry) {
+        if (!forced) why = explainer.why(plan.name, node.id, parts);
+        const release = await store.lock(key, {
+          signal,
+          onWait: () => emit({ type: 'stage', id: node.id, uses: node.uses, state: 'waiting', why: 'another process is computing this entry' }),
+        });
+        try {
+          // Whoever held the lock may have just committed this very entry.
+          entry = forced ? undefined : await store.get(key);
+          if (!entry) {
+            await slot();
+            try {
+              emit({ type: 'stage', id: node.id, uses: node.uses, state: 'running', why });
+              const task: StageTask = { id: node.id, uses: node.uses, pipeline: plan.name, rawConfig: node.rawConfig, key, parts, inputs };
+              entry = await executor.run(task, {
+                signal,
+                log: (message) => emit({ type: 'log', id: node.id, message }),
+                progress: (progress) => emit({ type: 'progress', id: node.id, progress }),
+              });
+            } finally {
+              freeSlot();
+            }
+            entries.set(node.id, entry);
+            const durationMs = Date.now() - t0;
+            finish(node, { status: 'ran', durationMs, cacheKey: key, why, outputs: outputsOf(entry), files: filesOf(entry), backend: entry.meta.backend });
+            emit({ type: 'stage', id: node.id, uses: node.uses, state: 'done', durationMs, why });
+            return;
+          }
+          why = 'cache hit (computed by another process)';
+        } finally {
+          release();
+        }
+      }
+      entries.set(node.id, entry);
+      finish(node, { status: 'cached', durationMs: Date.now() - t0, cacheKey: key, why, outputs: outputsOf(entry), files: filesOf(entry), backend: entry.meta.backend });
+      emit({ type: 'stage', id: node.id, uses: node.uses, state: 'cached', why });
+    } catch (err) {
+      const reason = signal.aborted ? 'interrupted' : err instanceof Error ? err.message : String(err);
+      const e = new StageError(node.id, reason, { cause: err });
+      finish(node, { status: 'failed', durationMs: Date.now() - t0, cacheKey: null, why: reason, error: e.message, outputs: {} });
+      emit({ type: 'stage', id: node.id, uses: node.uses, state: 'failed', error: e.message, durationMs: Date.now() - t0 });
+    }
+  };
+
+  // Each stage waits for its dependencies' promises; the slot semaphore bounds parallelism.
+  const done = new Map<string, Promise<void>>();
+  for (const node of plan.nodes) {
+    const deps = node.deps.map((d) => done.get(d) ?? Promise.resolve());
+    done.set(node.id, Promise.all(deps).then(() => process1(node)));
+  }
+  await Promise.all(done.values());
+
+  const stages = plan.nodes.map((n) => records.get(n.id) as StageRecord);
+  const finished = new Date();
+  const backends = [...new Set(stages.filter((s) => s.status === 'ran').map((s) => s.backend ?? ''))].filter(Boolean);
+  const cachedBackends = [...new Set(stages.map((s) => s.backend ?? ''))].filter(Boolean);
+  const rec: RunRecord = {
+    version: 1,
+    name: plan.name,
+    file: plan.file,
+    status: signal.aborted ? 'interrupted' : stages.some((s) => s.status === 'failed' || s.status === 'skipped') ? 'failed' : 'ok',
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    cacheDir: store.root,
+    backend: (backends.length ? backends : cachedBackends).join(', ') || 'none',
+    versions: packageVersions(),
+    params: plan.params,
+    pipeline: plan.nodes.map((n) => ({ id: n.id, uses: n.uses, config: n.config, inputs: n.inputs })),
+    stages,
+    report: reportLocation(stages),
+  };
+  if (opts.writeRecord !== false) writeRunRecord(store.root, rec);
+  return rec;
+}
+
+function outputsOf(e: Entry): Record<string, string> {
+  return Object.fromEntries(Object.entries(e.meta.outputs).map(([p, o]) => [p, join(e.dir, o.file)]));
+}
+
+function filesOf(e: Entry): string | undefined {
+  return e.meta.files ? join(e.dir, e.meta.files) : undefined;
+}
+
+/** The report stages' file directories; else the last completed stage's first output. */
+function reportLocation(stages: StageRecord[]): string | undefined {
+  const reports = stages.filter((s) => s.uses.startsWith('report/') && s.files);
+  const last = reports[reports.length - 1];
+  if (last?.files) return last.files;
+  const done = stages.filter((s) => s.status === 'ran' || s.status === 'cached');
+  const tail = done[done.length - 1];
+  return tail?.files ?? Object.values(tail?.outputs ?? {})[0];
+}

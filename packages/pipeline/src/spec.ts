@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/** Stage and group names: used in ids such as `round[3].train`, so no dots or brackets. */
+export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const Name = z.string().regex(NAME_RE, 'must match [A-Za-z_][A-Za-z0-9_-]*');
+
+/** An input reference (`stage`, `stage.port`, `group[2].member.port`, `group[*].member`) or a list of them. */
+export const InputRef = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const StageSpec = z.strictObject({
+  uses: z.string().min(1),
+  description: z.string().optional(),
+  inputs: z.record(z.string(), InputRef).optional(),
+  with: z.record(z.string(), z.unknown()).optional(),
+});
+export type StageSpec = z.output<typeof StageSpec>;
+
+/** `foreach: { r: "1..3", init: { train: dense } }`: one loop variable plus optional `init`. */
+export const ForeachSpec = z
+  .object({ init: z.record(Name, z.string().min(1)).optional() })
+  .catchall(z.union([z.string(), z.number().int()]));
+
+export const GroupSpec = z.strictObject({
+  description: z.string().optional(),
+  foreach: ForeachSpec,
+  stages: z.record(Name, StageSpec),
+});
+export type GroupSpec = z.output<typeof GroupSpec>;
+
+export const PipelineDoc = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must match [A-Za-z0-9_.-]+'),
+  description: z.string().optional(),
+  params: z.record(Name, z.unknown()).default({}),
+  stages: z.record(Name, z.record(z.string(), z.unknown())),
+});
+export type PipelineDoc = z.output<typeof PipelineDoc>;
+
+export function isGroup(entry: Record<string, unknown>): boolean {
+  return 'foreach' in entry || ('stages' in entry && !('uses' in entry));
+}

@@ -1,0 +1,91 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { hashFile, readArtifact, writeArtifact, type ArtifactKind, type Progress, type StageContext } from '@lth/artifacts';
+import { ensureBackend } from '@lth/compute';
+import type { KeyParts } from './key';
+import type { Registry } from './registry';
+import type { ArtifactStore, Entry, EntryMeta, EntryOutput } from './store';
+
+/** One bound input artifact, already verified in the store. */
+export interface TaskInput {
+  stage: string;
+  port: string;
+  file: string;
+  kind: ArtifactKind;
+  sha256: string;
+}
+
+/** Everything a worker needs to run one stage; plain JSON so it can cross a process boundary. */
+export interface StageTask {
+  id: string;
+  uses: string;
+  pipeline: string;
+  /** The stage's `with` after interpolation; re-parsed by the stage schema where it runs. */
+  rawConfig: unknown;
+  key: string;
+  parts: KeyParts;
+  inputs: Record<string, TaskInput | TaskInput[]>;
+}
+
+export interface TaskHooks {
+  signal: AbortSignal;
+  log(message: string): void;
+  progress(p: Progress): void;
+}
+
+/**
+ * Runs a stage and commits its cache entry: inputs are read with their hashes checked, the
+ * outputs are written into a staging directory that becomes the entry only when complete.
+ */
+export async function runTask(task: StageTask, registry: Registry, store: ArtifactStore, hooks: TaskHooks): Promise<Entry> {
+  const reg = registry.get(task.uses);
+  if (!reg) throw new Error(`stage '${task.uses}' is not registered in this process; registered: ${registry.ids().join(', ')}`);
+  const { def } = reg;
+  const staging = store.begin(task.key);
+  const started = new Date();
+  try {
+    const inputs: Record<string, unknown> = {};
+    for (const [port, bound] of Object.entries(task.inputs)) {
+      const read = (b: TaskInput) => readArtifact(b.file, b.kind, { sha256: b.sha256 });
+      inputs[port] = Array.isArray(bound) ? bound.map(read) : read(bound);
+    }
+    const cfg = def.config.parse(task.rawConfig ?? {});
+    const backend = (await ensureBackend()).name;
+    const ctx: StageContext = { log: hooks.log, progress: hooks.progress, signal: hooks.signal, outDir: join(staging.dir, 'files'), backend };
+    const produced = (await def.run(ctx, cfg, inputs as never)) as Record<string, unknown>;
+    if (hooks.signal.aborted) throw new Error('interrupted');
+    const outputs: Record<string, EntryOutput> = {};
+    for (const [port, spec] of Object.entries(def.outputs)) {
+      const value = produced?.[port];
+      if (value === undefined || value === null) throw new Error(`${def.id} returned no value for output '${port}' (${spec.kind})`);
+      const file = `${port}.arrow`;
+      await writeArtifact(join(staging.dir, file), spec.kind, value as never);
+      outputs[port] = { file, kind: spec.kind, sha256: await hashFile(join(staging.dir, file)) };
+    }
+    const finished = new Date();
+    const meta: EntryMeta = {
+      version: 1,
+      key: task.key,
+      parts: task.parts,
+      stage: task.uses,
+      pipeline: task.pipeline,
+      path: task.id,
+      config: cfg,
+      inputs: Object.fromEntries(
+        Object.entries(task.inputs).map(([p, b]) => [p, Array.isArray(b) ? b.map(strip) : strip(b)]),
+      ),
+      outputs,
+      files: readdirSync(join(staging.dir, 'files')).length ? 'files' : undefined,
+      timings: { startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationMs: finished.getTime() - started.getTime() },
+      backend,
+    };
+    return await staging.commit(meta);
+  } catch (err) {
+    staging.abort();
+    throw err;
+  }
+}
+
+function strip(b: TaskInput) {
+  return { stage: b.stage, port: b.port, sha256: b.sha256 };
+}
