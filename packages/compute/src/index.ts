@@ -1,4 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerGradients } from './gradients';
+
+// Importing @lth/compute gives a tf that can differentiate (see gradients.ts).
+registerGradients();
 
 export { tf };
 export {
@@ -11,5 +15,7 @@ export {
   type BackendName,
   type BackendInfo,
 } from './backend';
-export { registerWasmKernels } from './wasm-kernels';
+export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './wasm-kernels';
+export { registerGradients } from './gradients';
+export { withBackend, toActiveBackend } from './switch';
 export { createRng, type Rng } from './rng';
