@@ -35,6 +35,13 @@ describe('magnitudePrune, layerwise', () => {
     expect(magnitudePrune(w, { scope: 'layerwise', rate: { fc: 0.2 }, rounding: 'ceil' }).sparsity.layers[0]?.remaining).toBe(4);
   });
 
+  it('snaps float noise before rounding (0.7 * 90 = 62.99999999999999 keeps 63, not 62)', () => {
+    const t = bundle([['fc.weight', 'fc', [90], Array.from({ length: 90 }, (_, i) => i + 1)]]);
+    for (const rounding of ['round', 'ceil'] as const) {
+      expect(magnitudePrune(t, { scope: 'layerwise', target: { fc: 0.7 }, rounding }).sparsity.meta.remaining).toBe(63);
+    }
+  });
+
   it('breaks ties by lower magnitude, then lower flat index', () => {
     const t = bundle([['fc.weight', 'fc', [5], [0.2, -0.2, 0.2, 0.1, 0.2]]]);
     // prune 2: 0.1 at 3, then the first of the tied 0.2 magnitudes (index 0; -0.2 ties with 0.2)
