@@ -37,8 +37,8 @@ figure.plot svg { display: block; max-width: 100%; height: auto; margin: 0 auto;
 figcaption { color: #5b6470; font-size: 12.5px; margin-top: 6px; }
 table { border-collapse: collapse; background: #fff; font-size: 12.5px; font-variant-numeric: tabular-nums; }
 .tablewrap { overflow-x: auto; border: 1px solid #dde1e6; border-radius: 6px; }
-th, td { padding: 4px 9px; border-bottom: 1px solid #eceff2; text-align: right; white-space: nowrap; }
-th { background: #eef1f5; position: sticky; top: 0; } th:first-child, td:first-child { text-align: left; }
+th, td { padding: 4px 8px; border-bottom: 1px solid #eceff2; text-align: right; white-space: nowrap; }
+th { background: #eef1f5; position: sticky; top: 0; white-space: normal; vertical-align: bottom; } th:first-child, td:first-child { text-align: left; }
 tr.v-start td { border-top: 2px solid #c9ced6; }
 footer { color: #8a929c; font-size: 12px; margin-top: 28px; }
 `;
@@ -84,7 +84,7 @@ ${plots
 <h2>Summary</h2>
 <p class="sub">One row per (variant, round); Pm = fraction of prunable weights remaining; early stop = iteration of minimum validation loss; min/max/std across seeds.</p>
 <div class="tablewrap"><table id="summary">
-<thead><tr>${cols.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead>
+<thead><tr>${cols.map((c) => `<th>${escapeHtml(c).replace(/(?=[A-Z])/g, '<wbr>')}</th>`).join('')}</tr></thead>
 <tbody>
 ${body}
 </tbody>

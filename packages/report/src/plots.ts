@@ -144,17 +144,17 @@ function learningCurves(runs: readonly RunPoint[], variants: readonly Variant[],
     points: 0,
     lines,
     spec: {
-      ...BASE,
-      width: panels > 1 ? 300 : WIDTH,
-      height: 220,
+      $schema: BASE.$schema,
+      background: BASE.background,
       title,
       config: CONFIG,
       data: { values: data },
-      facet: { field: 'variant', type: 'nominal', title: null, sort: variants.map((v) => v.label) },
+      facet: { field: 'variant', type: 'nominal', title: null, sort: variants.map((v) => v.label), header: { labelFontSize: 13 } },
+      // Two panels a row keeps the plot as wide as the others in the report's 2-column grid.
       columns: 2,
       spec: {
-        width: panels > 1 ? 300 : WIDTH,
-        height: 220,
+        width: panels > 1 ? 200 : WIDTH,
+        height: panels > 2 ? 130 : 200,
         mark: { type: 'line', strokeWidth: 1.6, interpolate: 'monotone' },
         encoding: {
           x: { field: 'iteration', type: 'quantitative', title: 'training iteration', axis: { format: '~s' } },
@@ -178,8 +178,14 @@ function gapPlot(rows: readonly SummaryRow[], variants: readonly Variant[]): Plo
     x,
     y: { field: 'accuracy', type: 'quantitative', title: 'final accuracy', scale: { zero: false }, axis: { format: '.1%' } },
     color: { field: 'variant', type: 'nominal', title: 'variant', scale: colorScale(variants), legend: { orient: 'bottom' } },
-    strokeDash: { field: 'split', type: 'nominal', title: 'split', sort: ['train', 'test'], legend: { orient: 'bottom' } },
-    shape: { field: 'split', type: 'nominal', title: 'split', sort: ['train', 'test'], scale: { range: ['triangle-up', 'circle'] } },
+    strokeDash: {
+      field: 'split',
+      type: 'nominal',
+      title: 'split',
+      scale: { domain: ['train', 'test'], range: [[5, 3], [1, 0]] },
+      legend: { orient: 'right' },
+    },
+    shape: { field: 'split', type: 'nominal', title: 'split', scale: { domain: ['train', 'test'], range: ['triangle-up', 'circle'] }, legend: null },
     detail: { field: 'split', type: 'nominal' },
   };
   const title = 'Train vs test accuracy (end of training)';

@@ -25,7 +25,7 @@ export interface RunInfo {
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = ms / 1000;
-  if (s < 120) return `${s.toFixed(1)} s`;
+  if (s < 60) return `${s.toFixed(1)} s`;
   const m = Math.floor(s / 60);
   if (m < 120) return `${m} min ${Math.round(s - m * 60)} s`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
