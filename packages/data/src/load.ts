@@ -4,7 +4,7 @@ import { parseCifarArchive } from './cifar';
 import { parseIdx } from './idx';
 import { loadManifest, type Manifest } from './manifest';
 import { resolveFiles, type ResolvedFile, type SourceOptions } from './sources';
-import { assembleDataset, type RawSplits } from './splits';
+import { assembleDataset, checkSplitOptions, type RawSplits } from './splits';
 import { syntheticDataset } from './synthetic';
 
 export const LOADABLE = ['mnist', 'fashion_mnist', 'cifar10', 'synthetic'] as const;
@@ -53,6 +53,7 @@ export async function loadDataset(config: z.input<typeof LoadConfig>, opts: Load
     );
   }
   const manifest = opts.manifest ?? loadManifest(cfg.dataset);
+  checkSplitOptions(manifest.name, manifest.counts.train, cfg);
   const files = await resolveFiles(manifest, opts);
   if (report) for (const [role, f] of files) report.files[role] = { origin: f.origin, from: f.from };
   const raw = await decode(manifest, files);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { downloadFile, verifyContent } from './download';
+import { downloadFile, verifyContent, writeFileAtomic } from './download';
 import { maybeGunzip } from './idx';
 import { cacheDir as defaultCacheDir, type LocalSource, type Manifest, type ManifestFile } from './manifest';
 
@@ -107,8 +107,10 @@ export async function resolveFile(manifest: Manifest, role: string, opts: Source
       if (found.length === 0) failures.push(`on the machine: no ${entry.name}[.gz] in ${dir} (${src.how})`);
       for (const p of found) {
         try {
-          const bytes = maybeGunzip(readFileSync(p), p);
+          const stored = readFileSync(p);
+          const bytes = maybeGunzip(stored, p);
           verifyContent(bytes, entry, p);
+          if (bytes !== stored) cacheCopy(cached, bytes, opts);
           return { role, entry, bytes, origin: 'local', from: p };
         } catch (err) {
           failures.push(`on the machine: ${(err as Error).message}`);
@@ -128,6 +130,18 @@ export async function resolveFile(manifest: Manifest, role: string, opts: Source
     failures.push(`download: disabled (offline), would fetch ${opts.urls?.[role] ?? entry.url}`);
   }
   return { failures };
+}
+
+/**
+ * Keeps the verified, decompressed content of a compressed local copy in the cache, so later
+ * loads skip the gunzip. Best effort: a read-only cache only costs the next load some time.
+ */
+function cacheCopy(file: string, bytes: Uint8Array, opts: SourceOptions): void {
+  try {
+    writeFileAtomic(file, bytes);
+  } catch (err) {
+    opts.log?.(`cannot cache ${file}: ${(err as Error).message}`);
+  }
 }
 
 /** Resolves every file of a manifest; one error lists every missing file and how to provide it. */

@@ -37,6 +37,18 @@ export function holdout(count: number, validation: number, seed: number): { trai
   return { train, validation: val };
 }
 
+/** Checks validation and subset against the number of training examples, before any work. */
+export function checkSplitOptions(name: string, trainCount: number, opts: SplitOptions): void {
+  const n = trainCount;
+  if (!Number.isInteger(opts.validation) || opts.validation < 0 || opts.validation >= n) {
+    throw new Error(`data/load: validation must be an integer in 0..${n - 1} (dataset ${name} has ${n} training examples), got ${opts.validation}`);
+  }
+  const left = n - opts.validation;
+  if (opts.subset !== undefined && (!Number.isInteger(opts.subset) || opts.subset < 1 || opts.subset > left)) {
+    throw new Error(`data/load: subset must be an integer in 1..${left} (training examples left after holding out ${opts.validation}), got ${opts.subset}`);
+  }
+}
+
 /**
  * Builds the dataset artifact's content: rows ordered train, validation, test; normalization
  * statistics from the (possibly subset) training rows only.
@@ -48,15 +60,10 @@ export function assembleDataset(
 ): Dataset {
   const size = info.shape[0] * info.shape[1] * info.shape[2];
   const n = raw.train.labels.length;
-  if (!Number.isInteger(opts.validation) || opts.validation < 0 || opts.validation >= n) {
-    throw new Error(`data/load: validation must be an integer in 0..${n - 1} (dataset ${info.name} has ${n} training examples), got ${opts.validation}`);
-  }
+  checkSplitOptions(info.name, n, opts);
   const split = holdout(n, opts.validation, opts.seed);
   let trainRows = split.train;
   if (opts.subset !== undefined) {
-    if (!Number.isInteger(opts.subset) || opts.subset < 1 || opts.subset > trainRows.length) {
-      throw new Error(`data/load: subset must be an integer in 1..${trainRows.length} (training examples left after holding out ${opts.validation}), got ${opts.subset}`);
-    }
     trainRows = trainRows.subarray(0, opts.subset);
   }
   const testCount = raw.test.labels.length;

