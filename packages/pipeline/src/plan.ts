@@ -61,7 +61,8 @@ export function planFromText(file: string, text: string, opts: LoadOptions): Pla
 
 function planFromSource(src: Source, opts: LoadOptions): Plan {
   const errors: Diagnostic[] = [...src.parseErrors];
-  if (errors.length) throw new PipelineError(errors);
+  // After the first few, YAML syntax errors are mostly echoes of the first one.
+  if (errors.length) throw new PipelineError(errors.slice(0, 5));
   const parsed = PipelineDoc.safeParse(src.value() ?? {});
   if (!parsed.success) throw new PipelineError(zodDiagnostics(src, [], parsed.error));
   const doc = parsed.data;
@@ -134,7 +135,7 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
     const first = raw.round === undefined || raw.round === scope.groups.get(raw.group ?? '')?.from;
     // Per-round messages are reported once (at the first round) unless they concern a round only.
     const report = (d: Diagnostic) => {
-      const key = `${d.line}:${d.col}:${d.message}`;
+      const key = `${d.line}:${d.col}:${d.message.replace(/^\([^)]*\) /, '')}`;
       if (!seen.has(key)) {
         seen.add(key);
         errors.push(d);
@@ -143,7 +144,13 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
     if (!reg) continue;
     const { def } = reg;
     const cfg = def.config.safeParse(raw.spec.with ?? {});
-    if (!cfg.success && first) zodDiagnostics(src, [...raw.srcPath, 'with'], cfg.error).forEach(report);
+    if (!cfg.success && first) {
+      // A field whose interpolation already failed is not reported a second time by the schema.
+      const located = new Set(errors.map((d) => `${d.line}:${d.col}`));
+      zodDiagnostics(src, [...raw.srcPath, 'with'], cfg.error)
+        .filter((d) => !located.has(`${d.line}:${d.col}`))
+        .forEach(report);
+    }
     const inputs: Record<string, InputBinding | InputBinding[]> = {};
     const given = raw.spec.inputs ?? {};
     const ports = Object.entries(def.inputs);

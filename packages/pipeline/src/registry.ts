@@ -86,10 +86,12 @@ let cached: Registry | undefined;
  * process; worker processes build the same one from the same environment.
  */
 export function loadRegistry(opts: { builtin?: boolean; modules?: string[] } = {}): Registry {
-  const useCache = opts.builtin !== false && opts.modules === undefined;
+  // LTH_BUILTIN_STAGES=0 registers only LTH_STAGE_MODULES (isolated tests, plugin development).
+  const builtin = opts.builtin ?? process.env['LTH_BUILTIN_STAGES'] !== '0';
+  const useCache = opts.builtin === undefined && opts.modules === undefined;
   if (useCache && cached) return cached;
   const reg = new Registry();
-  if (opts.builtin !== false) {
+  if (builtin) {
     for (const [pkg, load] of BUILTIN) {
       try {
         reg.addModule(pkg, load());
