@@ -75,8 +75,14 @@ describe('CIFAR-10 download, end to end on a local server', () => {
   it('downloads, verifies, caches by rename, then loads from the cache without the network', async () => {
     routes.set('/ok/cifar-10-binary.tar.gz', { body: archive });
     const report: LoadReport = { files: {} };
-    const ds = await loadDataset({ dataset: 'cifar10', validation: 20, seed: 1 }, { manifest: manifest('/ok/cifar-10-binary.tar.gz'), cacheDir: cache, local: false, progress: false }, report);
+    const progress: [number, number | undefined][] = [];
+    const ds = await loadDataset(
+      { dataset: 'cifar10', validation: 20, seed: 1 },
+      { manifest: manifest('/ok/cifar-10-binary.tar.gz'), cacheDir: cache, local: false, progress: false, onProgress: (r, t) => progress.push([r, t]) },
+      report,
+    );
     expect(report.files['archive']!.origin).toBe('download');
+    expect(progress.at(-1)).toEqual([archive.length, archive.length]);
     expect(ds.meta.shape).toEqual([32, 32, 3]);
     expect(ds.meta.splits).toEqual({ train: { offset: 0, count: 230 }, validation: { offset: 230, count: 20 }, test: { offset: 250, count: 50 } });
     expect(ds.meta.source.files).toEqual({ 'cifar-10-binary.tar.gz': sha256(archive) });

@@ -12,6 +12,8 @@ export interface DownloadOptions {
   /** Draw a progress bar; default: only when stderr is a TTY. */
   progress?: boolean;
   log?: (message: string) => void;
+  /** Called as bytes arrive (e.g. to feed a pipeline stage's progress); total when known. */
+  onProgress?: (received: number, total: number | undefined) => void;
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -81,6 +83,7 @@ export async function downloadFile(entry: ManifestFile, dest: string, opts: Down
       chunks.push(chunk);
       received += chunk.length;
       bar?.update(received);
+      opts.onProgress?.(received, expected);
     }
   } catch (err) {
     throw new Error(

@@ -19,6 +19,7 @@ export interface SourceOptions {
   progress?: boolean;
   signal?: AbortSignal;
   log?: (message: string) => void;
+  onProgress?: (received: number, total: number | undefined) => void;
 }
 
 export interface ResolvedFile {
@@ -121,7 +122,7 @@ export async function resolveFile(manifest: Manifest, role: string, opts: Source
   if (downloadsAllowed(opts)) {
     const url = opts.urls?.[role] ?? entry.url;
     try {
-      const bytes = await downloadFile(entry, cached, { url, signal: opts.signal, progress: opts.progress, log: opts.log });
+      const bytes = await downloadFile(entry, cached, { url, signal: opts.signal, progress: opts.progress, log: opts.log, onProgress: opts.onProgress });
       return { role, entry, bytes, origin: 'download', from: url };
     } catch (err) {
       failures.push(`download: ${(err as Error).message}`);

@@ -15,7 +15,15 @@ export const loadStage = defineStage({
   async run(ctx, cfg) {
     const report: LoadReport = { files: {} };
     const started = Date.now();
-    const dataset = await loadDataset(cfg, { signal: ctx.signal, log: (m) => ctx.log(m) }, report);
+    const dataset = await loadDataset(
+      cfg,
+      {
+        signal: ctx.signal,
+        log: (m) => ctx.log(m),
+        onProgress: (done, total) => ctx.progress({ done, total: total ?? done, message: `downloading ${cfg.dataset}` }),
+      },
+      report,
+    );
     for (const [role, f] of Object.entries(report.files)) ctx.log(`${cfg.dataset} ${role}: ${f.origin} ${f.from}`);
     const { train, validation, test } = dataset.meta.splits;
     ctx.log(`${cfg.dataset}: ${train.count} train, ${validation.count} validation, ${test.count} test in ${Date.now() - started} ms`);
@@ -23,4 +31,4 @@ export const loadStage = defineStage({
   },
 });
 
-export const stages: AnyStageDef[] = [loadStage as unknown as AnyStageDef];
+export const stages: AnyStageDef[] = [loadStage];
