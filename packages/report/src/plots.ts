@@ -185,7 +185,7 @@ function gapPlot(rows: readonly SummaryRow[], variants: readonly Variant[]): Plo
       scale: { domain: ['train', 'test'], range: [[5, 3], [1, 0]] },
       legend: { orient: 'right' },
     },
-    shape: { field: 'split', type: 'nominal', title: 'split', scale: { domain: ['train', 'test'], range: ['triangle-up', 'circle'] }, legend: null },
+    shape: { field: 'split', type: 'nominal', title: 'split', scale: { domain: ['train', 'test'], range: ['triangle-up', 'circle'] }, legend: { orient: 'right' } },
     detail: { field: 'split', type: 'nominal' },
   };
   const title = 'Train vs test accuracy (end of training)';

@@ -33,8 +33,8 @@ export function sparsity(fraction: number): Sparsity {
   const a = Math.round(800 * fraction);
   const b = Math.round(1000 * fraction) - a;
   return summarizeSparsity([
-    { layer: 'fc1', role: 'weight', total: 800, remaining: a },
-    { layer: 'fc2', role: 'weight', total: 200, remaining: b },
+    { layer: 'fc1', role: 'fc', total: 800, remaining: a },
+    { layer: 'fc2', role: 'output', total: 200, remaining: b },
   ]);
 }
 
