@@ -1,1 +1,3 @@
-export {};
+export { main, buildProgram } from './program';
+export { EXIT, type Io } from './common';
+export { RunDisplay } from './display';

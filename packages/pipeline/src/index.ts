@@ -2,7 +2,7 @@ export { PipelineError, StageError, UsageError, formatDiagnostic, type Diagnosti
 export { Source } from './source';
 export { PipelineDoc, StageSpec, GroupSpec, ForeachSpec, InputRef, NAME_RE } from './spec';
 export { applySets, interpolate } from './interpolate';
-export { Registry, loadRegistry, extraStageModules, type RegisteredStage } from './registry';
+export { Registry, loadRegistry, extraStageModules, configJsonSchema, type RegisteredStage } from './registry';
 export { loadPipeline, planFromText, topoOrder, type Plan, type PlanNode, type InputBinding, type LoadOptions } from './plan';
 export { codeFingerprint, packageFingerprint, clearFingerprintCache } from './fingerprint';
 export { cacheKey, diffParts, type KeyParts } from './key';

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve, delimiter } from 'node:path';
+import { z } from 'zod';
 import type { AnyStageDef } from '@lth/artifacts';
 
 /** A stage known to the engine, with the package whose code fingerprints it. */
@@ -109,4 +110,13 @@ export function loadRegistry(opts: { builtin?: boolean; modules?: string[] } = {
   }
   if (useCache) cached = reg;
   return reg;
+}
+
+/** A stage's config schema as JSON Schema (what the `with` block accepts), for `lth stages`. */
+export function configJsonSchema(def: AnyStageDef): unknown {
+  try {
+    return z.toJSONSchema(def.config, { unrepresentable: 'any', io: 'input' });
+  } catch (err) {
+    return { note: `not representable as JSON Schema: ${(err as Error).message}` };
+  }
 }

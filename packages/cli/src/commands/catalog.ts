@@ -1,0 +1,100 @@
+import { configJsonSchema, listRunRecords, loadRegistry, resolveCacheDir, UsageError, type RunRecord } from '@lth/pipeline';
+import type { Register } from '../common';
+
+export const registerStages: Register = (program, io) => {
+  program
+    .command('stages')
+    .description('registered stages: ids, ports and config JSON schemas')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const registry = loadRegistry();
+      const list = registry.all().map(({ def, package: pkg }) => ({
+        id: def.id,
+        package: pkg,
+        description: def.description,
+        inputs: def.inputs,
+        outputs: def.outputs,
+        config: configJsonSchema(def),
+      }));
+      if (opts.json) return io.out(`${JSON.stringify({ stages: list, problems: registry.problems() }, null, 2)}\n`);
+      for (const s of list) {
+        const ports = (p: Record<string, { kind: string; many?: boolean; optional?: boolean }>) =>
+          Object.entries(p).map(([k, v]) => `${k}${v.optional ? '?' : ''}: ${v.kind}${v.many ? '[]' : ''}`).join(', ') || '-';
+        io.out(`${s.id}  (${s.package})\n  ${s.description}\n  inputs:  ${ports(s.inputs)}\n  outputs: ${ports(s.outputs)}\n`);
+        io.out(`  config:  ${JSON.stringify(s.config)}\n`);
+      }
+      for (const p of registry.problems()) io.err(`warning: ${p}\n`);
+    });
+};
+
+export const registerModels: Register = (program, io) => {
+  program
+    .command('models')
+    .description('the model zoo: architectures with parameter counts')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const models = require('@lth/models') as { listModels?: () => Array<{ name: string; params: { total: number; prunable: number } }> };
+      if (typeof models.listModels !== 'function') throw new UsageError('@lth/models does not export listModels() in this build');
+      const list = models.listModels();
+      if (opts.json) return io.out(`${JSON.stringify(list, null, 2)}\n`);
+      for (const m of list) io.out(`${m.name.padEnd(16)} ${String(m.params.total).padStart(10)} params, ${String(m.params.prunable).padStart(10)} prunable\n`);
+    });
+};
+
+export const registerDatasets: Register = (program, io) => {
+  type DataApi = {
+    listDatasets?: () => Array<{ name: string; description: string; source: string }>;
+    describeDataset?: (name: string) => Promise<unknown>;
+  };
+  const data = () => require('@lth/data') as DataApi;
+  const ds = program
+    .command('datasets')
+    .description('datasets and where their files would come from (cache, local, download)')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const api = data();
+      if (typeof api.listDatasets !== 'function') throw new UsageError('@lth/data does not export listDatasets() in this build');
+      const list = api.listDatasets();
+      if (opts.json) return io.out(`${JSON.stringify(list, null, 2)}\n`);
+      for (const d of list) io.out(`${d.name.padEnd(14)} ${d.source.padEnd(9)} ${d.description}\n`);
+    });
+  ds.command('show')
+    .description('load a dataset and count examples per split and class')
+    .argument('<name>', 'dataset name')
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const api = data();
+      if (typeof api.describeDataset !== 'function') throw new UsageError('@lth/data does not export describeDataset() in this build');
+      const d = await api.describeDataset(name);
+      io.out(opts.json ? `${JSON.stringify(d, null, 2)}\n` : `${JSON.stringify(d, null, 2)}\n`);
+    });
+};
+
+export const registerReport: Register = (program, io, setExit) => {
+  program
+    .command('report')
+    .description('print where the report (or outputs) of a run are')
+    .argument('[run]', 'run record file, a run name (newest run of that pipeline), or nothing for the newest run')
+    .option('--cache-dir <dir>', 'cache directory (default: $LTH_CACHE_DIR or .lth/cache)')
+    .action((run: string | undefined, opts: { cacheDir?: string }) => {
+      const cacheDir = resolveCacheDir(opts.cacheDir);
+      const runs = listRunRecords(cacheDir);
+      let rec: RunRecord | undefined;
+      if (run && run.endsWith('.json')) {
+        rec = runs.find((r) => r.file === run || r.file.endsWith(`/${run}`))?.record;
+        if (!rec) {
+          try {
+            rec = JSON.parse(require('node:fs').readFileSync(run, 'utf8')) as RunRecord;
+          } catch {
+            rec = undefined;
+          }
+        }
+      } else rec = runs.find((r) => !run || r.record.name === run)?.record;
+      if (!rec) throw new UsageError(`no run record${run ? ` '${run}'` : ''} in ${cacheDir}/runs; runs: ${runs.slice(0, 10).map((r) => r.record.name).join(', ') || '(none)'}`);
+      if (!rec.report) {
+        io.err(`run ${rec.name} (${rec.status}) has no report or outputs\n`);
+        return setExit(1);
+      }
+      io.out(`${rec.report}\n`);
+    });
+};

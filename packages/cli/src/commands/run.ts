@@ -1,0 +1,74 @@
+import {
+  createExecutor,
+  defaultJobs,
+  isForced,
+  loadPipeline,
+  loadRegistry,
+  LocalStore,
+  resolveCacheDir,
+  runPipeline,
+  UsageError,
+  type Plan,
+  type RunRecord,
+} from '@lth/pipeline';
+import { collect, EXIT, positiveInt, type Register } from '../common';
+import { RunDisplay } from '../display';
+
+export function checkForce(plan: Plan, force: string[]): void {
+  for (const f of force) {
+    if (!plan.nodes.some((n) => isForced(n.id, [f]))) {
+      throw new UsageError(`--force ${f}: no such stage; stages: ${plan.nodes.map((n) => n.id).join(', ')} (a name inside a foreach matches every round)`);
+    }
+  }
+}
+
+export function summaryLines(rec: RunRecord): string[] {
+  const count = (s: string) => rec.stages.filter((x) => x.status === s).length;
+  const lines = [
+    `${rec.name}: ${rec.status} in ${(rec.durationMs / 1000).toFixed(1)}s — ${count('ran')} ran, ${count('cached')} cached, ${count('failed')} failed, ${count('skipped')} skipped (backend: ${rec.backend})`,
+  ];
+  for (const s of rec.stages.filter((x) => x.status === 'failed')) lines.push(`  ${s.error ?? s.id}`);
+  lines.push(`run record: ${rec.recordFile ?? '(not written)'}`);
+  if (rec.report) lines.push(`${rec.stages.some((s) => s.uses.startsWith('report/') && s.files) ? 'report' : 'outputs'}: ${rec.report}`);
+  return lines;
+}
+
+export const registerRun: Register = (program, io, setExit) => {
+  program
+    .command('run')
+    .description('run a pipeline; stages whose cache key is unchanged come from the cache')
+    .argument('<file>', 'pipeline YAML file')
+    .option('--set <param=value>', 'override a parameter (params.NAME=VALUE, value parsed as YAML); repeatable', collect, [])
+    .option('--force <stage>', 'recompute this stage (an expanded id, or a name that matches every round); repeatable', collect, [])
+    .option('--jobs <n>', `stages run at once, each in a worker process (default: cores = ${defaultJobs()})`, positiveInt('--jobs'))
+    .option('--cache-dir <dir>', 'cache directory (default: $LTH_CACHE_DIR or .lth/cache)')
+    .option('--in-process', 'run stages in this process instead of worker processes (debugging)')
+    .option('--json', 'print the run record as JSON on stdout (progress stays on stderr)')
+    .action(async (file: string, opts: { set: string[]; force: string[]; jobs?: number; cacheDir?: string; inProcess?: boolean; json?: boolean }) => {
+      const registry = loadRegistry();
+      const plan = loadPipeline(file, { registry, sets: opts.set });
+      checkForce(plan, opts.force);
+      const display = new RunDisplay(io);
+      const store = new LocalStore(resolveCacheDir(opts.cacheDir), (m) => display.note(`warning: ${m}`));
+      const executor = createExecutor({ registry, store, jobs: opts.jobs, inProcess: opts.inProcess });
+      const abort = new AbortController();
+      const onSigint = () => {
+        if (abort.signal.aborted) process.exit(EXIT.interrupted);
+        display.note('interrupt: stopping running stages (Ctrl-C again to quit at once); completed stages stay cached');
+        abort.abort();
+      };
+      process.on('SIGINT', onSigint);
+      display.start(plan.nodes.map((n) => n.id));
+      let rec: RunRecord;
+      try {
+        rec = await runPipeline(plan, { store, executor, force: opts.force, signal: abort.signal, onEvent: display.event });
+      } finally {
+        display.stop();
+        process.off('SIGINT', onSigint);
+        await executor.close();
+      }
+      if (opts.json) io.out(`${JSON.stringify(rec, null, 2)}\n`);
+      io.err(`${summaryLines(rec).join('\n')}\n`);
+      setExit(rec.status === 'ok' ? EXIT.ok : rec.status === 'interrupted' ? EXIT.interrupted : EXIT.stageFailure);
+    });
+};

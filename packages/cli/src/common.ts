@@ -1,0 +1,50 @@
+import { CommanderError, type Command } from 'commander';
+import { PipelineError, UsageError } from '@lth/pipeline';
+
+/** Exit codes: 0 success, 1 a stage failed, 2 invalid input (pipeline file, flags). */
+export const EXIT = { ok: 0, stageFailure: 1, invalid: 2, interrupted: 130 } as const;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether stderr is a terminal (progress bars) . */
+  tty: boolean;
+}
+
+export const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  tty: Boolean(process.stderr.isTTY),
+};
+
+/** Commander collects repeated `--set k=v` / `--force S` into lists. */
+export function collect(value: string, prev: string[] = []): string[] {
+  return [...prev, value];
+}
+
+export function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, got '${v}'`);
+    return n;
+  };
+}
+
+/** Maps an error thrown by a command to a message and exit code. */
+export function exitCodeFor(err: unknown, io: Io): number {
+  if (err instanceof CommanderError) {
+    return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.invalid;
+  }
+  if (err instanceof PipelineError) {
+    io.err(`${err.message}\n${err.diagnostics.length} error${err.diagnostics.length === 1 ? '' : 's'}; nothing was run\n`);
+    return EXIT.invalid;
+  }
+  if (err instanceof UsageError) {
+    io.err(`lth: ${err.message}\n`);
+    return EXIT.invalid;
+  }
+  io.err(`lth: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return EXIT.stageFailure;
+}
+
+export type Register = (program: Command, io: Io, setExit: (code: number) => void) => void;

@@ -1,0 +1,39 @@
+import { Command } from 'commander';
+import { exitCodeFor, processIo, type Io } from './common';
+import { registerCache } from './commands/cache';
+import { registerDatasets, registerModels, registerReport, registerStages } from './commands/catalog';
+import { registerGraph, registerStatus } from './commands/inspect';
+import { registerRun } from './commands/run';
+
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('lth')
+    .description('lottery-ticket experiments as declarative pipelines with a content-addressed cache')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride();
+  for (const register of [registerRun, registerStatus, registerGraph, registerCache, registerStages, registerModels, registerDatasets, registerReport]) {
+    register(program, io, setExit);
+  }
+  // exitOverride is not inherited by subcommands added before it was set on them.
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+    c.commands.forEach(override);
+  };
+  program.commands.forEach(override);
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code (0 ok, 1 stage failure, 2 invalid input). */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    return exitCodeFor(err, io);
+  }
+}
