@@ -4,10 +4,11 @@ import { DATASET_NAMES, loadManifest, type DatasetName } from './manifest';
 import { locateFile, type Origin, type SourceOptions } from './sources';
 import { classCounts } from './splits';
 
-export type Availability = Origin | 'missing';
+/** `generated`: the synthetic dataset, made from its seed, needs no files. */
+export type Availability = Origin | 'missing' | 'generated';
 
 export interface DatasetListing {
-  name: DatasetName;
+  name: DatasetName | 'synthetic';
   description: string;
   /** Where the dataset would come from now: the worst of its files (cache < local < download < missing). */
   source: Availability;
@@ -18,7 +19,7 @@ const ORDER: Availability[] = ['cache', 'local', 'download', 'missing'];
 
 /** Every dataset with a manifest and where its files would come from, without reading them. */
 export function listDatasets(opts: SourceOptions = {}): DatasetListing[] {
-  return DATASET_NAMES.map((name) => {
+  const listed: DatasetListing[] = DATASET_NAMES.map((name) => {
     const manifest = loadManifest(name);
     const files = Object.keys(manifest.files).map((role) => {
       const at = locateFile(manifest, role, opts);
@@ -27,6 +28,8 @@ export function listDatasets(opts: SourceOptions = {}): DatasetListing[] {
     const worst = files.reduce<Availability>((acc, f) => (ORDER.indexOf(f.source) > ORDER.indexOf(acc) ? f.source : acc), 'cache');
     return { name, description: manifest.description, source: worst, files };
   });
+  listed.push({ name: 'synthetic', description: 'seeded class prototypes plus noise, 8x8x1, 10 classes (for tests and smoke runs)', source: 'generated', files: [] });
+  return listed;
 }
 
 export interface DatasetDescription {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { plainContext, readDataset, splitView, writeDataset } from '@lth/artifacts';
 import { LoadConfig, SYNTHETIC_POOL } from './load';
+import { describeDataset } from './describe';
 import { loadStage, stages } from './stage';
 
 describe('data/load stage', () => {
@@ -35,5 +36,15 @@ describe('data/load stage', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('describeDataset', () => {
+  it('describes the synthetic dataset without files', async () => {
+    const d = await describeDataset('synthetic');
+    expect(d.source).toBe('generated');
+    expect(d.splits.validation.count).toBe(SYNTHETIC_POOL.maxValidation);
+    expect(d.splits.train.classCounts.reduce((a, b) => a + b, 0)).toBe(SYNTHETIC_POOL.train - SYNTHETIC_POOL.maxValidation);
+    expect(d.splits.test.classCounts).toHaveLength(10);
   });
 });
