@@ -43,6 +43,44 @@ function batchTime(ds, split, opts, batches = 200) {
   return (performance.now() - t) / batches;
 }
 
+/**
+ * A reference LeNet-300-100 SGD step (batch 60, forward + backward + update) in plain tfjs,
+ * so the batch-preparation ratio is measured on the same machine and backend.
+ */
+function lenetStepTime(ds, steps = 30) {
+  const { tf, createRng } = compute;
+  const rng = createRng(0);
+  const dims = [784, 300, 100, 10];
+  const vars = [];
+  for (let i = 0; i < 3; i++) {
+    const w = rng.fillNormal(new Float32Array(dims[i] * dims[i + 1]), Math.sqrt(2 / dims[i]));
+    vars.push(tf.variable(tf.tensor2d(w, [dims[i], dims[i + 1]])), tf.variable(tf.zeros([dims[i + 1]])));
+  }
+  const opt = tf.train.sgd(0.1);
+  const it = data.batchIterator(ds, 'train', { batchSize: 60, seed: 1 });
+  const step = () => {
+    const b = it.next().value;
+    const cost = opt.minimize(() => {
+      let h = tf.reshape(b.x, [60, 784]);
+      for (let i = 0; i < 3; i++) {
+        h = tf.add(tf.matMul(h, vars[2 * i]), vars[2 * i + 1]);
+        if (i < 2) h = tf.relu(h);
+      }
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(b.y, 10), h);
+    }, true);
+    cost.dataSync();
+    cost.dispose();
+    data.disposeBatch(b);
+  };
+  for (let i = 0; i < 5; i++) step();
+  const t = performance.now();
+  for (let i = 0; i < steps; i++) step();
+  const ms = (performance.now() - t) / steps;
+  tf.dispose(vars);
+  opt.dispose();
+  return ms;
+}
+
 export async function run() {
   const { name: backend } = await compute.ensureBackend();
   const rows = [];
@@ -59,6 +97,10 @@ export async function run() {
     });
     rows.push({ name: 'mnist: read dataset artifact', backend: 'js', ms: await time(() => artifacts.readDataset(join(tmp, 'mnist.arrow')), 3) });
     rows.push({ name: 'mnist: train batch 60 (shuffle, normalize, tensors)', backend, ms: batchTime(ds, 'train', { batchSize: 60, seed: 0 }) });
+    const prep = rows.at(-1).ms;
+    const step = lenetStepTime(ds);
+    rows.push({ name: 'lenet-300-100: SGD step, batch 60 (incl. batch prep)', backend, ms: step });
+    rows.push({ name: 'mnist: batch prep / LeNet step in PERCENT, not ms (goal < 5)', backend, ms: (100 * prep) / step });
     rows.push({ name: 'mnist: eval batch 1000', backend, ms: await time(() => { for (const b of data.evalBatches(ds, 'test', 1000)) data.disposeBatch(b); }, 3) / 10 });
     const cifarLike = data.syntheticDataset({ seed: 0, shape: [32, 32, 3], train: 2000, validation: 0, test: 10 });
     rows.push({ name: 'cifar-shaped: train batch 60 + augment (crop, flip)', backend, ms: batchTime(cifarLike, 'train', { batchSize: 60, seed: 0, augment: true }) });
