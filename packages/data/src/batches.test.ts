@@ -115,6 +115,16 @@ describe('batchIterator', () => {
     }
   });
 
+  it('skipBatches resumes exactly where an uninterrupted run would be, augmentation included', () => {
+    for (const opts of [{ dropLast: true }, { dropLast: false }]) {
+      const full = take(batchIterator(ds, 'train', { batchSize: 16, seed: 9, augment: true, ...opts }), 9);
+      for (const skip of [0, 2, 3, 4, 7]) {
+        const resumed = take(batchIterator(ds, 'train', { batchSize: 16, seed: 9, augment: true, skipBatches: skip, ...opts }), 9 - skip);
+        expect(resumed.map((b) => [b.epoch, Array.from(b.y), Array.from(b.x)])).toEqual(full.slice(skip).map((b) => [b.epoch, Array.from(b.y), Array.from(b.x)]));
+      }
+    }
+  });
+
   it('leaks no tensors when the caller disposes, nor with autoDispose', () => {
     const before = tf.memory().numTensors;
     take(batchIterator(ds, 'train', { batchSize: 7, seed: 0, augment: true }), 12);

@@ -28,6 +28,11 @@ export interface BatchOptions {
    * iteration ends), so the caller must not keep it; default false (the caller disposes).
    */
   autoDispose?: boolean;
+  /**
+   * Start after this many batches, as if they had been drawn (without making them): training
+   * resumed or rewound at iteration k sees exactly the batches an uninterrupted run would.
+   */
+  skipBatches?: number;
 }
 
 export function disposeBatch(b: { x: tf.Tensor; y: tf.Tensor }): void {
@@ -130,13 +135,22 @@ export function* batchIterator(ds: Dataset, split: SplitName, opts: BatchOptions
     );
   }
   const lut = normalizationTable(ds.meta);
+  const end = dropLast ? view.count - (view.count % batchSize) : view.count;
+  const perEpoch = Math.ceil(end / batchSize);
+  const skip = opts.skipBatches ?? 0;
+  if (!Number.isInteger(skip) || skip < 0) throw new Error(`batchIterator: skipBatches must be a non-negative integer, got ${skip}`);
   let previous: Batch | undefined;
   try {
-    for (let epoch = 0; ; epoch++) {
+    for (let epoch = Math.floor(skip / perEpoch); ; epoch++) {
       const order = epochOrder(view.count, seed, epoch);
       const aug = opts.augment ? createRng(`augment/${seed}/epoch/${epoch}`) : undefined;
-      const end = dropLast ? view.count - (view.count % batchSize) : view.count;
-      for (let start = 0; start < end; start += batchSize) {
+      let first = 0;
+      if (epoch === Math.floor(skip / perEpoch)) {
+        first = (skip % perEpoch) * batchSize;
+        // Each example consumes three augmentation draws (dy, dx, flip); replay them.
+        for (let i = 0; aug && i < 3 * first; i++) aug.next();
+      }
+      for (let start = first; start < end; start += batchSize) {
         const batch = makeBatch(ds, view, lut, order, start, Math.min(start + batchSize, end), epoch, aug);
         if (opts.autoDispose && previous) disposeBatch(previous);
         previous = batch;
