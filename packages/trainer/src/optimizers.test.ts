@@ -36,8 +36,7 @@ describe('SGD with momentum and weight decay', () => {
     stepWith(opt, G2, 0.1);
     // g' = [1.00949, 0.98027, 0, 1.02997]; buf = 0.9 [0.51, -0.27, 0, 0.03] + g' = [1.46849, 0.73727, 0, 1.05697]
     expectClose(w.dataSync(), [0.802151, -2.046727, 0, 2.891303], 1e-6);
-    expect(w.dataSync()[2]).toBe(0);
-    expect(Object.is(w.dataSync()[2], -0) ? 0 : w.dataSync()[2]).toBe(0);
+    expect(Object.is(w.dataSync()[2], 0)).toBe(true); // +0, not -0
     expect(opt.slots('fc.weight')[0]!.dataSync()[2]).toBe(0);
     opt.dispose();
     tf.dispose([w, mask]);
@@ -78,7 +77,7 @@ describe('Adam with weight decay', () => {
     expectClose(w.dataSync(), [0.803366, -1.953976, 0, 2.823666], 2e-5);
     const [m, v] = opt.slots('fc.weight') as [tf.Variable, tf.Variable];
     expectClose(m.dataSync(), [0.1468, 0.0738, 0, 0.1056], 1e-6);
-    expect(w.dataSync()[2]).toBe(0);
+    expect(Object.is(w.dataSync()[2], 0)).toBe(true);
     expect(m.dataSync()[2]).toBe(0);
     expect(v.dataSync()[2]).toBe(0);
     expect(opt.steps).toBe(2);

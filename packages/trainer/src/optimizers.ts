@@ -28,6 +28,14 @@ function gradOf(grads: ReadonlyMap<string, tf.Tensor> | Record<string, tf.Tensor
   return grads instanceof Map ? grads.get(name) : (grads as Record<string, tf.Tensor>)[name];
 }
 
+/**
+ * w * mask, with pruned entries +0: a negative weight times 0 is -0, and adding +0 turns it
+ * into +0 so that pruned weights are bit-identical zeros in saved bundles (stable hashes).
+ */
+export function applyMask(w: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  return tf.add(tf.mul(w, mask), 0);
+}
+
 export function createOptimizer(cfg: OptimizerConfig, params: ReadonlyMap<string, tf.Variable>, opts: OptimizerOptions = {}): MaskedOptimizer {
   const wd = opts.weightDecay ?? 0;
   const masks = opts.masks ?? new Map<string, tf.Tensor>();
@@ -69,7 +77,7 @@ export function createOptimizer(cfg: OptimizerConfig, params: ReadonlyMap<string
       }
       next = tf.sub(p, tf.mul(d, lr));
     }
-    p.assign(mask ? tf.mul(next, mask) : next);
+    p.assign(mask ? applyMask(next, mask) : next);
   }
 
   return {

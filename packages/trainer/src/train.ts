@@ -14,7 +14,7 @@ import { createModel } from '@lth/models';
 import { parseTrainConfig, resolvePlan, type TrainConfig, type TrainConfigInput } from './config';
 import { crossEntropy, earlyStopFrom, evaluateSplit } from './evaluate';
 import { maskTensors, remainingFraction } from './mask';
-import { createOptimizer } from './optimizers';
+import { applyMask, createOptimizer } from './optimizers';
 import { learningRate } from './schedule';
 import { TrainingAborted, type TrainableModel } from './types';
 
@@ -137,7 +137,7 @@ export async function trainModel(
       tf.tidy(() => {
         for (const [name, m] of masks) {
           const p = model.params.get(name) as tf.Variable;
-          p.assign(tf.mul(p, m));
+          p.assign(applyMask(p, m));
         }
       });
     }
