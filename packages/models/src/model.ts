@@ -63,7 +63,9 @@ export function createModel(bundle: WeightBundle): Model {
   for (const d of decls) {
     const t = byName.get(d.name)!;
     // Unnamed variables: tfjs names are global, and several models coexist in one process.
-    const v = tf.variable(tf.tensor(t.values, d.shape, 'float32'), d.role !== 'buffer');
+    const init = tf.tensor(t.values, d.shape, 'float32');
+    const v = tf.variable(init, d.role !== 'buffer');
+    init.dispose();
     (d.role === 'buffer' ? buffers : params).set(d.name, v);
     roles.set(d.name, d.role);
   }

@@ -6,8 +6,14 @@ export const MODEL_NAMES = ['lenet_300_100', 'conv2', 'conv4', 'conv6', 'vgg19',
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 const NoOptions = z.object({}).strict();
-/** Conv-2/4/6: dropout rate on the fully-connected layers (paper: 0.5 in the dropout runs). */
-export const ConvNetOptions = z.object({ dropout: z.number().min(0).lt(1).optional() }).strict();
+/**
+ * Conv-2/4/6: dropout rate on the fully-connected layers (paper: 0.5 in the dropout runs);
+ * `width` is the first conv pair's channel count (paper 64; later pairs scale with it), smaller
+ * only for cheap test variants.
+ */
+export const ConvNetOptions = z
+  .object({ dropout: z.number().min(0).lt(1).optional(), width: z.number().int().positive().optional() })
+  .strict();
 /**
  * VGG-19 / ResNet: `width` is the first stage's channel count (VGG 64, ResNet 16); later
  * stages scale with it. Smaller widths are cheap variants for tests, not paper models.
@@ -47,7 +53,9 @@ function lenet(): ModelSpec {
 function convNet(arch: 'conv2' | 'conv4' | 'conv6', pairs: number[], opts: z.output<typeof ConvNetOptions>): ModelSpec {
   const layers: LayerSpec[] = [];
   let i = 1;
-  for (const filters of pairs) {
+  const scale = (opts.width ?? 64) / 64;
+  for (const f of pairs) {
+    const filters = Math.max(1, Math.round(f * scale));
     layers.push(conv(`conv${i++}`, filters), relu, conv(`conv${i++}`, filters), relu, pool);
   }
   const drop: LayerSpec[] = opts.dropout ? [{ kind: 'dropout', rate: opts.dropout }] : [];
