@@ -67,7 +67,7 @@ maybe('report in headless Chromium', () => {
           const box = svg?.getBoundingClientRect();
           const visible = (sel: string) =>
             [...f.querySelectorAll(sel)].filter((e) => {
-              const b = (e as SVGGraphicsElement).getBBox();
+              const b = (e as unknown as { getBBox(): { width: number; height: number } }).getBBox();
               return b.width > 0 || b.height > 0;
             }).length;
           return {
