@@ -173,7 +173,7 @@ describe('runPipeline with the in-process executor', () => {
     expect(Object.keys(all?.outputs ?? {})).toEqual(['table', 'metrics']);
     expect(existsSync(all?.outputs['table'] as string)).toBe(true);
     expect(readFileSync(join(all?.files as string, 'report.md'), 'utf8')).toBe('# 2 items\n');
-    expect(rec.report).toBe(all?.files);
+    expect(rec.report).toBe(all?.files); // no .html there: the directory
     const x2 = events.filter((e) => e.type === 'stage' && e.id === 'x2').map((e) => (e.type === 'stage' ? e.state : ''));
     expect(x2).toEqual(['pending', 'running', 'done']);
     expect(events.some((e) => e.type === 'progress' && e.id === 'x2' && e.progress.done === 4)).toBe(true);
