@@ -4,3 +4,4 @@ export { initWeights } from './init';
 export { createModel, BN_MOMENTUM, BN_EPSILON, type Model, type ApplyOptions } from './model';
 export { paramCounts, listModels, type ParamCounts, type ModelListing } from './counts';
 export { initStage, stages, InitConfig } from './stage';
+export { exportLayersModel, buildLayersModel, loadExportedLayersModel, type ExportResult } from './export';

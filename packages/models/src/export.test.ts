@@ -1,0 +1,77 @@
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { createRng, initBackend, tf } from '@lth/compute';
+import { isPrunable, type MaskBundle, type ModelRef, type WeightBundle } from '@lth/artifacts';
+import { createModel } from './model';
+import { initWeights } from './init';
+import { exportLayersModel, loadExportedLayersModel } from './export';
+
+const REFS: ModelRef[] = [
+  { arch: 'lenet_300_100', options: {} },
+  { arch: 'conv2', options: { width: 8, dropout: 0.5 } },
+  { arch: 'conv6', options: { width: 4 } },
+  { arch: 'vgg19', options: { width: 4 } },
+  { arch: 'resnet18', options: { width: 4 } },
+];
+
+function randomMask(w: WeightBundle, seed: number): MaskBundle {
+  const rng = createRng(seed);
+  return {
+    meta: { content: 'mask', model: w.meta.model },
+    tensors: w.tensors.filter((t) => isPrunable(t.role)).map((t) => ({ ...t, values: Uint8Array.from(t.values, () => (rng.next() < 0.3 ? 1 : 0)) })),
+  };
+}
+
+let dir: string;
+beforeAll(async () => {
+  await initBackend('wasm').catch(() => initBackend('cpu'));
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lth-models-export-'));
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe.each(REFS)('exportLayersModel $arch $options', (ref) => {
+  test('tf.loadLayersModel of the written files gives the eval-mode output of the masked model', async () => {
+    const rng = createRng('x');
+    const model = createModel(initWeights(ref, 2));
+    const [h, w, c] = model.spec.input;
+    const x = tf.tensor4d(Float32Array.from({ length: 3 * h * w * c }, () => rng.normal()), [3, h, w, c]);
+    // One training-mode pass moves the batch-norm running stats off their initial values.
+    model.apply(x, { training: true, rng }).dispose();
+    const trained = model.toBundle('trained');
+    const mask = randomMask(trained, 4);
+    model.applyMask(mask);
+    const expected = model.apply(x, { training: false });
+
+    const out = path.join(dir, `${ref.arch}`);
+    const res = await exportLayersModel(trained, mask, out);
+    const stat = await fs.stat(res.weightsBin);
+    expect(stat.size).toBe(res.bytes);
+    const json = JSON.parse(await fs.readFile(res.modelJson, 'utf8'));
+    expect(json.format).toBe('layers-model');
+    expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+
+    const loaded = await loadExportedLayersModel(out);
+    const got = loaded.predict(x) as tf.Tensor;
+    expect(got.shape).toEqual(expected.shape);
+    const err = tf.tidy(() => tf.max(tf.abs(tf.sub(got, expected))).dataSync()[0]! / tf.max(tf.abs(expected)).dataSync()[0]!);
+    expect(err).toBeLessThan(1e-4);
+    // Pruned weights are exactly zero in the exported file.
+    const first = mask.tensors[0]!;
+    const kernel = loaded.getWeights().find((v) => v.shape.join() === first.shape.join())!.dataSync();
+    let leaked = 0;
+    first.values.forEach((k, i) => (leaked += !k && kernel[i] !== 0 ? 1 : 0));
+    expect(leaked).toBe(0);
+    tf.dispose([x, expected, got]);
+    loaded.dispose();
+    model.dispose();
+  });
+});
+
+test('a mask for another architecture is an error', async () => {
+  const w = initWeights({ arch: 'lenet_300_100', options: {} }, 0);
+  const m = randomMask(initWeights({ arch: 'conv2', options: { width: 2 } }, 0), 1);
+  await expect(exportLayersModel(w, m, path.join(dir, 'bad'))).rejects.toThrow(/mask is for 'conv2' but the weights are 'lenet_300_100'/);
+});
