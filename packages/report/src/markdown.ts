@@ -35,7 +35,13 @@ export interface MarkdownPlot {
 }
 
 /** report.md: what was run, the summary table, and the plots as relative SVG links. */
-export function renderMarkdown(title: string, table: TableArtifact, plots: readonly MarkdownPlot[], info: RunInfo = {}): string {
+export function renderMarkdown(
+  title: string,
+  table: TableArtifact,
+  plots: readonly MarkdownPlot[],
+  info: RunInfo = {},
+  warnings: readonly string[] = [],
+): string {
   const parts = [`# ${title}`, ''];
   const lines = runInfoLines(info);
   if (lines.length) parts.push('## What was run', '', ...lines.map(([k, v]) => `- **${k}**: ${v.replace(/\n/g, ' ')}`), '');
@@ -48,6 +54,7 @@ export function renderMarkdown(title: string, table: TableArtifact, plots: reado
     markdownTable(table),
     '',
   );
+  if (warnings.length) parts.push('## Warnings', '', ...warnings.map((w) => `- ${w.replace(/\n/g, ' ')}`), '');
   if (plots.length) parts.push('## Plots', '', ...plots.flatMap((p) => [`### ${p.title}`, '', `![${p.title}](${p.file})`, '']));
   return parts.join('\n');
 }

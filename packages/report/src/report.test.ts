@@ -129,6 +129,13 @@ describe('report/lottery stage', () => {
     expect(reportLottery.inputs.tickets).toMatchObject({ kind: 'metrics', many: true });
   });
 
+  it('shows input warnings in both documents', async () => {
+    const r = await lotteryReport({ tickets: scenario().tickets }, {});
+    expect(r.warnings).toHaveLength(1);
+    expect(r.markdown).toContain(`## Warnings\n\n- ${r.warnings[0]}`);
+    expect(r.html).toContain('<ul class="warnings"><li>Pm rises from 0.512');
+  });
+
   it('rejects a bad config with the field named', () => {
     expect(() => ReportConfig.parse({ seeds: 0 })).toThrow(/seeds/);
   });

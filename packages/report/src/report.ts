@@ -18,6 +18,8 @@ export interface ReportData {
   runs: RunPoint[];
   curves?: number[];
   errorBars?: ReportConfig['errorBars'];
+  /** Warnings about the inputs (see collectRuns), shown under "Notes". */
+  warnings?: string[];
 }
 
 export interface RenderedPlot extends PlotSpec {
@@ -30,6 +32,7 @@ export interface RenderedReport {
   plots: RenderedPlot[];
   markdown: string;
   html: string;
+  warnings: string[];
 }
 
 /** Renders the summary table, the four plots (SVG), report.md and report.html, in memory. */
@@ -44,9 +47,10 @@ export async function renderReport(data: ReportData, runInfo: RunInfo = {}): Pro
   const plots: RenderedPlot[] = [];
   // One at a time: rendering is CPU-bound, so parallel promises would gain nothing.
   for (const p of specs) plots.push({ ...p, svg: await renderSvg(p.spec) });
-  const markdown = renderMarkdown(data.title, table, plots.map((p) => ({ file: `${p.name}.svg`, title: p.title })), runInfo);
-  const html = renderHtml(data.title, table, plots, runInfo);
-  return { summary, table, plots, markdown, html };
+  const warnings = data.warnings ?? [];
+  const markdown = renderMarkdown(data.title, table, plots.map((p) => ({ file: `${p.name}.svg`, title: p.title })), runInfo, warnings);
+  const html = renderHtml(data.title, table, plots, runInfo, warnings);
+  return { summary, table, plots, markdown, html, warnings };
 }
 
 /** Writes report.html, report.md and one .svg per plot into dir; returns the paths written. */
@@ -72,14 +76,14 @@ export async function lotteryReport(
   opts: { outDir?: string; runInfo?: RunInfo } = {},
 ): Promise<RenderedReport & { files: string[] }> {
   const cfg = ReportConfig.parse(config);
-  const { variants, runs } = collectRuns(inputs, cfg);
+  const { variants, runs, warnings } = collectRuns(inputs, cfg);
   const info: RunInfo = {
     ...(cfg.pipeline ? { pipeline: cfg.pipeline } : {}),
     ...(cfg.params ? { params: cfg.params } : {}),
     ...runInfoFromRuns(runs),
     ...opts.runInfo,
   };
-  const report = await renderReport({ title: cfg.title, variants, runs, curves: cfg.curves, errorBars: cfg.errorBars }, info);
+  const report = await renderReport({ title: cfg.title, variants, runs, curves: cfg.curves, errorBars: cfg.errorBars, warnings }, info);
   const files = opts.outDir ? await writeReport(opts.outDir, report) : [];
   return { ...report, files };
 }

@@ -39,6 +39,8 @@ export interface LotteryInputs {
 export interface CollectedRuns {
   variants: Variant[];
   runs: RunPoint[];
+  /** Things that look mis-wired but do not stop the report; shown in it and logged. */
+  warnings: string[];
 }
 
 type Place = { seed: number; index: number };
@@ -96,8 +98,10 @@ function labelled(label: string, used: Set<string>): string {
  * Places every run of the inputs in (variant, round, seed) and finds its Pm.
  *
  * Rounds: `tickets` starts at round 0 (the dense network) unless `dense` is wired, in which
- * case it starts at round 1 and `dense` is round 0. Controls always start at round 1. Each
- * compared pipeline follows the tickets' rule. Round 0 is shared: a variant whose list starts
+ * case it starts at round 1 and `dense` is round 0. A list whose first run says it is pruned
+ * (meta.remaining < 1) also starts at round 1: wiring `round[*].train` alone then still
+ * numbers the rounds right. Controls always start at round 1. Each compared pipeline follows
+ * the tickets' rule. Round 0 is shared: a variant whose list starts
  * at round 1 gets the dense runs (or the tickets' round 0) as its round 0, so every curve
  * starts at Pm = 1.
  *
@@ -108,6 +112,7 @@ function labelled(label: string, used: Set<string>): string {
 export function collectRuns(inputs: LotteryInputs, cfg: ReportConfig): CollectedRuns {
   const { seeds, order } = cfg;
   const used = new Set<string>();
+  const warnings: string[] = [];
   const variants: Variant[] = [];
   const runs: RunPoint[] = [];
   if (inputs.tickets.length === 0) throw new Error("report/lottery: input 'tickets' is empty");
@@ -131,7 +136,8 @@ export function collectRuns(inputs: LotteryInputs, cfg: ReportConfig): Collected
   variants.push({ label: ticketLabel, role: 'ticket' });
   runs.push(...denseRuns);
   const t = places('tickets', inputs.tickets.length, seeds, order);
-  const first = hasDense ? 1 : 0;
+  const startsPruned = (list: Metrics[], i = 0) => (list[i]?.meta.remaining ?? 1) < 1;
+  const first = hasDense || startsPruned(inputs.tickets) ? 1 : 0;
   const spPm = inputs.ticketSparsity?.length ? sparsityPm(inputs.ticketSparsity, t.perSeed, cfg) : () => undefined;
   const ticketPm = new Map<string, number>();
   inputs.tickets.forEach((m, i) => {
@@ -144,6 +150,20 @@ export function collectRuns(inputs: LotteryInputs, cfg: ReportConfig): Collected
     runs.push({ variant: ticketLabel, round, seed: p.seed, pm, metrics: m, source });
   });
   const round0 = runs.filter((r) => r.variant === ticketLabel && r.round === 0);
+  // Iterative pruning only removes weights: a rise in Pm along one seed's list means the list
+  // holds something else, most often several seeds without config.seeds.
+  for (let seed = 0; seed < seeds; seed++) {
+    const mine = runs.filter((r) => r.variant === ticketLabel && r.seed === seed).sort((a, b) => a.round - b.round);
+    mine.forEach((r, i) => {
+      const prev = mine[i - 1];
+      if (prev && r.pm > prev.pm * (1 + 1e-9)) {
+        warnings.push(
+          `Pm rises from ${prev.pm} (${prev.source}, round ${prev.round}) to ${r.pm} (${r.source}, round ${r.round}); ` +
+            `iterative pruning never adds weights back: are several seeds in one list without config.seeds?`,
+        );
+      }
+    });
+  }
 
   // Controls: rounds 1..n, Pm from the ticket of the same round.
   const controls: [keyof LotteryInputs, string][] = [
@@ -180,12 +200,13 @@ export function collectRuns(inputs: LotteryInputs, cfg: ReportConfig): Collected
     labels.forEach((name, part) => {
       const label = labelled(name, used);
       variants.push({ label, role: 'compare' });
-      if (hasDense) runs.push(...round0.map((r) => ({ ...r, variant: label })));
       const slice = compare.slice(part * size, (part + 1) * size);
+      const start = hasDense || startsPruned(slice) ? 1 : 0;
+      if (start === 1) runs.push(...round0.map((r) => ({ ...r, variant: label })));
       const c = places(`compare (part '${label}')`, slice.length, seeds, order);
       slice.forEach((m, j) => {
         const p = c.at[j] as Place;
-        const round = first + p.index;
+        const round = start + p.index;
         const source = `compare[${part * size + j}] ('${label}')`;
         const pm = m.meta.remaining ?? fallback(round);
         if (pm === undefined) throw missingPm(source, round, ' and config.rate is not set');
@@ -193,5 +214,5 @@ export function collectRuns(inputs: LotteryInputs, cfg: ReportConfig): Collected
       });
     });
   }
-  return { variants, runs };
+  return { variants, runs, warnings };
 }

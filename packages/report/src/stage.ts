@@ -37,6 +37,7 @@ export const reportLottery = defineStage({
       // pure function of the inputs, so its content hash does not change between runs.
       runInfo: { generatedAt: new Date().toISOString() },
     });
+    for (const w of r.warnings) ctx.log(`report/lottery: warning: ${w}`);
     ctx.log(`report/lottery: ${r.table.rows.length} summary rows, wrote ${r.files.join(', ')}`);
     return { summary: r.table };
   },

@@ -132,10 +132,36 @@ describe('Pm alignment', () => {
     const c = collectRuns({ tickets: tickets.slice(0, 4), compare }, ReportConfig.parse({ labels: { compare: ['one-shot', 'dropout'] } }));
     expect(c.variants.map((v) => v.label)).toEqual(['winning ticket', 'one-shot', 'dropout']);
     const oneShot = c.runs.filter((r) => r.variant === 'one-shot');
-    // Without a `dense` port each compared pipeline starts with its own round 0.
-    expect(oneShot.map((r) => [r.round, r.pm])).toEqual([[0, 0.8], [1, 0.5], [2, 0.3]]);
+    // A part that starts pruned (Pm 0.8) is rounds 1.., and shares the tickets' dense round 0.
+    expect(oneShot.map((r) => [r.round, r.pm])).toEqual([[0, 1], [1, 0.8], [2, 0.5], [3, 0.3]]);
+    expect(oneShot[0]!.metrics).toBe(tickets[0]);
+    // A part that starts with its own dense run (Pm 1) keeps it as round 0.
+    const own = [1, 0.5].map((pm) => run({ esIndex: 2, base: 0.8, remaining: pm }));
+    const d = collectRuns({ tickets: tickets.slice(0, 4), compare: own }, ReportConfig.parse({ labels: { compare: ['dropout'] } }));
+    expect(d.runs.filter((r) => r.variant === 'dropout').map((r) => [r.round, r.pm, r.metrics === own[0]])).toEqual([
+      [0, 1, true],
+      [1, 0.5, false],
+    ]);
     expect(() => collectRuns({ tickets, compare: compare.slice(0, 5) }, ReportConfig.parse({ labels: { compare: ['a', 'b'] } }))).toThrow(
       /does not split into 2 equal parts/,
     );
+  });
+
+  it('numbers a ticket list without the dense run from round 1', () => {
+    const { tickets, reinit } = scenario();
+    const pruned = tickets.slice(1, 4);
+    const c = collectRuns({ tickets: pruned, reinit: reinit.slice(0, 3) }, ReportConfig.parse({}));
+    expect(c.runs.map((r) => `${r.variant}:${r.round}`)).toEqual([
+      'winning ticket:1', 'winning ticket:2', 'winning ticket:3',
+      'random reinit:1', 'random reinit:2', 'random reinit:3',
+    ]);
+    expect(c.warnings).toEqual([]);
+  });
+
+  it('warns when Pm rises along a ticket list (seeds without config.seeds)', () => {
+    const { tickets } = scenario();
+    const c = collectRuns({ tickets }, ReportConfig.parse({}));
+    expect(c.warnings).toHaveLength(1);
+    expect(c.warnings[0]).toMatch(/Pm rises from 0.512 \(tickets\[3\], round 3\) to 1 \(tickets\[4\], round 4\).*config.seeds/);
   });
 });
