@@ -1,17 +1,18 @@
 import { z } from 'zod';
 
 /**
- * Config of the report/lottery stage. How list ports map to rounds and seeds is described at
+ * Config of the report/lottery stage. Strict: a misspelt key (`seed` for `seeds`) is an error,
+ * not a silently ignored setting. How list ports map to rounds and seeds is described at
  * `collectRuns` (runs.ts); the fields here only name the choices.
  */
-export const ReportConfig = z.object({
+export const ReportConfig = z.strictObject({
   title: z.string().min(1).default('Lottery ticket report'),
   /** What was run, shown in the report's header (the pipeline passes its name and params). */
   pipeline: z.string().optional(),
   params: z.record(z.string(), z.unknown()).optional(),
   /** Variant labels in the plots and tables. */
   labels: z
-    .object({
+    .strictObject({
       tickets: z.string().min(1).default('winning ticket'),
       reinit: z.string().min(1).default('random reinit'),
       randomPrune: z.string().min(1).default('random pruning'),

@@ -138,5 +138,7 @@ describe('report/lottery stage', () => {
 
   it('rejects a bad config with the field named', () => {
     expect(() => ReportConfig.parse({ seeds: 0 })).toThrow(/seeds/);
+    expect(() => ReportConfig.parse({ seed: 2 })).toThrow(/Unrecognized key.*seed/);
+    expect(() => ReportConfig.parse({ labels: { ticket: 'x' } })).toThrow(/Unrecognized key.*ticket/);
   });
 });
