@@ -4,6 +4,9 @@ import { syntheticDataset } from '@lth/data';
 import { createModel, initWeights } from '@lth/models';
 import { crossEntropy, earlyStopFrom, evaluateSplit } from './evaluate';
 
+// The root Jest config runs packages as projects, where a project's testTimeout is ignored.
+jest.setTimeout(60000);
+
 beforeAll(async () => {
   await initBackend();
 });

@@ -18,6 +18,9 @@ import { TrainConfig, parseTrainConfig } from './config';
 import { trainStage, stages } from './stage';
 import { train, trainModel } from './train';
 
+// The root Jest config runs packages as projects, where a project's testTimeout is ignored.
+jest.setTimeout(60000);
+
 beforeAll(async () => {
   await initBackend();
 });
