@@ -3,6 +3,7 @@ import { isPrunable, type BundleContent, type MaskBundle, type ModelRef, type We
 import type { z } from 'zod';
 import { declareTensors, type LayerSpec, type ModelSpec, type TensorDecl } from './spec';
 import { modelSpec } from './zoo';
+import { dense } from './dense';
 
 /** PyTorch defaults (open_lth trains with nn.BatchNorm2d): running = 0.9 running + 0.1 batch. */
 export const BN_MOMENTUM = 0.1;
@@ -105,7 +106,7 @@ export function createModel(bundle: WeightBundle): Model {
           x = tf.reshape(x, [x.shape[0]!, -1]);
           break;
         case 'dense':
-          x = tf.fused.matMul({ a: x as tf.Tensor2D, b: get(`${l.name}.weight`) as tf.Tensor2D, bias: l.bias ? get(`${l.name}.bias`) : undefined });
+          x = dense(x as tf.Tensor2D, get(`${l.name}.weight`) as tf.Tensor2D, l.bias ? get(`${l.name}.bias`) : undefined);
           break;
         case 'dropout':
           if (opts.training && l.rate > 0) x = dropout(x, l.rate, opts.rng);
