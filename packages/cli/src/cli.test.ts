@@ -144,4 +144,15 @@ describe('lth CLI', () => {
     expect(work.inputs).toEqual({ a: { kind: 'table', optional: true }, b: { kind: 'table', optional: true } });
     expect(work.config.properties.mode).toEqual({ default: 'fast', type: 'string', enum: ['fast', 'slow'] });
   });
+
+  it('models and datasets come from @lth/models and @lth/data', async () => {
+    const { env } = setup();
+    const models = await lth(['models', '--json'], env);
+    expect(models.code).toBe(0);
+    const lenet = JSON.parse(models.out).find((m: { name: string }) => m.name === 'lenet_300_100');
+    expect(lenet.params.prunable).toBe(266200);
+    const text = await lth(['datasets'], env);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/^synthetic +generated/m);
+  });
 });

@@ -30,8 +30,10 @@ export class ProcessExecutor implements Executor {
     const child = fork(ownModule('worker'), [], {
       execArgv: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), ...nodeArgsForSources()],
       env: this.env,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // A stage's stdout goes to our stderr: stdout carries `lth run --json` output only.
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
+    child.stdout?.pipe(process.stderr, { end: false });
     const slot: Slot = { child, busy: false };
     this.pool.push(slot);
     child.on('exit', () => {

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { findInstalled } from './fingerprint';
 import type { InputBinding } from './refs';
 
 export type StageStatus = 'ran' | 'cached' | 'failed' | 'skipped';
@@ -85,11 +86,13 @@ export function packageVersions(): Record<string, string> {
       /* not in this checkout */
     }
   }
-  for (const dep of ['@tensorflow/tfjs-core', 'apache-arrow', 'zod', 'yaml']) {
+  for (const dep of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', 'apache-arrow', 'zod', 'yaml']) {
+    const dir = findInstalled(dep, [__dirname]);
+    if (!dir) continue;
     try {
-      out[dep] = (require(`${dep}/package.json`) as { version: string }).version;
+      out[dep] = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? '?';
     } catch {
-      /* exports map hides package.json, or not installed */
+      /* unreadable package.json: leave it out */
     }
   }
   return out;
