@@ -117,7 +117,8 @@ describe('runPipeline with the in-process executor', () => {
     const y = first.rec.stages.find((s) => s.id === 'y');
     const file = y?.outputs['table'] as string;
     const bytes = readFileSync(file);
-    bytes[bytes.length >> 1] ^= 0xff;
+    const mid = bytes.length >> 1;
+    bytes[mid] = (bytes[mid] as number) ^ 0xff;
     writeFileSync(file, bytes);
     const again = await run();
     expect(again.calls).toEqual(['y']);
