@@ -146,6 +146,7 @@ export async function trainModel(
     if (checkpointSet.has(0)) saved.push({ iteration: 0, bundle: model.toBundle('checkpoint', { iteration: 0 }) });
     opts.progress?.({ done: 0, total: plan.iterations, message: 'starting' });
 
+    const loopStart = Date.now();
     for (let it = 0; it < plan.iterations; it++) {
       if (signal?.aborted) throw new TrainingAborted(it);
       const t0 = Date.now();
@@ -170,7 +171,8 @@ export async function trainModel(
       if (now - lastReport >= progressEvery || done === plan.iterations) {
         lastLoss = (loss.dataSync() as Float32Array)[0] as number;
         lastReport = now;
-        const eta = (stepMs / done) * (plan.iterations - done);
+        // Wall time per iteration so far, evaluations included, so the eta covers them too.
+        const eta = ((now - loopStart) / done) * (plan.iterations - done);
         opts.progress?.({ done, total: plan.iterations, message: `loss ${lastLoss.toFixed(4)}, eta ${formatEta(eta)}` });
       }
       loss.dispose();
