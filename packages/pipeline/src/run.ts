@@ -99,7 +99,9 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
       const parts = keyParts(node, hashes);
       const key = cacheKey(parts);
       const forced = isForced(node.id, opts.force ?? []);
-      let entry = forced ? undefined : await store.get(key);
+      // Corrupt entries are repaired only under the key's lock, so that a process never moves
+      // aside an entry another process has just recomputed.
+      let entry = forced ? undefined : await store.get(key, { repair: false });
       let why = forced ? 'forced (--force)' : 'cache hit';
       if (!entry) {
         if (!forced) why = explainer.why(plan.name, node.id, parts);

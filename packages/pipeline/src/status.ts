@@ -42,7 +42,7 @@ export async function pipelineStatus(plan: Plan, store: ArtifactStore, force: re
       line('run', 'forced (--force)', key);
       continue;
     }
-    const e = await store.get(key);
+    const e = await store.get(key, { repair: false });
     if (e) {
       entries.set(node.id, e);
       line('cached', `cache hit (${join('entries', key.slice(0, 12))}…)`, key);

@@ -50,8 +50,11 @@ export interface Staging {
  */
 export interface ArtifactStore {
   readonly root: string;
-  /** A verified entry, or undefined (a corrupt entry is reported, moved aside and forgotten). */
-  get(key: string): Promise<Entry | undefined>;
+  /**
+   * A verified entry, or undefined. With `repair` (default; call it holding the key's lock) a
+   * corrupt entry is reported and moved aside; without, it is only treated as missing.
+   */
+  get(key: string, opts?: { repair?: boolean }): Promise<Entry | undefined>;
   begin(key: string): Staging;
   lock(key: string, opts?: LockOptions): Promise<Release>;
   list(): EntryMeta[];
@@ -73,11 +76,12 @@ export class LocalStore implements ArtifactStore {
     return join(this.root, 'entries', key);
   }
 
-  async get(key: string): Promise<Entry | undefined> {
+  async get(key: string, opts: { repair?: boolean } = {}): Promise<Entry | undefined> {
     const dir = this.entryDir(key);
     if (!existsSync(dir)) return undefined;
     const problem = await this.verify(key, dir);
     if (problem === undefined) return { key, dir, meta: this.readMeta(dir) as EntryMeta };
+    if (opts.repair === false) return undefined;
     this.onProblem(`cache entry ${key.slice(0, 12)} is corrupt (${problem}); moved aside, recomputing`);
     this.quarantine(key);
     return undefined;
