@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { LocalStore, planFromText, ProcessExecutor, runPipeline } from './index';
 import { childEnv, tempDir, testRegistry } from './__tests__/helpers';
 
-const TEXT = `name: par
+const text = (dir: string) => `name: par
 stages:
-  a: { uses: test/work, with: { value: 1, tag: a, sleepMs: 1200 } }
-  b: { uses: test/work, with: { value: 2, tag: b, sleepMs: 1200 } }
+  a: { uses: test/work, with: { value: 1, tag: a, meet: { dir: "${dir}", peer: b } } }
+  b: { uses: test/work, with: { value: 2, tag: b, meet: { dir: "${dir}", peer: a } } }
   c: { uses: test/work, inputs: { a: a, b: b }, with: { tag: c } }
   bad: { uses: test/work, with: { tag: bad, fail: true } }
 `;
@@ -18,7 +18,7 @@ describe('ProcessExecutor (worker processes)', () => {
     const store = new LocalStore(join(dir, 'cache'));
     const executor = new ProcessExecutor(store, 2, childEnv({ LTH_TEST_LOG: log }));
     try {
-      const rec = await runPipeline(planFromText('par.yaml', TEXT, { registry: testRegistry() }), { store, executor });
+      const rec = await runPipeline(planFromText('par.yaml', text(dir), { registry: testRegistry() }), { store, executor });
       expect(Object.fromEntries(rec.stages.map((s) => [s.id, s.status]))).toEqual({ a: 'ran', b: 'ran', c: 'ran', bad: 'failed' });
       expect(rec.stages.find((s) => s.id === 'bad')?.error).toBe("stage 'bad' failed: configured to fail (bad)");
       const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { tag: string; pid: number; start: number; end: number });
@@ -26,7 +26,8 @@ describe('ProcessExecutor (worker processes)', () => {
       const b = calls.find((c) => c.tag === 'b');
       const c = calls.find((c) => c.tag === 'c');
       if (!a || !b || !c) throw new Error('missing calls');
-      // overlapping time windows, on two different worker processes (not this one)
+      // each waited for the other to start (else 'never ran at the same time'), so the time
+      // windows overlap; on two different worker processes (not this one)
       expect(a.start).toBeLessThan(b.end);
       expect(b.start).toBeLessThan(a.end);
       expect(a.pid).not.toBe(b.pid);
