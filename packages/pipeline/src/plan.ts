@@ -203,7 +203,9 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
       errors.push(src.diag(raw ? [...raw.srcPath, 'inputs'] : ['stages'], `cycle: ${order.cycle.join(' -> ')} (each stage takes an input from the next)`));
     } else return { name: doc.name, file: src.file, params, nodes: order.nodes };
   }
-  throw new PipelineError(errors);
+  // In file order, command-line problems first.
+  const rank = (d: Diagnostic) => (d.file === src.file ? 1 : 0);
+  throw new PipelineError([...errors].sort((a, b) => rank(a) - rank(b) || a.line - b.line || a.col - b.col));
 }
 
 function parseRange(v: unknown): { from: number; to: number } | string {

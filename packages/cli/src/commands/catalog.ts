@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { configJsonSchema, listRunRecords, loadRegistry, resolveCacheDir, UsageError, type RunRecord } from '@lth/pipeline';
 import type { Register } from '../common';
 
@@ -84,7 +85,7 @@ export const registerReport: Register = (program, io, setExit) => {
         rec = runs.find((r) => r.file === run || r.file.endsWith(`/${run}`))?.record;
         if (!rec) {
           try {
-            rec = JSON.parse(require('node:fs').readFileSync(run, 'utf8')) as RunRecord;
+            rec = JSON.parse(readFileSync(run, 'utf8')) as RunRecord;
           } catch {
             rec = undefined;
           }
