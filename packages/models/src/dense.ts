@@ -35,3 +35,24 @@ const noBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor2D {
   return (b ? withBias(x, w, b) : noBias(x, w)) as tf.Tensor2D;
 }
+
+/**
+ * x + b over the last axis, with the bias gradient as ones[1,N]·dy[N,C]. tfjs reduces the
+ * broadcast gradient with Sum over axes [0,1,2], which wasm runs as a transpose plus a reduction:
+ * 49 ms for a [60,32,32,64] Conv-2 activation against 1.5 ms for the product.
+ */
+const biasAddOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, b] = args as [tf.Tensor, tf.Tensor1D];
+  return {
+    value: tf.add(x, b),
+    gradFunc: (dy: tf.Tensor) => {
+      const c = dy.shape[dy.rank - 1]!;
+      const n = dy.size / c;
+      return [dy, tf.reshape(tf.matMul(tf.ones([1, n]), tf.reshape(dy, [n, c])), [c])];
+    },
+  };
+});
+
+export function biasAdd<T extends tf.Tensor>(x: T, b: tf.Tensor): T {
+  return biasAddOp(x, b) as T;
+}

@@ -3,7 +3,7 @@ import { isPrunable, type BundleContent, type MaskBundle, type ModelRef, type We
 import type { z } from 'zod';
 import { declareTensors, type LayerSpec, type ModelSpec, type TensorDecl } from './spec';
 import { modelSpec } from './zoo';
-import { dense } from './dense';
+import { biasAdd, dense } from './dense';
 
 /** PyTorch defaults (open_lth trains with nn.BatchNorm2d): running = 0.9 running + 0.1 batch. */
 export const BN_MOMENTUM = 0.1;
@@ -82,13 +82,8 @@ export function createModel(bundle: WeightBundle): Model {
       const l = layers[i]!;
       switch (l.kind) {
         case 'conv':
-          x = tf.fused.conv2d({
-            x: x as tf.Tensor4D,
-            filter: get(`${l.name}.weight`) as tf.Tensor4D,
-            strides: l.stride,
-            pad: l.padding,
-            bias: l.bias ? get(`${l.name}.bias`) : undefined,
-          });
+          x = tf.conv2d(x as tf.Tensor4D, get(`${l.name}.weight`) as tf.Tensor4D, l.stride, l.padding);
+          if (l.bias) x = biasAdd(x, get(`${l.name}.bias`));
           break;
         case 'bn':
           x = batchNorm(x, l.name, opts.training);
