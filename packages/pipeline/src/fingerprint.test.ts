@@ -1,0 +1,56 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { clearFingerprintCache, codeFingerprint } from './index';
+import { tempDir } from './__tests__/helpers';
+
+function pkg(dir: string, name: string, deps: Record<string, string>, files: Record<string, string>): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', dependencies: deps }));
+  for (const [f, text] of Object.entries(files)) {
+    mkdirSync(join(dir, f, '..'), { recursive: true });
+    writeFileSync(join(dir, f), text);
+  }
+}
+
+describe('code fingerprints', () => {
+  it('change with the built code, transitive @lth deps and third-party versions; not with tests or sources beside a build', () => {
+    const root = tempDir();
+    const nm = join(root, 'node_modules');
+    pkg(join(nm, '@lth', 'low'), '@lth/low', {}, { 'dist/index.js': 'low v1' });
+    pkg(join(nm, 'thirdparty'), 'thirdparty', {}, { 'index.js': '' });
+    const stage = join(root, 'stagepkg');
+    pkg(stage, 'stagepkg', { '@lth/low': '*', thirdparty: '*' }, { 'dist/index.js': 'v1', 'dist/x.test.js': 't', 'src/index.ts': 's' });
+    const fp = () => {
+      clearFingerprintCache();
+      return codeFingerprint(stage);
+    };
+    const base = fp();
+    expect(base).toMatch(/^[0-9a-f]{64}$/);
+    writeFileSync(join(stage, 'dist', 'x.test.js'), 'changed test');
+    writeFileSync(join(stage, 'src', 'index.ts'), 'changed source (dist is what runs)');
+    expect(fp()).toBe(base);
+    writeFileSync(join(nm, '@lth', 'low', 'dist', 'index.js'), 'low v2');
+    const low2 = fp();
+    expect(low2).not.toBe(base);
+    writeFileSync(join(nm, 'thirdparty', 'package.json'), JSON.stringify({ name: 'thirdparty', version: '2.0.0' }));
+    const tp2 = fp();
+    expect(tp2).not.toBe(low2);
+    writeFileSync(join(stage, 'dist', 'index.js'), 'v2');
+    expect(fp()).not.toBe(tp2);
+  });
+
+  it('without a build, hashes src minus tests', () => {
+    const root = tempDir();
+    const stage = join(root, 'p');
+    pkg(stage, 'p', {}, { 'src/a.ts': '1', 'src/a.test.ts': 't', 'src/__tests__/f.ts': 'f' });
+    clearFingerprintCache();
+    const a = codeFingerprint(stage);
+    writeFileSync(join(stage, 'src', 'a.test.ts'), 't2');
+    writeFileSync(join(stage, 'src', '__tests__', 'f.ts'), 'f2');
+    clearFingerprintCache();
+    expect(codeFingerprint(stage)).toBe(a);
+    writeFileSync(join(stage, 'src', 'a.ts'), '2');
+    clearFingerprintCache();
+    expect(codeFingerprint(stage)).not.toBe(a);
+  });
+});
