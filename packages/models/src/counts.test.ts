@@ -37,6 +37,10 @@ describe('parameter counts (PAPER.md, Figure 2)', () => {
     expect(c.byRole.output).toBe(640);
     expect(c.byRole.fc).toBe(0);
     expect(Math.round(c.prunable / 1000)).toBe(271);
+    // The paper's "274K" is every stored value: 272,474 trained + 1,568 batch-norm running stats.
+    expect(c.total).toBe(272_474);
+    const buffers = listModels().find((m) => m.name === 'resnet18')!.layers.filter((l) => l.role === 'buffer');
+    expect(c.total + buffers.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), 0)).toBe(274_042);
   });
   test('listModels covers every architecture with its tensors', () => {
     const l = listModels();
