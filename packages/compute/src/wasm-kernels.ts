@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { makeWasmTile } from './wasm-tile';
 
 /**
  * Fast convolution gradients for tfjs-backend-wasm 4.22, which has no Conv2DBackpropFilter and
@@ -19,7 +20,7 @@ interface WasmBackendLike {
 /** Marks the configs registered here, so that registering twice is a no-op. */
 const OURS = Symbol.for('lth.compute.wasmKernel');
 const WASM = 'wasm';
-const KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const;
+const KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Tile'] as const;
 type OurKernel = (typeof KERNELS)[number];
 
 /** What tfjs-backend-wasm had registered before us (undefined: nothing), to restore it. */
@@ -156,9 +157,10 @@ function conv2DBackpropInput({ inputs, backend, attrs }: Parameters<KernelFunc>[
   });
 }
 
-const IMPLS: Record<OurKernel, KernelFunc> = {
-  Conv2DBackpropFilter: conv2DBackpropFilter as KernelFunc,
-  Conv2DBackpropInput: conv2DBackpropInput as KernelFunc,
+const IMPLS: Record<OurKernel, (original: KernelConfig | undefined) => KernelFunc> = {
+  Conv2DBackpropFilter: () => conv2DBackpropFilter as KernelFunc,
+  Conv2DBackpropInput: () => conv2DBackpropInput as KernelFunc,
+  Tile: () => makeWasmTile(),
 };
 
 function isOurs(config: KernelConfig | undefined): boolean {
@@ -176,8 +178,9 @@ function loadWasmModule(): void {
 }
 
 /**
- * Registers the fast Conv2DBackpropFilter / Conv2DBackpropInput on the 'wasm' backend, replacing
- * what tfjs-backend-wasm registered (kept, see unregisterWasmKernels). Idempotent.
+ * Registers the fast Conv2DBackpropFilter / Conv2DBackpropInput (and a Tile that is not
+ * pathologically slow) on the 'wasm' backend, replacing what tfjs-backend-wasm registered (kept,
+ * see unregisterWasmKernels). Idempotent.
  */
 export function registerWasmKernels(): void {
   loadWasmModule();
@@ -186,12 +189,12 @@ export function registerWasmKernels(): void {
     if (isOurs(existing)) continue;
     originals.set(name, existing);
     if (existing) tf.unregisterKernel(name, WASM);
-    const config = { kernelName: name, backendName: WASM, kernelFunc: IMPLS[name], [OURS]: true } as KernelConfig;
+    const config = { kernelName: name, backendName: WASM, kernelFunc: IMPLS[name](existing), [OURS]: true } as KernelConfig;
     tf.registerKernel(config);
   }
 }
 
-/** Puts back tfjs-backend-wasm's own kernels (the naive input gradient; no filter gradient). */
+/** Puts back tfjs-backend-wasm's own kernels (the naive input gradient, no filter gradient, slow Tile). */
 export function unregisterWasmKernels(): void {
   for (const name of KERNELS) {
     if (!isOurs(tf.getKernel(name, WASM))) continue;
