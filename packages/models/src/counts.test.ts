@@ -1,4 +1,4 @@
-import { listModels, paramCounts } from './counts';
+import { formatModelTable, listModels, paramCounts } from './counts';
 import { initWeights } from './init';
 import { modelSpec, MODEL_NAMES } from './zoo';
 
@@ -96,4 +96,12 @@ describe('initWeights', () => {
     expect(new Set(v('bn.var'))).toEqual(new Set([1]));
     expect(r.tensors.find((t) => t.name === 'bn.mean')!.role).toBe('buffer');
   });
+});
+
+test('formatModelTable prints one aligned row per model', () => {
+  const lines = formatModelTable().split('\n');
+  expect(lines).toHaveLength(2 + MODEL_NAMES.length);
+  expect(lines[0]).toMatch(/^model\s+total\s+prunable\s+conv/);
+  expect(lines.find((l) => l.startsWith('vgg19'))).toMatch(/20,024,000/);
+  expect(new Set(lines.map((l) => l.length)).size).toBe(1);
 });

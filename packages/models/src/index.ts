@@ -2,6 +2,6 @@ export { MODEL_NAMES, modelSpec, ConvNetOptions, VggOptions, ResNetOptions, type
 export { declareTensors, type LayerSpec, type ModelSpec, type TensorDecl } from './spec';
 export { initWeights } from './init';
 export { createModel, BN_MOMENTUM, BN_EPSILON, type Model, type ApplyOptions } from './model';
-export { paramCounts, listModels, type ParamCounts, type ModelListing } from './counts';
+export { paramCounts, listModels, formatModelTable, type ParamCounts, type ModelListing } from './counts';
 export { initStage, stages, InitConfig } from './stage';
 export { exportLayersModel, buildLayersModel, loadExportedLayersModel, type ExportResult } from './export';
