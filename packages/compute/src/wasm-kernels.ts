@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { makeUntransposedMatMul } from './wasm-matmul';
 import { makeWasmTile } from './wasm-tile';
 
 /**
@@ -20,7 +21,7 @@ interface WasmBackendLike {
 /** Marks the configs registered here, so that registering twice is a no-op. */
 const OURS = Symbol.for('lth.compute.wasmKernel');
 const WASM = 'wasm';
-const KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Tile'] as const;
+const KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Tile', 'BatchMatMul', '_FusedMatMul'] as const;
 type OurKernel = (typeof KERNELS)[number];
 
 /** What tfjs-backend-wasm had registered before us (undefined: nothing), to restore it. */
@@ -161,7 +162,14 @@ const IMPLS: Record<OurKernel, (original: KernelConfig | undefined) => KernelFun
   Conv2DBackpropFilter: () => conv2DBackpropFilter as KernelFunc,
   Conv2DBackpropInput: () => conv2DBackpropInput as KernelFunc,
   Tile: () => makeWasmTile(),
+  BatchMatMul: (original) => makeUntransposedMatMul(required('BatchMatMul', original)),
+  _FusedMatMul: (original) => makeUntransposedMatMul(required('_FusedMatMul', original)),
 };
+
+function required(name: string, original: KernelConfig | undefined): KernelConfig {
+  if (!original) throw new Error(`wasm-kernels: tfjs-backend-wasm registered no '${name}' kernel to wrap`);
+  return original;
+}
 
 function isOurs(config: KernelConfig | undefined): boolean {
   return config !== undefined && (config as unknown as Record<symbol, unknown>)[OURS] === true;
@@ -178,8 +186,8 @@ function loadWasmModule(): void {
 }
 
 /**
- * Registers the fast Conv2DBackpropFilter / Conv2DBackpropInput (and a Tile that is not
- * pathologically slow) on the 'wasm' backend, replacing what tfjs-backend-wasm registered (kept,
+ * Registers the fast Conv2DBackpropFilter / Conv2DBackpropInput (plus a Tile and transposed
+ * matmuls that are not pathologically slow) on the 'wasm' backend, replacing what tfjs-backend-wasm registered (kept,
  * see unregisterWasmKernels). Idempotent.
  */
 export function registerWasmKernels(): void {
@@ -189,7 +197,8 @@ export function registerWasmKernels(): void {
     if (isOurs(existing)) continue;
     originals.set(name, existing);
     if (existing) tf.unregisterKernel(name, WASM);
-    const config = { kernelName: name, backendName: WASM, kernelFunc: IMPLS[name](existing), [OURS]: true } as KernelConfig;
+    // The original's setupFunc (its bindings into the wasm module) is kept: wrappers call it.
+    const config = { kernelName: name, backendName: WASM, kernelFunc: IMPLS[name](existing), setupFunc: existing?.setupFunc, [OURS]: true } as KernelConfig;
     tf.registerKernel(config);
   }
 }
