@@ -70,4 +70,13 @@ describe('trainModel on any TrainableModel', () => {
     expect(Math.max(...moved)).toBeLessThan(0.025 + 1e-6);
     expect(Math.max(...moved)).toBeGreaterThan(0.02);
   });
+
+  it('warns when the training loss stops being finite', async () => {
+    const model = linearModel(W, B, D, K);
+    const logs: string[] = [];
+    const cfg = parseTrainConfig({ iterations: 4, batchSize: 10, optimizer: { type: 'sgd', lr: 1e38 }, trainEvalExamples: 0 });
+    await trainModel(model, data, cfg, { log: (m) => logs.push(m), progressEveryMs: 0 });
+    expect(logs.filter((m) => /training diverged/.test(m))).toHaveLength(1);
+    model.dispose();
+  });
 });

@@ -115,6 +115,7 @@ export async function trainModel(
   let lastReport = 0;
   let lastTick = Date.now();
   let lastLoss = Number.NaN;
+  let warnedDiverged = false;
 
   const evaluate = async (iteration: number) => {
     const splits = [
@@ -171,6 +172,10 @@ export async function trainModel(
       if (now - lastReport >= progressEvery || done === plan.iterations) {
         lastLoss = (loss.dataSync() as Float32Array)[0] as number;
         lastReport = now;
+        if (!Number.isFinite(lastLoss) && !warnedDiverged) {
+          warnedDiverged = true;
+          log(`trainer: the training loss is ${lastLoss} at iteration ${done}: training diverged (learning rate too high?)`);
+        }
         // Wall time per iteration so far, evaluations included, so the eta covers them too.
         const eta = ((now - loopStart) / done) * (plan.iterations - done);
         opts.progress?.({ done, total: plan.iterations, message: `loss ${lastLoss.toFixed(4)}, eta ${formatEta(eta)}` });
