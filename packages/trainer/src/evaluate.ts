@@ -18,10 +18,11 @@ export interface SplitEval {
 }
 
 /**
- * Loss and accuracy of the model in eval mode on one split (the first `limit` examples when
- * given); null when the split is empty. Sums are read back once per batch, in float64.
+ * The evaluation of one split as a generator that yields after every batch, so a caller can
+ * yield to the event loop (abort signals, progress) during a long evaluation; returns the
+ * result, null when the split is empty. Sums are read back once per batch, in float64.
  */
-export function evaluateSplit(model: TrainableModel, ds: Dataset, split: SplitName, batchSize: number, limit?: number): SplitEval | null {
+export function* evaluateSteps(model: TrainableModel, ds: Dataset, split: SplitName, batchSize: number, limit?: number): Generator<number, SplitEval | null, undefined> {
   let loss = 0;
   let correct = 0;
   let count = 0;
@@ -43,8 +44,21 @@ export function evaluateSplit(model: TrainableModel, ds: Dataset, split: SplitNa
       b.x.dispose();
       b.y.dispose();
     }
+    yield count;
   }
   return count === 0 ? null : { loss: loss / count, accuracy: correct / count, count };
+}
+
+/**
+ * Loss and accuracy of the model in eval mode on one split (the first `limit` examples when
+ * given); null when the split is empty.
+ */
+export function evaluateSplit(model: TrainableModel, ds: Dataset, split: SplitName, batchSize: number, limit?: number): SplitEval | null {
+  const steps = evaluateSteps(model, ds, split, batchSize, limit);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
 }
 
 /**

@@ -17,7 +17,7 @@ export {
 export { learningRate } from './schedule';
 export { createOptimizer, type MaskedOptimizer, type OptimizerOptions } from './optimizers';
 export { maskTensors, remainingFraction } from './mask';
-export { crossEntropy, evaluateSplit, earlyStopFrom, type SplitEval } from './evaluate';
+export { crossEntropy, evaluateSplit, evaluateSteps, earlyStopFrom, type SplitEval } from './evaluate';
 export { train, trainModel, type TrainInputs, type TrainResult, type TrainOptions } from './train';
 export { TrainingAborted, type TrainableModel } from './types';
 export { trainStage, stages } from './stage';

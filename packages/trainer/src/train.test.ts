@@ -172,6 +172,20 @@ describe('memory and abort', () => {
     model.dispose();
   });
 
+  it('aborts during a long evaluation too, without leaking its batches', async () => {
+    const bigTest = syntheticDataset({ seed: 3, shape: [28, 28, 1], train: 60, validation: 10, test: 2000 });
+    const model = createModel(w0);
+    const before = tf.memory().numTensors;
+    const ac = new AbortController();
+    const cfg = parseTrainConfig({ iterations: 10, batchSize: 20, evalBatchSize: 1, trainEvalExamples: 0 });
+    const started = Date.now();
+    setTimeout(() => ac.abort(), 100);
+    await expect(trainModel(model, bigTest, cfg, { signal: ac.signal })).rejects.toThrow(/aborted at iteration 0/);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
   it('does not start when already aborted', async () => {
     const ac = new AbortController();
     ac.abort();

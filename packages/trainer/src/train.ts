@@ -12,7 +12,7 @@ import { createRng, ensureBackend, tf } from '@lth/compute';
 import { batchIterator, disposeBatch, type Batch } from '@lth/data';
 import { createModel } from '@lth/models';
 import { parseTrainConfig, resolvePlan, type TrainConfig, type TrainConfigInput } from './config';
-import { crossEntropy, earlyStopFrom, evaluateSplit } from './evaluate';
+import { crossEntropy, earlyStopFrom, evaluateSteps, type SplitEval } from './evaluate';
 import { maskTensors, remainingFraction } from './mask';
 import { applyMask, createOptimizer } from './optimizers';
 import { learningRate } from './schedule';
@@ -125,12 +125,26 @@ export async function trainModel(
     ];
     for (const [split, limit] of splits) {
       if (split === 'train' && limit === 0) continue;
-      if (signal?.aborted) throw new TrainingAborted(iteration);
-      const r = evaluateSplit(model, data, split, cfg.evalBatchSize, limit);
-      if (r) rows.push({ iteration, split, loss: r.loss, accuracy: r.accuracy });
-      await tick();
+      // Step through the batches, yielding to the event loop now and then: evaluating a large
+      // network on 10,000 images can take minutes on wasm, and an abort must not wait for it.
+      const steps = evaluateSteps(model, data, split, cfg.evalBatchSize, limit);
+      let r: IteratorResult<number, SplitEval | null>;
+      try {
+        for (;;) {
+          if (signal?.aborted) throw new TrainingAborted(iteration);
+          r = steps.next();
+          if (r.done) break;
+          if (Date.now() - lastTick >= 50) {
+            await tick();
+            lastTick = Date.now();
+          }
+        }
+      } finally {
+        steps.return(null);
+      }
+      const result = r.value;
+      if (result) rows.push({ iteration, split, loss: result.loss, accuracy: result.accuracy });
     }
-    lastTick = Date.now();
   };
 
   try {
