@@ -4,7 +4,8 @@
 //   { name: string, backend: string, ms: number, runs?: number, note?: string }
 // and can also run alone (`node tools/bench/conv.mjs`). Add a file there to add a benchmark.
 //
-// Usage: node tools/bench.mjs [--json] [--only conv,data] [--runs N]
+// Usage: node tools/bench.mjs [--json] [--only conv,data] [--runs N] [--slow]
+// Options reach each run(options) as { runs, slow, log }.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,14 +13,15 @@ import { pathToFileURL } from 'node:url';
 const dir = new URL('./bench/', import.meta.url).pathname;
 
 function parseArgs(argv) {
-  const opts = { json: false, only: null, runs: undefined };
+  const opts = { json: false, only: null, runs: undefined, slow: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') opts.json = true;
     else if (a === '--only') opts.only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (a === '--runs') opts.runs = Number(argv[++i]);
+    else if (a === '--slow') opts.slow = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node tools/bench.mjs [--json] [--only NAME[,NAME]] [--runs N]\nbenchmarks: ' + benchFiles().join(', '));
+      console.log('usage: node tools/bench.mjs [--json] [--only NAME[,NAME]] [--runs N] [--slow]\n  --slow: also cases that take minutes (e.g. the cpu filter gradient)\nbenchmarks: ' + benchFiles().join(', '));
       process.exit(0);
     } else throw new Error(`tools/bench.mjs: unknown argument '${a}' (try --help)`);
   }
@@ -53,7 +55,7 @@ for (const name of names) {
   }
   if (!opts.json) process.stderr.write(`running ${name}...\n`);
   try {
-    for (const r of await mod.run({ runs: opts.runs, log: (m) => opts.json || process.stderr.write(`  ${m}\n`) })) rows.push({ bench: name, ...r });
+    for (const r of await mod.run({ runs: opts.runs, slow: opts.slow, log: (m) => opts.json || process.stderr.write(`  ${m}\n`) })) rows.push({ bench: name, ...r });
   } catch (err) {
     failures.push(`${name}: ${err?.stack ?? err}`);
   }
