@@ -80,6 +80,16 @@ async function activate(name: BackendName): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs could not initialize backend '${name}'`);
   await tf.ready();
+  quietCpuBackend();
+}
+
+/**
+ * tfjs-backend-cpu prints a banner advising tfjs-node on its first tensor in Node. The choice
+ * is already reported (describeBackend), and the banner would land in every test and log.
+ */
+export function quietCpuBackend(): void {
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
 }
 
 /** The active backend, initializing the default one on first use. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type BackendName, loadBackendModule } from './backend';
+import { type BackendName, loadBackendModule, quietCpuBackend } from './backend';
 import { registerWasmKernels } from './wasm-kernels';
 
 /**
@@ -13,6 +13,7 @@ export async function withBackend<T>(name: BackendName, fn: () => T | Promise<T>
   const previous = tf.getBackend();
   if (!(await tf.setBackend(name))) throw new Error(`withBackend: tfjs could not initialize backend '${name}'`);
   await tf.ready();
+  quietCpuBackend();
   try {
     return await fn();
   } finally {
