@@ -121,8 +121,7 @@ async function lenetBreakdown(backend, log) {
     const opt = tf.train.adam(LR);
     const step = makeStep(model, opt, hostBatch(model.spec, 60, 2), parts);
     const ms = timeIt(step, runs, 2);
-    // Kernels per step: op dispatch cost scales with this count, not with the data size.
-    const kernels = await tf.profile(() => step());
+    const kernels = countKernels(step);
     step.dispose();
     opt.dispose();
     model.dispose();
@@ -139,6 +138,49 @@ async function lenetBreakdown(backend, log) {
   };
   for (const [name, ms] of Object.entries(results)) rows.push({ name, backend, ms, runs });
   return { rows, all };
+}
+
+/** Conv-2's step by kernel (tf.profile; nested op scopes are left out so nothing counts twice). */
+async function conv2Profile(backend, log) {
+  log(`${backend}: conv2 profile`);
+  const bundle = models.initWeights({ arch: 'conv2', options: {} }, 0);
+  const model = models.createModel(bundle);
+  model.applyMask(halfMask(bundle, 1));
+  const opt = tf.train.adam(2e-4);
+  const step = makeStep(model, opt, hostBatch(model.spec, 60, 2));
+  step();
+  const prof = await tf.profile(() => step());
+  const byName = new Map();
+  for (const k of prof.kernels) {
+    if (k.name.endsWith('__op') || k.name === 'unnamed scope') continue;
+    byName.set(k.name, (byName.get(k.name) ?? 0) + k.kernelTimeMs);
+  }
+  step.dispose();
+  opt.dispose();
+  model.dispose();
+  const total = [...byName.values()].reduce((a, b) => a + b, 0);
+  const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join(', ');
+  return { name: 'conv2 step: kernel time by kernel', backend, ms: total, runs: 1, note: top };
+}
+
+/** Kernels one call of `fn` runs (every op goes through engine.runKernelFunc). */
+function countKernels(fn) {
+  const engine = tf.engine();
+  const orig = engine.runKernelFunc;
+  const byName = {};
+  let total = 0;
+  engine.runKernelFunc = function (params) {
+    const k = params.kernelName ?? 'custom';
+    byName[k] = (byName[k] ?? 0) + 1;
+    total++;
+    return orig.call(this, params);
+  };
+  try {
+    fn();
+  } finally {
+    engine.runKernelFunc = orig;
+  }
+  return { total, byName };
 }
 
 /** Pure dispatch cost: a chain of tiny adds, per op. */
@@ -181,12 +223,11 @@ export async function run(options = {}) {
     rows.push(dispatchCost(backend));
     const { rows: breakdown, all } = await lenetBreakdown(backend, log);
     rows.push(...breakdown);
-    const kernels = all.kernels.kernels;
-    const byName = new Map();
-    for (const k of kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + (k.kernelTimeMs || 0));
-    const kernelMs = [...byName.values()].reduce((a, b) => a + b, 0);
-    const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(', ');
-    rows.push({ name: 'lenet step: kernel time (tf.profile)', backend, ms: kernelMs, runs: 1, note: `${kernels.length} kernels; top: ${top}` });
+    const dispatch = rows.find((r) => r.backend === backend && r.name.startsWith('op dispatch')).ms;
+    const n = all.kernels.total;
+    const top = Object.entries(all.kernels.byName).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, c]) => `${k} ${c}`).join(', ');
+    rows.push({ name: 'lenet step: kernels x dispatch cost', backend, ms: n * dispatch, runs: 1, note: `${n} kernels per step (${top})` });
+    if (backend !== 'cpu') rows.push(await conv2Profile(backend, log));
     for (const c of CASES) {
       if (backend === 'cpu' && c.arch !== 'lenet_300_100') {
         rows.push({ name: `${c.arch} train step`, backend, ms: NaN, note: 'skipped: cpu Conv2DBackpropFilter ~11 s per 32x32x64 image' });
