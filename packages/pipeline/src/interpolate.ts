@@ -65,9 +65,13 @@ function interpolateString(
   });
 }
 
-/** `params.x` keys for interpolation from a params object. */
-export function paramVars(params: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+/**
+ * Interpolation variables: `params.x` for each param, `params` (all of them, for a report's
+ * header) and `name` (the pipeline's name).
+ */
+export function paramVars(params: Record<string, unknown>, name?: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { params };
+  if (name !== undefined) out['name'] = name;
   for (const [k, v] of Object.entries(params)) out[`params.${k}`] = v;
   return out;
 }

@@ -67,7 +67,7 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
   if (!parsed.success) throw new PipelineError(zodDiagnostics(src, [], parsed.error));
   const doc = parsed.data;
   const params = applySets(doc.params, opts.sets ?? [], errors);
-  const vars = paramVars(params);
+  const vars = paramVars(params, doc.name);
 
   const raws: RawNode[] = [];
   const scope: RefScope = { stages: new Set(), groups: new Map(), defOf: () => undefined };

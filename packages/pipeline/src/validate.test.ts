@@ -66,7 +66,7 @@ describe('validation errors (file:line:col: path: message)', () => {
   it('document shape, unknown params, bad --set, YAML syntax', () => {
     expect(errorsOf('name: p\nstagez: {}\nstages: {}\n')).toEqual(["p.yaml:2:1: stagez: unknown field 'stagez'"]);
     expect(errorsOf('name: p\nstages:\n  a: { uses: test/work, with: { value: "${params.v}" } }\n')).toEqual([
-      'p.yaml:3:40: stages.a.with.value: unknown reference ${params.v}; valid: (none), ${prev}',
+      'p.yaml:3:40: stages.a.with.value: unknown reference ${params.v}; valid: ${params}, ${name}, ${prev}',
     ]);
     expect(errorsOf('name: p\nparams: { v: 1 }\nstages: {}\n', ['params.w=2'])).toEqual([
       "(command line):1:1: --set params.w=2: unknown parameter 'w'; valid: v",
@@ -97,6 +97,8 @@ stages:
     const p = plan(text);
     const src = p.nodes.find((n) => n.id === 'src');
     expect(src?.config).toMatchObject({ value: 2, tag: 't-x' });
+    const named = plan('name: nm\nparams: { k: 3 }\nstages:\n  a: { uses: test/work, with: { tag: "${name}-${params}" } }\n');
+    expect(named.nodes[0]?.config).toMatchObject({ tag: 'nm-{"k":3}' });
   });
 
   it('--set overrides params, values parsed as YAML scalars', () => {
