@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { makeUntransposedMatMul } from './wasm-matmul';
+import { makeMatMulReduce } from './wasm-reduce';
 import { makeWasmTile } from './wasm-tile';
 
 /**
@@ -21,7 +22,7 @@ interface WasmBackendLike {
 /** Marks the configs registered here, so that registering twice is a no-op. */
 const OURS = Symbol.for('lth.compute.wasmKernel');
 const WASM = 'wasm';
-const KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Tile', 'BatchMatMul', '_FusedMatMul'] as const;
+const KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Tile', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean'] as const;
 type OurKernel = (typeof KERNELS)[number];
 
 /** What tfjs-backend-wasm had registered before us (undefined: nothing), to restore it. */
@@ -164,6 +165,8 @@ const IMPLS: Record<OurKernel, (original: KernelConfig | undefined) => KernelFun
   Tile: () => makeWasmTile(),
   BatchMatMul: (original) => makeUntransposedMatMul(required('BatchMatMul', original)),
   _FusedMatMul: (original) => makeUntransposedMatMul(required('_FusedMatMul', original)),
+  Sum: (original) => makeMatMulReduce(required('Sum', original), false),
+  Mean: (original) => makeMatMulReduce(required('Mean', original), true),
 };
 
 function required(name: string, original: KernelConfig | undefined): KernelConfig {
@@ -186,9 +189,9 @@ function loadWasmModule(): void {
 }
 
 /**
- * Registers the fast Conv2DBackpropFilter / Conv2DBackpropInput (plus a Tile and transposed
- * matmuls that are not pathologically slow) on the 'wasm' backend, replacing what tfjs-backend-wasm registered (kept,
- * see unregisterWasmKernels). Idempotent.
+ * Registers the fast Conv2DBackpropFilter / Conv2DBackpropInput (plus a Tile, transposed
+ * matmuls and leading-axis Sum/Mean that are not pathologically slow) on the 'wasm' backend,
+ * replacing what tfjs-backend-wasm registered (kept, see unregisterWasmKernels). Idempotent.
  */
 export function registerWasmKernels(): void {
   loadWasmModule();
