@@ -43,6 +43,8 @@ const CASES: Case[] = [
   { n: 2, h: 9, w: 8, ci: 3, co: 4, k: 3, s: 2, pad: 'valid' }, // last rows never read
   { n: 1, h: 7, w: 7, ci: 2, co: 3, k: 5, s: 2, pad: 2 }, // numeric pad
   { n: 1, h: 4, w: 4, ci: 64, co: 32, k: 3, s: 1, pad: 'same' },
+  { n: 2, h: 2, w: 2, ci: 256, co: 512, k: 3, s: 1, pad: 'same' }, // VGG-19's last block
+  { n: 2, h: 4, w: 4, ci: 32, co: 64, k: 3, s: 2, pad: 'same' }, // ResNet-20 stage 3 entry
 ];
 
 describe('wasm convolution gradients', () => {
