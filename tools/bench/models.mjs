@@ -140,6 +140,43 @@ async function lenetBreakdown(backend, log) {
   return { rows, all };
 }
 
+/**
+ * The step as @lth/trainer runs it: its MaskedOptimizer (Adam masking gradients and weights)
+ * instead of tf.train.adam + reapplyMask. Null when the trainer is not built.
+ */
+function loadTrainer() {
+  try {
+    const t = require(join(root, 'packages/trainer/dist/index.js'));
+    return typeof t.createOptimizer === 'function' && t.OptimizerConfig ? t : null;
+  } catch {
+    return null;
+  }
+}
+
+function benchTrainerStep(trainer, arch, lr, runs, backend, log) {
+  log(`${backend}: ${arch} with @lth/trainer's optimizer`);
+  const bundle = models.initWeights({ arch, options: {} }, 0);
+  const model = models.createModel(bundle);
+  const mask = halfMask(bundle, 1);
+  model.applyMask(mask);
+  const opt = trainer.createOptimizer(trainer.OptimizerConfig.parse({ type: 'adam', lr }), model.params, { masks: model.masks });
+  const host = hostBatch(model.spec, 60, 2);
+  const names = new Map([...model.params].map(([k, v]) => [v.name, k]));
+  const vars = [...model.params.values()];
+  const step = () =>
+    tf.tidy(() => {
+      const x = tf.tensor4d(host.images, host.shape);
+      const y = tf.oneHot(tf.tensor1d(host.labels, 'int32'), 10);
+      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true })), vars);
+      opt.step(new Map(Object.entries(grads).map(([k, g]) => [names.get(k), g])), lr);
+      value.dataSync();
+    });
+  const ms = timeIt(step, runs);
+  opt.dispose();
+  model.dispose();
+  return { name: `${arch} train step (@lth/trainer Adam)`, backend, ms, runs, note: 'batch 60, 50% masked, masks on gradients and weights' };
+}
+
 /** Conv-2's step by kernel (tf.profile; nested op scopes are left out so nothing counts twice). */
 async function conv2Profile(backend, log) {
   log(`${backend}: conv2 profile`);
@@ -228,6 +265,11 @@ export async function run(options = {}) {
     const top = Object.entries(all.kernels.byName).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, c]) => `${k} ${c}`).join(', ');
     rows.push({ name: 'lenet step: kernels x dispatch cost', backend, ms: n * dispatch, runs: 1, note: `${n} kernels per step (${top})` });
     if (backend !== 'cpu') rows.push(await conv2Profile(backend, log));
+    const trainer = loadTrainer();
+    if (trainer) {
+      rows.push(benchTrainerStep(trainer, 'lenet_300_100', 1.2e-3, 20, backend, log));
+      if (backend !== 'cpu') rows.push(benchTrainerStep(trainer, 'conv2', 2e-4, 3, backend, log));
+    } else rows.push({ name: 'train step (@lth/trainer Adam)', backend, ms: NaN, note: 'skipped: packages/trainer/dist not built' });
     for (const c of CASES) {
       if (backend === 'cpu' && c.arch !== 'lenet_300_100') {
         rows.push({ name: `${c.arch} train step`, backend, ms: NaN, note: 'skipped: cpu Conv2DBackpropFilter ~11 s per 32x32x64 image' });
