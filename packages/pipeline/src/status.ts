@@ -28,7 +28,7 @@ export async function pipelineStatus(plan: Plan, store: ArtifactStore, force: re
       out.push({ id: node.id, uses: node.uses, state, why, cacheKey: key });
     const missing = node.deps.filter((d) => !entries.has(d));
     if (missing.length) {
-      line('run', `upstream stage ${missing.join(', ')} will run`, null);
+      line('run', `upstream stage${missing.length > 1 ? 's' : ''} ${missing.join(', ')} will run`, null);
       continue;
     }
     const hashes: Record<string, string | string[]> = {};
