@@ -7,7 +7,17 @@ import { resolveFiles, type ResolvedFile, type SourceOptions } from './sources';
 import { assembleDataset, checkSplitOptions, type RawSplits } from './splits';
 import { syntheticDataset } from './synthetic';
 
-export const LOADABLE = ['mnist', 'fashion_mnist', 'cifar10', 'synthetic'] as const;
+export const LOADABLE = ['mnist', 'fashion_mnist', 'cifar10', 'synthetic', 'synthetic_mnist', 'synthetic_cifar10'] as const;
+
+/**
+ * Seeded synthetic stand-ins, shaped like the real datasets, so that every pipeline (CIFAR ones
+ * included) can run end to end at a tiny scale on a machine without the data.
+ */
+export const SYNTHETIC_SHAPES = {
+  synthetic: [8, 8, 1],
+  synthetic_mnist: [28, 28, 1],
+  synthetic_cifar10: [32, 32, 3],
+} as const satisfies Record<string, readonly [number, number, number]>;
 
 /** Configuration of data/load (and of loadDataset). */
 export const LoadConfig = z.object({
@@ -15,8 +25,8 @@ export const LoadConfig = z.object({
   /** Training examples held out for validation, chosen by `seed` (the paper: 5,000). */
   validation: z.number().int().nonnegative().default(5000),
   seed: z.number().int().default(0),
-  /** Keep only the first N training examples after the hold-out (small runs). */
-  subset: z.number().int().positive().optional(),
+  /** Keep only the first N training examples after the hold-out (small runs); null: all. */
+  subset: z.number().int().positive().nullish(),
 });
 export type LoadConfig = z.output<typeof LoadConfig>;
 
@@ -44,16 +54,18 @@ export async function loadDataset(config: z.input<typeof LoadConfig>, opts: Load
     throw new Error(`data/load config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   }
   const cfg = parsed.data;
-  if (cfg.dataset === 'synthetic') {
-    const pool = syntheticDataset({ seed: cfg.seed, train: SYNTHETIC_POOL.train, validation: 0, test: SYNTHETIC_POOL.test });
+  const subset = cfg.subset ?? undefined;
+  if (cfg.dataset === 'synthetic' || cfg.dataset === 'synthetic_mnist' || cfg.dataset === 'synthetic_cifar10') {
+    const shape = [...SYNTHETIC_SHAPES[cfg.dataset]] as [number, number, number];
+    const pool = syntheticDataset({ seed: cfg.seed, shape, train: SYNTHETIC_POOL.train, validation: 0, test: SYNTHETIC_POOL.test });
     return assembleDataset(
       { train: splitView(pool, 'train'), test: splitView(pool, 'test') },
-      pool.meta,
-      { validation: Math.min(cfg.validation, SYNTHETIC_POOL.maxValidation), seed: cfg.seed, subset: cfg.subset },
+      { ...pool.meta, name: cfg.dataset },
+      { validation: Math.min(cfg.validation, SYNTHETIC_POOL.maxValidation), seed: cfg.seed, subset },
     );
   }
   const manifest = opts.manifest ?? loadManifest(cfg.dataset);
-  checkSplitOptions(manifest.name, manifest.counts.train, cfg);
+  checkSplitOptions(manifest.name, manifest.counts.train, { ...cfg, subset });
   const files = await resolveFiles(manifest, opts);
   if (report) for (const [role, f] of files) report.files[role] = { origin: f.origin, from: f.from };
   const raw = await decode(manifest, files);
@@ -67,7 +79,7 @@ export async function loadDataset(config: z.input<typeof LoadConfig>, opts: Load
       // every stage downstream) must not depend on whether a file was cached or downloaded.
       source: { origin: manifest.homepage ?? manifest.name, files: Object.fromEntries([...files.values()].map((f) => [f.entry.name, f.entry.sha256])) },
     },
-    { validation: cfg.validation, seed: cfg.seed, subset: cfg.subset },
+    { validation: cfg.validation, seed: cfg.seed, subset },
   );
 }
 
