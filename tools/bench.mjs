@@ -7,6 +7,7 @@
 // Usage: node tools/bench.mjs [--json] [--only conv,data] [--runs N] [--slow]
 // Options reach each run(options) as { runs, slow, log }.
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -45,6 +46,9 @@ const opts = parseArgs(process.argv.slice(2));
 const names = benchFiles().filter((n) => !opts.only || opts.only.includes(n));
 if (opts.only) for (const n of opts.only) if (!names.includes(n)) throw new Error(`tools/bench.mjs: no benchmark '${n}' in tools/bench/ (have: ${benchFiles().join(', ')})`);
 
+// Each benchmark starts on the default backend, whatever the previous one switched to.
+const compute = createRequire(import.meta.url)(join(dir, '../../packages/compute/dist/index.js'));
+
 const rows = [];
 const failures = [];
 for (const name of names) {
@@ -55,6 +59,7 @@ for (const name of names) {
   }
   if (!opts.json) process.stderr.write(`running ${name}...\n`);
   try {
+    await compute.initBackend();
     for (const r of await mod.run({ runs: opts.runs, slow: opts.slow, log: (m) => opts.json || process.stderr.write(`  ${m}\n`) })) rows.push({ bench: name, ...r });
   } catch (err) {
     failures.push(`${name}: ${err?.stack ?? err}`);
