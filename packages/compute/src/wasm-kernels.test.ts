@@ -1,6 +1,6 @@
 import { tf, initBackend, withBackend, toActiveBackend, registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered, createRng } from './index';
 
-type Pad = 'same' | 'valid' | number;
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
 
 function randn(shape: number[], seed: string): tf.Tensor {
@@ -45,6 +45,7 @@ const CASES: Case[] = [
   { n: 1, h: 4, w: 4, ci: 64, co: 32, k: 3, s: 1, pad: 'same' },
   { n: 2, h: 2, w: 2, ci: 256, co: 512, k: 3, s: 1, pad: 'same' }, // VGG-19's last block
   { n: 2, h: 4, w: 4, ci: 32, co: 64, k: 3, s: 2, pad: 'same' }, // ResNet-20 stage 3 entry
+  { n: 2, h: 7, w: 6, ci: 3, co: 4, k: 3, s: 2, pad: [[0, 0], [2, 0], [0, 3], [0, 0]] }, // explicit, asymmetric
 ];
 
 describe('wasm convolution gradients', () => {
