@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { alive } from './lock';
 import { listRunRecords } from './record';
 import type { ArtifactStore, EntryMeta } from './store';
 
@@ -40,15 +41,6 @@ export interface GcResult {
   removed: number;
   freedBytes: number;
   removedRuns: number;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -86,7 +86,8 @@ function isStale(file: string, holder: string, staleMs: number): boolean {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host is still running (EPERM: it is, but not ours). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
