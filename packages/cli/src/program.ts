@@ -4,6 +4,7 @@ import { registerCache } from './commands/cache';
 import { registerDatasets, registerModels, registerReport, registerStages } from './commands/catalog';
 import { registerGraph, registerStatus } from './commands/inspect';
 import { registerRun } from './commands/run';
+import { registerSweep } from './commands/sweep';
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('lth')
@@ -11,7 +12,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
-  for (const register of [registerRun, registerStatus, registerGraph, registerCache, registerStages, registerModels, registerDatasets, registerReport]) {
+  for (const register of [registerRun, registerSweep, registerStatus, registerGraph, registerCache, registerStages, registerModels, registerDatasets, registerReport]) {
     register(program, io, setExit);
   }
   // exitOverride is not inherited by subcommands added before it was set on them.

@@ -18,3 +18,4 @@ export { graphText, graphDot } from './graph';
 export { listCache, gcCache, type CacheListing, type GcResult } from './gc';
 export { resolveCacheDir, defaultJobs, createExecutor } from './engine';
 export { nodeArgsForSources } from './dev';
+export * from './sweep';

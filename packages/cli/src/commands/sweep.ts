@@ -1,0 +1,128 @@
+import { join, relative } from 'node:path';
+import {
+  createExecutor,
+  defaultJobs,
+  loadPipeline,
+  loadRegistry,
+  loadSpace,
+  LocalStore,
+  resolveCacheDir,
+  runSweep,
+  trialsText,
+  UsageError,
+  type RunEvent,
+  type SweepEvent,
+  type SweepResult,
+} from '@lth/pipeline';
+import { EXIT, positiveInt, type Io, type Register } from '../common';
+
+interface SweepFlags {
+  space?: string;
+  out?: string;
+  resume?: boolean;
+  fresh?: boolean;
+  parallel?: number;
+  jobs?: number;
+  cacheDir?: string;
+  inProcess?: boolean;
+  json?: boolean;
+}
+
+const fmt = (v: number | null) => (v === null ? 'no value' : Number(v.toPrecision(5)).toString());
+
+/** One line per trial-rung started and finished; stage progress at most every 30 s per trial. */
+function sweepPrinter(io: Io): { event: (e: SweepEvent) => void; run: (trial: number, budget: number, e: RunEvent) => void } {
+  const last = new Map<string, number>();
+  return {
+    event: (e) => {
+      if (e.type === 'start') {
+        io.err(`sweep: ${e.trials} trials, budgets ${e.budgets.join(' / ')}${e.resumed ? `; resuming with ${e.resumed} trial-rung${e.resumed === 1 ? '' : 's'} already done` : ''}\n`);
+      } else if (e.state === 'running') {
+        io.err(`trial ${e.trial} @ ${e.budget}: running ${JSON.stringify(e.params)}\n`);
+      } else {
+        const r = e.result;
+        const how = `${r.ran} ran, ${r.cached} cached, ${(r.durationMs / 1000).toFixed(1)}s`;
+        io.err(`trial ${e.trial} @ ${e.budget}: ${e.state === 'done' ? fmt(r.value) : `FAILED: ${r.error}`} (${how})\n`);
+      }
+    },
+    run: (trial, budget, e) => {
+      if (e.type === 'stage' && e.state === 'failed') io.err(`trial ${trial} @ ${budget}: ${e.error}\n`);
+      if (e.type === 'log' && /diverged/.test(e.message)) io.err(`trial ${trial} @ ${budget}: [${e.id}] ${e.message}\n`);
+      if (e.type !== 'progress') return;
+      const key = `${trial}:${e.id}`;
+      const now = Date.now();
+      if (now - (last.get(key) ?? 0) < 30_000) return;
+      last.set(key, now);
+      io.err(`trial ${trial} @ ${budget}: [${e.id}] ${e.progress.done}/${e.progress.total}${e.progress.message ? ` ${e.progress.message}` : ''}\n`);
+    },
+  };
+}
+
+export function sweepSummary(r: SweepResult, cwd = process.cwd()): string[] {
+  const s = r.study;
+  const c = s.compute;
+  const unit = s.space.pruner.budgetParam;
+  const pct = (x: number) => `${((100 * x) / Math.max(1, c.budgetFull)).toFixed(1)}%`;
+  return [
+    ...trialsText(s),
+    `best: ${s.best ? `trial ${s.best.trial} ${JSON.stringify(s.best.params)}: ${fmt(s.best.value)} at ${unit}=${s.best.budget}` : 'no trial produced a value'}`,
+    `compute: ${c.budgetUsed} ${unit} over all trial-rungs (${pct(c.budgetUsed)} of ${c.budgetFull} for every trial at the full budget); ${c.budgetComputed} computed, the rest cache hits`,
+    `study ${s.status}: ${relative(cwd, r.files.study) || r.files.study}, ${relative(cwd, r.files.trials)}, ${relative(cwd, r.files.html)}`,
+  ];
+}
+
+export const registerSweep: Register = (program, io, setExit) => {
+  program
+    .command('sweep')
+    .description('hyperparameter sweep over pipeline params with successive-halving trial pruning (SHA / ASHA)')
+    .argument('<file>', 'pipeline YAML file')
+    .requiredOption('--space <file>', 'search space YAML (params, sampler, trials, objective, pruner)')
+    .option('--out <dir>', 'study directory (default: .lth/sweeps/<name>)')
+    .option('--resume', 'require a study.json in the study directory to resume (by default one is resumed when present)')
+    .option('--fresh', 'ignore an existing study.json and start over (the cache still serves finished stages)')
+    .option('--parallel <n>', "trial-rungs run at once (default: the space's 'parallel')", positiveInt('--parallel'))
+    .option('--jobs <n>', `stages run at once over all trials (default: cores = ${defaultJobs()})`, positiveInt('--jobs'))
+    .option('--cache-dir <dir>', 'cache directory (default: $LTH_CACHE_DIR or .lth/cache)')
+    .option('--in-process', 'run stages in this process instead of worker processes (debugging)')
+    .option('--json', 'print study.json on stdout')
+    .action(async (file: string, opts: SweepFlags) => {
+      if (opts.resume && opts.fresh) throw new UsageError('--resume and --fresh exclude each other');
+      const registry = loadRegistry();
+      const loaded = loadSpace(opts.space as string);
+      if (opts.parallel) loaded.space.parallel = opts.parallel;
+      const name = loaded.space.name ?? loadPipeline(file, { registry }).name;
+      const outDir = opts.out ?? join('.lth', 'sweeps', name);
+      const store = new LocalStore(resolveCacheDir(opts.cacheDir), (m) => io.err(`warning: ${m}\n`));
+      const executor = createExecutor({ registry, store, jobs: opts.jobs, inProcess: opts.inProcess });
+      const abort = new AbortController();
+      const onSigint = () => {
+        if (abort.signal.aborted) process.exit(EXIT.interrupted);
+        io.err('interrupt: stopping running trials (Ctrl-C again to quit at once); rerun the same command to resume\n');
+        abort.abort();
+      };
+      process.on('SIGINT', onSigint);
+      const printer = sweepPrinter(io);
+      let r: SweepResult;
+      try {
+        r = await runSweep({
+          pipelineFile: file,
+          spaceFile: opts.space as string,
+          space: loaded,
+          registry,
+          store,
+          executor,
+          outDir,
+          resume: opts.resume ? 'require' : opts.fresh ? 'fresh' : 'auto',
+          signal: abort.signal,
+          onEvent: printer.event,
+          onRunEvent: printer.run,
+        });
+      } finally {
+        process.off('SIGINT', onSigint);
+        await executor.close();
+      }
+      if (opts.json) io.out(`${JSON.stringify(r.study, null, 2)}\n`);
+      io.err(`${sweepSummary(r).join('\n')}\n`);
+      setExit(r.study.status === 'interrupted' ? EXIT.interrupted : r.study.best ? EXIT.ok : EXIT.stageFailure);
+    });
+};

@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { calls, lth, tempDir, testEnv, writeFile } from './__tests__/harness';
+
+const PIPELINE = `name: t
+params: { x: 0, iterations: 1 }
+stages:
+  w: { uses: test/work, with: { value: "\${params.x}", tag: w } }
+  b: { uses: test/work, inputs: { a: w }, with: { value: "\${params.iterations}", tag: b } }
+  m: { uses: test/collect, inputs: { items: [b] } }
+`;
+const SPACE = `name: cli-sweep
+sampler: grid
+params:
+  x: { type: int, low: 1, high: 3 }
+objective: { stage: m, metric: test.accuracy@last, direction: minimize }
+pruner: { type: sha, eta: 3, minBudget: 1, maxBudget: 3 }
+`;
+
+function setup(space = SPACE) {
+  const dir = tempDir();
+  const log = join(dir, 'calls.log');
+  const file = writeFile(dir, 't.yaml', PIPELINE);
+  const spaceFile = writeFile(dir, 's.yaml', space);
+  const out = join(dir, 'study');
+  const sweep = (...args: string[]) => lth(['sweep', file, '--space', spaceFile, '--out', out, '--cache-dir', join(dir, 'cache'), '--in-process', ...args], testEnv(log));
+  return { dir, log, out, sweep };
+}
+
+describe('lth sweep', () => {
+  it('runs the study, prints the trials, the best and the compute; a rerun resumes it for free', async () => {
+    const { sweep, out, log } = setup();
+    const r = await sweep('--json');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/sweep: 3 trials, budgets 1 \/ 3/);
+    expect(r.err).toMatch(/trial 0 @ 3: 4 \(/);
+    expect(r.err).toMatch(/best: trial 0 \{"x":1\}: 4 at iterations=3/);
+    expect(r.err).toMatch(/compute: 6 iterations over all trial-rungs \(66\.7% of 9 for every trial at the full budget\); 6 computed/);
+    expect(JSON.parse(r.out).trials.map((t: { state: string }) => t.state)).toEqual(['complete', 'pruned', 'pruned']);
+    for (const f of ['study.json', 'trials.arrow', 'sweep.html']) expect(existsSync(join(out, f))).toBe(true);
+    const n = calls(log).length;
+    const again = await sweep('--resume');
+    expect(again.code).toBe(0);
+    expect(again.err).toMatch(/resuming with 4 trial-rungs already done/);
+    expect(calls(log)).toHaveLength(n);
+  });
+
+  it('invalid space: file:line:col errors, exit 2, nothing run', async () => {
+    const { sweep, log } = setup(SPACE.replace('x: {', 'y: {'));
+    const r = await sweep();
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/s\.yaml:4:3: params\.y: 'y' is not a param of pipeline 't'; valid: x, iterations/);
+    expect(calls(log)).toHaveLength(0);
+  });
+
+  it('--resume without a study, and --resume with --fresh, are usage errors', async () => {
+    const { sweep } = setup();
+    expect((await sweep('--resume')).err).toMatch(/--resume: no study to resume in .*study \(no study\.json\)/);
+    const both = await sweep('--resume', '--fresh');
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/exclude each other/);
+  });
+});

@@ -1,0 +1,10 @@
+export { rungBudgets, ranked, shaNext, shaPromoted, nextNewTrial, type Job, type Schedule, type Action, type Direction } from './sha';
+export { ashaNext } from './asha';
+export { SweepSpace, ParamSpace, Objective, PrunerSpec, loadSpace, spaceFromText, checkSpaceAgainst, type LoadedSpace } from './space';
+export { sampleTrials, sampleParam, gridTrials, gridValues, type TrialParams, type ParamValue } from './sampler';
+export { objectiveValue } from './objective';
+export { runSweep, type SweepOptions, type SweepEvent, type SweepResult } from './study';
+export { trialsTable, trialsText, writeStudyOutputs, valueColumn } from './outputs';
+export { sweepHtml } from './html';
+export { readStudy, studyPath, type StudyFile, type TrialRecord, type RungResult, type Compute } from './state';
+export { simulate, reachedByRung, type SimStep } from './simulate';

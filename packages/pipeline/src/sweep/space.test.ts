@@ -1,0 +1,131 @@
+import { PipelineError, formatDiagnostic } from '../errors';
+import { planFromText } from '../plan';
+import { testRegistry } from '../__tests__/helpers';
+import { objectiveValue } from './objective';
+import { gridTrials, sampleTrials } from './sampler';
+import { checkSpaceAgainst, spaceFromText } from './space';
+
+const messages = (fn: () => unknown): string[] => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof PipelineError) return err.diagnostics.map(formatDiagnostic);
+    throw err;
+  }
+  throw new Error('expected a PipelineError');
+};
+
+const OBJ = 'objective: { stage: m, metric: test.accuracy@last, direction: maximize }';
+
+describe('search space files', () => {
+  it('parses params, sampler, objective and pruner with defaults', () => {
+    const { space } = spaceFromText('s.yaml', `trials: 4\nparams:\n  lr: { type: loguniform, low: 1.0e-4, high: 0.1 }\n  n: { type: int, low: 1, high: 9 }\n${OBJ}\npruner: { type: asha, minBudget: 1, maxBudget: 9 }\n`);
+    expect(space.sampler).toBe('random');
+    expect(space.seed).toBe(0);
+    expect(space.parallel).toBe(1);
+    expect(space.pruner).toEqual({ type: 'asha', eta: 3, minBudget: 1, maxBudget: 9, budgetParam: 'iterations' });
+    expect(space.params['n']).toEqual({ type: 'int', low: 1, high: 9, step: 1 });
+  });
+
+  it('reports every problem at file:line:col', () => {
+    const text = [
+      'trials: 0',
+      'sampler: grid',
+      'params:',
+      '  lr: { type: loguniform, low: 0.1, high: 0.01 }',
+      '  act: { type: choise, values: [a] }',
+      '  w: { type: uniform, low: 0, high: 1 }',
+      'objective: { stage: m, metric: accuracy, direction: up }',
+      'pruner: { type: sha, eta: 1 }',
+      'extra: 1',
+    ].join('\n');
+    const errs = messages(() => spaceFromText('s.yaml', text));
+    expect(errs).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^s\.yaml:1:9: trials: Too small: expected number to be >0/),
+        expect.stringMatching(/^s\.yaml:5:16: params\.act\.type: Invalid discriminator value/),
+        expect.stringMatching(/^s\.yaml:7:32: objective\.metric: expected <train\|validation\|test>/),
+        expect.stringMatching(/^s\.yaml:7:53: objective\.direction: Invalid option/),
+        expect.stringMatching(/^s\.yaml:8:27: pruner\.eta: .*>=2/),
+        's.yaml:8:17: pruner.type: sha and asha need minBudget and maxBudget',
+        "s.yaml:9:1: extra: unknown field 'extra'",
+      ]),
+    );
+  });
+
+  it('checks low <= high and grid points after the schema', () => {
+    const errs = messages(() =>
+      spaceFromText('s.yaml', `sampler: grid\nparams:\n  lr: { type: loguniform, low: 0.1, high: 0.01 }\n  w: { type: uniform, low: 0, high: 1 }\n${OBJ}\n`),
+    );
+    expect(errs).toEqual([
+      's.yaml:3:32: params.lr.low: low (0.1) is above high (0.01)',
+      "s.yaml:3:7: params.lr: the grid sampler needs 'points' (how many values) for a loguniform parameter",
+      "s.yaml:4:6: params.w: the grid sampler needs 'points' (how many values) for a uniform parameter"]);
+  });
+
+  it('checks the space against the pipeline: params, budget param, objective stage', () => {
+    const plan = planFromText('p.yaml', 'name: p\nparams: { x: 1, iterations: 1 }\nstages:\n  w: { uses: test/work }\n  m: { uses: test/collect, inputs: { items: [w] } }\n', { registry: testRegistry() });
+    const ok = spaceFromText('s.yaml', `params:\n  x: { type: int, low: 1, high: 3 }\n${OBJ}\npruner: { type: sha, minBudget: 1, maxBudget: 9 }\n`);
+    expect(checkSpaceAgainst(ok, plan)).toBe('metrics');
+    const bad = spaceFromText('s.yaml', `params:\n  y: { type: int, low: 1, high: 3 }\n  iterations: { type: int, low: 1, high: 3 }\nobjective: { stage: w, metric: test.accuracy@last, direction: maximize }\npruner: { type: sha, minBudget: 1, maxBudget: 9 }\n`);
+    expect(messages(() => checkSpaceAgainst(bad, plan))).toEqual([
+      "s.yaml:2:3: params.y: 'y' is not a param of pipeline 'p'; valid: x, iterations",
+      "s.yaml:3:3: params.iterations: 'iterations' is the budget param; it cannot also be swept",
+      "s.yaml:4:21: objective.stage: stage 'w' (test/work) has no metrics output",
+    ]);
+  });
+});
+
+describe('samplers', () => {
+  const space = (extra = '') => spaceFromText('s.yaml', `trials: 20\nseed: 7\n${extra}params:\n  lr: { type: loguniform, low: 1.0e-4, high: 0.1 }\n  n: { type: int, low: 2, high: 10, step: 2 }\n  act: { type: choice, values: [relu, tanh] }\n${OBJ}\n`).space;
+
+  it('random: the same seed gives the same trials; another seed others; values inside the space', () => {
+    const a = sampleTrials(space());
+    expect(sampleTrials(space())).toEqual(a);
+    const other = sampleTrials({ ...space(), seed: 8 });
+    expect(other).not.toEqual(a);
+    for (const t of a) {
+      expect(t['lr']).toBeGreaterThanOrEqual(1e-4);
+      expect(t['lr']).toBeLessThanOrEqual(0.1);
+      expect([2, 4, 6, 8, 10]).toContain(t['n']);
+      expect(['relu', 'tanh']).toContain(t['act']);
+    }
+    // Spread over the decades (one stream, not near-equal first draws of similar seeds).
+    const decades = new Set(a.map((t) => Math.floor(Math.log10(t['lr'] as number))));
+    expect(decades.size).toBeGreaterThanOrEqual(3);
+    // Trial i does not depend on the number of trials.
+    expect(sampleTrials({ ...space(), trials: 5 })).toEqual(a.slice(0, 5));
+  });
+
+  it('grid: every combination, the first param slowest, log-spaced points', () => {
+    const s = spaceFromText('s.yaml', `sampler: grid\nparams:\n  lr: { type: loguniform, low: 0.001, high: 0.1, points: 3 }\n  n: { type: int, low: 1, high: 2 }\n${OBJ}\n`).space;
+    expect(gridTrials(s)).toEqual([
+      { lr: 0.001, n: 1 },
+      { lr: 0.001, n: 2 },
+      { lr: 0.01, n: 1 },
+      { lr: 0.01, n: 2 },
+      { lr: 0.1, n: 1 },
+      { lr: 0.1, n: 2 },
+    ]);
+    expect(sampleTrials({ ...s, trials: 4 })).toHaveLength(4);
+    expect(sampleTrials(s)).toHaveLength(6);
+  });
+});
+
+describe('objectiveValue', () => {
+  const m = {
+    meta: { earlyStop: { iteration: 10, validationLoss: 0.2, validationAccuracy: 0.9, testAccuracy: 0.8 } },
+    rows: [0, 10, 20].flatMap((it, i) => [
+      { iteration: it, split: 'validation' as const, loss: [0.5, 0.2, 0.3][i] as number, accuracy: [0.5, 0.9, 0.85][i] as number },
+      { iteration: it, split: 'test' as const, loss: 1, accuracy: [0.4, 0.8, 0.82][i] as number },
+    ]),
+  };
+  it('reads a split and field at the early stop, last, min or max', () => {
+    expect(objectiveValue(m, 'validation.accuracy@earlyStop')).toBe(0.9);
+    expect(objectiveValue(m, 'test.accuracy@last')).toBe(0.82);
+    expect(objectiveValue(m, 'validation.loss@min')).toBe(0.2);
+    expect(objectiveValue(m, 'test.accuracy@max')).toBe(0.82);
+    expect(objectiveValue(m, 'train.accuracy@last')).toBeNull();
+    expect(objectiveValue({ meta: {}, rows: m.rows }, 'validation.accuracy@earlyStop')).toBeNull();
+  });
+});

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { PipelineError, type Diagnostic } from '../errors';
+import type { Plan } from '../plan';
+import { Source } from '../source';
+import { NAME_RE } from '../spec';
+import { zodDiagnostics } from '../zod-diags';
+
+const Num = z.number().refine(Number.isFinite, 'must be a finite number');
+
+export const ParamSpace = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('uniform'), low: Num, high: Num, points: z.number().int().min(2).optional() }),
+  z.strictObject({ type: z.literal('loguniform'), low: Num.positive(), high: Num.positive(), points: z.number().int().min(2).optional() }),
+  z.strictObject({ type: z.literal('int'), low: z.number().int(), high: z.number().int(), step: z.number().int().positive().default(1) }),
+  z.strictObject({ type: z.literal('choice'), values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }),
+]);
+export type ParamSpace = z.output<typeof ParamSpace>;
+
+export const Objective = z.strictObject({
+  /** Expanded id of a stage with a metrics output, e.g. `dense` or `round[3].train`. */
+  stage: z.string().min(1),
+  /** `<split>.<accuracy|loss>@<earlyStop|last|min|max>`. */
+  metric: z.string().regex(/^(train|validation|test)\.(accuracy|loss)@(earlyStop|last|min|max)$/, 'expected <train|validation|test>.<accuracy|loss>@<earlyStop|last|min|max>, e.g. validation.accuracy@earlyStop'),
+  direction: z.enum(['maximize', 'minimize']),
+});
+export type Objective = z.output<typeof Objective>;
+
+export const PrunerSpec = z
+  .strictObject({
+    type: z.enum(['sha', 'asha', 'none']).default('sha'),
+    eta: z.number().int().min(2).default(3),
+    minBudget: z.number().int().positive().optional(),
+    maxBudget: z.number().int().positive().optional(),
+    /** The pipeline param a trial's budget (training iterations) is written to. */
+    budgetParam: z.string().regex(NAME_RE).default('iterations'),
+  })
+  .refine((p) => p.type === 'none' || (p.minBudget !== undefined && p.maxBudget !== undefined), { message: 'sha and asha need minBudget and maxBudget', path: ['type'] })
+  .refine((p) => p.minBudget === undefined || p.maxBudget === undefined || p.minBudget <= p.maxBudget, { message: 'minBudget must not exceed maxBudget', path: ['minBudget'] });
+export type PrunerSpec = z.output<typeof PrunerSpec>;
+
+export const SweepSpace = z.strictObject({
+  /** Names the study directory (.lth/sweeps/<name>); default: the pipeline's name. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must match [A-Za-z0-9_.-]+').optional(),
+  description: z.string().optional(),
+  seed: z.number().int().default(0),
+  sampler: z.enum(['random', 'grid']).default('random'),
+  /** Number of trials; for grid, default (and at most) the grid's size. */
+  trials: z.number().int().positive().optional(),
+  params: z.record(z.string().regex(NAME_RE, 'must match [A-Za-z_][A-Za-z0-9_-]*'), ParamSpace).refine((p) => Object.keys(p).length > 0, 'give at least one parameter'),
+  objective: Objective,
+  pruner: PrunerSpec.default({ type: 'none', eta: 3, budgetParam: 'iterations' }),
+  /** Trials (trial-rungs) run at once. */
+  parallel: z.number().int().positive().default(1),
+});
+export type SweepSpace = z.output<typeof SweepSpace>;
+
+/** A validated space and the source it came from (for located errors against the pipeline). */
+export interface LoadedSpace {
+  space: SweepSpace;
+  src: Source;
+}
+
+export function loadSpace(file: string): LoadedSpace {
+  return spaceFromSource(Source.read(file));
+}
+
+export function spaceFromText(file: string, text: string): LoadedSpace {
+  return spaceFromSource(Source.parse(file, text));
+}
+
+function spaceFromSource(src: Source): LoadedSpace {
+  if (src.parseErrors.length) throw new PipelineError(src.parseErrors.slice(0, 5));
+  const parsed = SweepSpace.safeParse(src.value() ?? {});
+  const errors: Diagnostic[] = parsed.success ? [] : zodDiagnostics(src, [], parsed.error);
+  if (parsed.success) {
+    for (const [name, p] of Object.entries(parsed.data.params)) {
+      if (p.type !== 'choice' && p.low > p.high) errors.push(src.diag(['params', name, 'low'], `low (${p.low}) is above high (${p.high})`));
+      if (parsed.data.sampler === 'grid' && (p.type === 'uniform' || p.type === 'loguniform') && p.points === undefined) {
+        errors.push(src.diag(['params', name], `the grid sampler needs 'points' (how many values) for a ${p.type} parameter`));
+      }
+    }
+  }
+  if (errors.length || !parsed.success) throw new PipelineError(errors);
+  return { space: parsed.data, src };
+}
+
+/**
+ * Checks the space against the pipeline it sweeps (plan loaded with the defaults): every
+ * swept param and the budget param are pipeline params, and the objective's stage exists and
+ * has a metrics output. Errors point into the space file.
+ */
+export function checkSpaceAgainst({ space, src }: LoadedSpace, plan: Plan): string {
+  const errors: Diagnostic[] = [];
+  const params = Object.keys(plan.params);
+  for (const name of Object.keys(space.params)) {
+    if (!params.includes(name)) errors.push(src.diag(['params', name], `'${name}' is not a param of pipeline '${plan.name}'; valid: ${params.join(', ') || '(none)'}`, true));
+  }
+  const budget = space.pruner.budgetParam;
+  if (space.pruner.type !== 'none' || space.pruner.maxBudget !== undefined) {
+    if (!params.includes(budget)) errors.push(src.diag(['pruner', 'budgetParam'], `budget param '${budget}' is not a param of pipeline '${plan.name}'; valid: ${params.join(', ') || '(none)'}`));
+    if (budget in space.params) errors.push(src.diag(['params', budget], `'${budget}' is the budget param; it cannot also be swept`, true));
+  }
+  const node = plan.nodes.find((n) => n.id === space.objective.stage);
+  let port = '';
+  if (!node) errors.push(src.diag(['objective', 'stage'], `no stage '${space.objective.stage}' in pipeline '${plan.name}'; stages: ${plan.nodes.map((n) => n.id).join(', ')}`));
+  else {
+    port = Object.entries(node.def.outputs).find(([, o]) => o.kind === 'metrics')?.[0] ?? '';
+    if (!port) errors.push(src.diag(['objective', 'stage'], `stage '${node.id}' (${node.uses}) has no metrics output`));
+  }
+  if (errors.length) throw new PipelineError(errors);
+  return port;
+}
