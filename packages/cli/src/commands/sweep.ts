@@ -46,7 +46,8 @@ function sweepPrinter(io: Io): { event: (e: SweepEvent) => void; run: (trial: nu
       }
     },
     run: (trial, budget, e) => {
-      if (e.type === 'stage' && e.state === 'failed') io.err(`trial ${trial} @ ${budget}: ${e.error}\n`);
+      // "interrupted" failures follow a Ctrl-C that was already reported.
+      if (e.type === 'stage' && e.state === 'failed' && !/: interrupted$/.test(e.error ?? '')) io.err(`trial ${trial} @ ${budget}: ${e.error}\n`);
       if (e.type === 'log' && /diverged/.test(e.message)) io.err(`trial ${trial} @ ${budget}: [${e.id}] ${e.message}\n`);
       if (e.type !== 'progress') return;
       const key = `${trial}:${e.id}`;
@@ -66,6 +67,9 @@ export function sweepSummary(r: SweepResult, cwd = process.cwd()): string[] {
   return [
     ...trialsText(s),
     `best: ${s.best ? `trial ${s.best.trial} ${JSON.stringify(s.best.params)}: ${fmt(s.best.value)} at ${unit}=${s.best.budget}` : 'no trial produced a value'}`,
+    ...(s.status === 'complete' && s.best && s.best.budget < (s.budgets[s.budgets.length - 1] ?? 0)
+      ? [`note: no trial reached the full budget (a rung of n trial-rungs promotes only its top floor(n/${s.space.pruner.eta})); run more trials`]
+      : []),
     `compute: ${c.budgetUsed} ${unit} over all trial-rungs (${pct(c.budgetUsed)} of ${c.budgetFull} for every trial at the full budget); ${c.budgetComputed} computed, the rest cache hits`,
     `study ${s.status}: ${relative(cwd, r.files.study) || r.files.study}, ${relative(cwd, r.files.trials)}, ${relative(cwd, r.files.html)}`,
   ];

@@ -101,11 +101,18 @@ export function jobsOf(trials: readonly TrialRecord[], running: ReadonlyArray<{ 
   return [...jobs, ...running.map((r) => ({ ...r, done: false, value: null }))];
 }
 
-/** Trial states once nothing is running: failed, complete (reached the top rung), pruned, or pending (never started). */
-export function settleStates(trials: TrialRecord[], topRung: number, running: ReadonlySet<number>): void {
+/**
+ * Trial states: running, failed, complete (reached the top rung), pruned (below the top rung
+ * once the study is over), or pending (not started, or waiting for a promotion decision in a
+ * study that is still going or was interrupted).
+ */
+export function settleStates(trials: TrialRecord[], topRung: number, running: ReadonlySet<number>, over: boolean): void {
   for (const t of trials) {
     const last = t.rungs[t.rungs.length - 1];
-    t.state = running.has(t.trial) ? 'running' : !last ? 'pending' : last.value === null ? 'failed' : last.rung === topRung ? 'complete' : 'pruned';
+    if (running.has(t.trial)) t.state = 'running';
+    else if (!last) t.state = 'pending';
+    else if (last.value === null) t.state = 'failed';
+    else t.state = last.rung === topRung ? 'complete' : over ? 'pruned' : 'pending';
   }
 }
 

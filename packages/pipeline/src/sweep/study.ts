@@ -90,7 +90,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   const running = new Map<string, { trial: number; rung: number; done: Promise<void> }>();
   const executor = new SharedSlots(opts.executor);
   const save = () => {
-    settleStates(trials, budgets.length - 1, new Set([...running.values()].map((r) => r.trial)));
+    settleStates(trials, budgets.length - 1, new Set([...running.values()].map((r) => r.trial)), study.status === 'complete');
     study.updatedAt = new Date().toISOString();
     study.compute = computeOf(trials, budgets[budgets.length - 1] as number, computedBefore, computedNow);
     study.best = bestOf(trials, space.objective.direction);
@@ -139,6 +139,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
     emit({ type: 'trial', trial: trial.trial, rung, budget, params: trial.params, state: value === null ? 'failed' : 'done', result });
   };
 
+  let over = false;
   try {
     for (;;) {
       while (!signal.aborted && running.size < space.parallel) {
@@ -154,13 +155,17 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
         running.set(key, { trial: a.trial, rung, done });
         save();
       }
-      if (running.size === 0) break;
+      if (running.size === 0) {
+        over = !signal.aborted;
+        break;
+      }
       await Promise.race([...running.values()].map((r) => r.done));
     }
   } finally {
     await Promise.allSettled([...running.values()].map((r) => r.done));
     await executor.close();
-    study.status = signal.aborted ? 'interrupted' : 'complete';
+    // An error out of the loop (say, study.json not writable) also leaves a resumable study.
+    study.status = over ? 'complete' : 'interrupted';
     save();
   }
   const files = await writeStudyOutputs(opts.outDir, study);

@@ -109,6 +109,8 @@ describe('runSweep over test stages', () => {
     expect(first.study.status).toBe('interrupted');
     const saved = JSON.parse(readFileSync(join(outDir, 'study.json'), 'utf8'));
     expect(saved.status).toBe('interrupted');
+    // No trial is called pruned before the study has decided: they are pending.
+    expect(new Set(saved.trials.map((t: { state: string }) => t.state))).toEqual(new Set(['pending']));
     const finished = saved.trials.reduce((a: number, t: { rungs: unknown[] }) => a + t.rungs.length, 0);
     expect(finished).toBe(3);
     // The other running trial-rung may have finished its score stage (cached) before its
