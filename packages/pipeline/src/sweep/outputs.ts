@@ -58,7 +58,7 @@ export function trialsText(s: StudyFile): string[] {
   const names = Object.keys(s.space.params);
   const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '-' : Number(v.toPrecision(4)).toString());
   const head = ['trial', ...names, ...s.budgets.map((b) => `@${b}`), 'state'];
-  const order = [...s.trials].sort((a, b) => rankKey(b, s) - rankKey(a, s) || a.trial - b.trial);
+  const order = [...s.trials].sort((a, b) => compareTrials(a, b, s.space.objective.direction));
   const rows = order.map((t) => [
     String(t.trial),
     ...names.map((n) => (typeof t.params[n] === 'number' ? fmt(t.params[n] as number) : String(t.params[n]))),
@@ -69,10 +69,12 @@ export function trialsText(s: StudyFile): string[] {
   return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd());
 }
 
-/** Sort key: highest rung reached, then the value there in the objective's direction. */
-function rankKey(t: TrialRecord, s: StudyFile): number {
-  const last = [...t.rungs].reverse().find((r) => r.value !== null);
-  if (!last || last.value === null) return -Infinity;
-  const v = s.space.objective.direction === 'maximize' ? last.value : -last.value;
-  return last.rung * 1e12 + Math.atan(v) * 1e6;
+/** Highest rung reached with a value first, then the value there in the objective's direction, then trial number. */
+function compareTrials(a: TrialRecord, b: TrialRecord, direction: 'maximize' | 'minimize'): number {
+  const top = (t: TrialRecord) => [...t.rungs].reverse().find((r) => r.value !== null);
+  const ra = top(a);
+  const rb = top(b);
+  if (!ra || !rb) return ra ? -1 : rb ? 1 : a.trial - b.trial;
+  const sign = direction === 'maximize' ? -1 : 1;
+  return rb.rung - ra.rung || sign * ((ra.value as number) - (rb.value as number)) || a.trial - b.trial;
 }
