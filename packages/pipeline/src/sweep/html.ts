@@ -53,9 +53,36 @@ export function bestSoFarSpec(s: StudyFile): Spec {
   } as Spec;
 }
 
-/** A self-contained page: both plots as inline SVG, the trials table and the compute used. */
+/**
+ * The intermediate values: the objective's split and field at every evaluation of every
+ * trial-rung, one line each (a promoted trial has one line per budget, each from iteration 0,
+ * because each rung trains from the start).
+ */
+export function curvesSpec(s: StudyFile): Spec {
+  const [split, rest] = s.space.objective.metric.split('.') as [string, string];
+  const field = rest.split('@')[0] as string;
+  const values = s.trials.flatMap((t) =>
+    t.rungs.flatMap((r) => (r.curve ?? []).map(([iteration, value]) => ({ trial: `trial ${t.trial}`, run: `${t.trial}@${r.budget}`, iteration, value }))),
+  );
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `${split} ${field} during training, every trial-rung`,
+    width: 480,
+    height: 300,
+    data: { values },
+    mark: { type: 'line', strokeWidth: 1.5 },
+    encoding: {
+      x: { field: 'iteration', type: 'quantitative' },
+      y: { field: 'value', type: 'quantitative', scale: { zero: false }, title: `${split} ${field}` },
+      color: { field: 'trial', type: 'nominal' },
+      detail: { field: 'run', type: 'nominal' },
+    },
+  } as Spec;
+}
+
+/** A self-contained page: the plots as inline SVG, the trials table and the compute used. */
 export async function sweepHtml(s: StudyFile): Promise<string> {
-  const svgs = await Promise.all([budgetSpec(s), bestSoFarSpec(s)].map((spec) => renderSvg(spec)));
+  const svgs = await Promise.all([budgetSpec(s), bestSoFarSpec(s), curvesSpec(s)].map((spec) => renderSvg(spec)));
   const names = Object.keys(s.space.params);
   const cell = (v: unknown) => `<td>${escapeHtml(v === null || v === undefined ? '-' : typeof v === 'number' ? String(Number(v.toPrecision(5))) : String(v))}</td>`;
   const rows = s.trials

@@ -23,3 +23,13 @@ export function objectiveValue(m: Metrics, metric: string): number | null {
   }
   return v !== undefined && Number.isFinite(v) ? v : null;
 }
+
+/**
+ * The objective's split and field at every evaluation, as [iteration, value] pairs: the
+ * intermediate values of a trial-rung (the trainer evaluates every `evalEvery` iterations).
+ */
+export function objectiveCurve(m: Metrics, metric: string): Array<[number, number]> {
+  const [split, rest] = metric.split('.') as [string, string];
+  const field = rest.split('@')[0] as 'accuracy' | 'loss';
+  return m.rows.filter((r) => r.split === split && Number.isFinite(r[field])).map((r) => [r.iteration, r[field]]);
+}

@@ -13,6 +13,8 @@ export interface RungResult {
   /** The objective; null when the run failed or the metric is missing (NaN). */
   value: number | null;
   error?: string;
+  /** The objective's split and field at each evaluation of this run: [iteration, value]. */
+  curve?: Array<[number, number]>;
   /** Order of completion over the whole study (for best-so-far). */
   seq: number;
   durationMs: number;

@@ -7,7 +7,7 @@ import type { Registry } from '../registry';
 import { runPipeline, type RunEvent } from '../run';
 import type { ArtifactStore } from '../store';
 import { ashaNext } from './asha';
-import { objectiveValue } from './objective';
+import { objectiveCurve, objectiveValue } from './objective';
 import { writeStudyOutputs } from './outputs';
 import { sampleTrials, type TrialParams } from './sampler';
 import { rungBudgets, shaNext, type Action, type Job, type Schedule } from './sha';
@@ -106,6 +106,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
     if (setsBudget) sets.push(`params.${p.budgetParam}=${budget}`);
     let value: number | null = null;
     let error: string | undefined;
+    let curve: Array<[number, number]> | undefined;
     let ran = 0;
     let cached = 0;
     try {
@@ -126,7 +127,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
       const file = st?.outputs[metricsPort];
       if (rec.status !== 'ok' || !file) error = rec.stages.find((s) => s.error)?.error ?? `stage '${space.objective.stage}' did not complete`;
       else {
-        value = objectiveValue(readMetrics(file), space.objective.metric);
+        const metrics = readMetrics(file);
+        value = objectiveValue(metrics, space.objective.metric);
+        curve = objectiveCurve(metrics, space.objective.metric);
         if (value === null) error = `${space.objective.stage}: no finite ${space.objective.metric} in its metrics`;
       }
     } catch (err) {
@@ -134,7 +137,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
       error = err instanceof Error ? err.message : String(err);
     }
     if (ran > 0) computedNow += budget;
-    const result: RungResult = { rung, budget, value, ...(error ? { error } : {}), seq: seq++, durationMs: Date.now() - t0, ran, cached, finishedAt: new Date().toISOString() };
+    const result: RungResult = { rung, budget, value, ...(error ? { error } : {}), ...(curve ? { curve } : {}), seq: seq++, durationMs: Date.now() - t0, ran, cached, finishedAt: new Date().toISOString() };
     trial.rungs.push(result);
     emit({ type: 'trial', trial: trial.trial, rung, budget, params: trial.params, state: value === null ? 'failed' : 'done', result });
   };

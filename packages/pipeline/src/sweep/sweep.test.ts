@@ -58,6 +58,8 @@ describe('runSweep over test stages', () => {
     expect(reached(study.trials)).toEqual({ 0: [1], 1: [1], 2: [1], 3: [1], 4: [1], 5: [1], 6: [1, 3], 7: [1, 3], 8: [1, 3, 9] });
     expect(study.trials.map((t) => t.state)).toEqual([...Array(8).fill('pruned'), 'complete']);
     expect(study.trials[8]?.rungs.map((r) => r.value)).toEqual([110, 112, 118]);
+    // the intermediate values: test/collect's one evaluation
+    expect(study.trials[8]?.rungs[2]?.curve).toEqual([[0, 118]]);
     expect(study.best).toEqual({ trial: 8, params: { x: 9 }, budget: 9, value: 118 });
     expect([count('base'), count('bud'), count('score')]).toEqual([1, 3, 13]);
     expect(study.compute).toEqual({ budgetUsed: 9 + 9 + 9, budgetComputed: 27, budgetFull: 81 });
@@ -68,7 +70,7 @@ describe('runSweep over test stages', () => {
     expect(t.rows[8]).toEqual({ trial: 8, x: 9, budget: 9, state: 'complete', value: 118, 'value@1': 110, 'value@3': 112, 'value@9': 118, error: null });
     expect(t.rows[0]).toMatchObject({ trial: 0, budget: 1, state: 'pruned', 'value@3': null });
     const html = readFileSync(files.html, 'utf8');
-    expect(html.match(/<svg/g)).toHaveLength(2);
+    expect(html.match(/<svg/g)).toHaveLength(3);
     expect(JSON.parse(readFileSync(join(outDir, 'study.json'), 'utf8')).status).toBe('complete');
 
     // A second run resumes the finished study: nothing runs, same results.
