@@ -19,6 +19,11 @@ export class SharedSlots implements Executor {
 
   async run(task: StageTask, hooks: TaskHooks): Promise<Entry> {
     while (this.busy >= Math.max(1, this.inner.slots)) await new Promise<void>((r) => this.waiters.push(r));
+    // Interrupted while queued behind another trial's stage: do not start it.
+    if (hooks.signal.aborted) {
+      this.waiters.shift()?.();
+      throw new Error('interrupted');
+    }
     this.busy++;
     try {
       return await this.inner.run(task, hooks);

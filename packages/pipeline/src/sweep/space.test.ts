@@ -53,6 +53,12 @@ describe('search space files', () => {
     );
   });
 
+  it('refuses param names that are columns of trials.arrow', () => {
+    expect(messages(() => spaceFromText('s.yaml', `params:\n  state: { type: choice, values: [a] }\n${OBJ}\n`))).toEqual([
+      "s.yaml:2:3: params.state: 'state' names a column of trials.arrow; reserved: trial, budget, state, value, error",
+    ]);
+  });
+
   it('checks low <= high and grid points after the schema', () => {
     const errs = messages(() =>
       spaceFromText('s.yaml', `sampler: grid\nparams:\n  lr: { type: loguniform, low: 0.1, high: 0.01 }\n  w: { type: uniform, low: 0, high: 1 }\n${OBJ}\n`),

@@ -59,6 +59,9 @@ export interface LoadedSpace {
   src: Source;
 }
 
+/** Fixed columns of trials.arrow, which params sit beside. */
+const RESERVED = ['trial', 'budget', 'state', 'value', 'error'];
+
 export function loadSpace(file: string): LoadedSpace {
   return spaceFromSource(Source.read(file));
 }
@@ -73,6 +76,7 @@ function spaceFromSource(src: Source): LoadedSpace {
   const errors: Diagnostic[] = parsed.success ? [] : zodDiagnostics(src, [], parsed.error);
   if (parsed.success) {
     for (const [name, p] of Object.entries(parsed.data.params)) {
+      if (RESERVED.includes(name)) errors.push(src.diag(['params', name], `'${name}' names a column of trials.arrow; reserved: ${RESERVED.join(', ')}`, true));
       if (p.type !== 'choice' && p.low > p.high) errors.push(src.diag(['params', name, 'low'], `low (${p.low}) is above high (${p.high})`));
       if (parsed.data.sampler === 'grid' && (p.type === 'uniform' || p.type === 'loguniform') && p.points === undefined) {
         errors.push(src.diag(['params', name], `the grid sampler needs 'points' (how many values) for a ${p.type} parameter`));
