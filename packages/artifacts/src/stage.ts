@@ -26,6 +26,16 @@ export interface Progress {
   total: number;
   /** Short status, e.g. "loss 0.231". */
   message?: string;
+  /**
+   * The iteration that `values` were measured at (e.g. an evaluation of the trainer), for
+   * consumers that act on intermediate results while the stage runs (a sweep's pruner).
+   */
+  iteration?: number;
+  /**
+   * Intermediate results by name, e.g. `{ 'validation.loss': 0.31, 'validation.accuracy': 0.9 }`.
+   * Finite numbers only: progress may cross a process boundary as JSON, where NaN is lost.
+   */
+  values?: Record<string, number>;
 }
 
 /**

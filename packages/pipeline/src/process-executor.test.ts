@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalStore, planFromText, ProcessExecutor, runPipeline } from './index';
+import { InProcessExecutor, LocalStore, planFromText, ProcessExecutor, runPipeline, type Executor, type RunEvent } from './index';
 import { childEnv, tempDir, testRegistry } from './__tests__/helpers';
 
 const text = (dir: string) => `name: par
@@ -38,5 +38,36 @@ describe('ProcessExecutor (worker processes)', () => {
     } finally {
       await executor.close();
     }
+  });
+});
+
+describe('intermediate values in progress', () => {
+  const CURVE = `name: cv
+stages:
+  fit: { uses: test/curve, with: { curve: "1:2", switchAt: 2, iterations: 3 } }
+`;
+  // The same events from both executors: the worker forwards iteration and values over IPC.
+  it.each([
+    ['in-process', (store: LocalStore) => new InProcessExecutor(testRegistry(), store, 1)],
+    ['worker processes', (store: LocalStore) => new ProcessExecutor(store, 1, childEnv())],
+  ])('reach onEvent through the %s executor', async (_name, make: (store: LocalStore) => Executor) => {
+    const dir = tempDir();
+    const store = new LocalStore(join(dir, 'cache'));
+    const executor = make(store);
+    const events: RunEvent[] = [];
+    try {
+      const rec = await runPipeline(planFromText('cv.yaml', CURVE, { registry: testRegistry() }), { store, executor, onEvent: (e) => events.push(e) });
+      expect(rec.status).toBe('ok');
+    } finally {
+      await executor.close();
+    }
+    const progress = events.flatMap((e) => (e.type === 'progress' ? [{ id: e.id, ...e.progress }] : []));
+    expect(progress.map((p) => [p.id, p.iteration, p.values?.['validation.accuracy']])).toEqual([
+      ['fit', 0, 1],
+      ['fit', 1, 1],
+      ['fit', 2, 2],
+      ['fit', 3, 2],
+    ]);
+    expect(progress[3]).toEqual({ id: 'fit', done: 3, total: 3, iteration: 3, values: { 'validation.loss': -2, 'validation.accuracy': 2, 'test.accuracy': 2 } });
   });
 });

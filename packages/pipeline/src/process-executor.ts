@@ -66,7 +66,11 @@ export class ProcessExecutor implements Executor {
       };
       const onMessage = (m: FromWorker) => {
         if (m.type === 'log') hooks.log(m.message);
-        else if (m.type === 'progress') hooks.progress({ done: m.done, total: m.total, message: m.message });
+        else if (m.type === 'progress') {
+          // Everything but the tag: intermediate `iteration` / `values` cross over too.
+          const { type: _type, ...progress } = m;
+          hooks.progress(progress);
+        }
         else if (m.type === 'done') finish();
         else if (m.type === 'error') finish(new Error(m.message));
       };

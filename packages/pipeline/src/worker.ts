@@ -1,3 +1,4 @@
+import type { Progress } from '@lth/artifacts';
 import { loadRegistry } from './registry';
 import { LocalStore } from './store';
 import { runTask, type StageTask } from './task';
@@ -10,7 +11,7 @@ import { runTask, type StageTask } from './task';
 export type ToWorker = { type: 'run'; task: StageTask; storeRoot: string } | { type: 'abort' };
 export type FromWorker =
   | { type: 'log'; message: string }
-  | { type: 'progress'; done: number; total: number; message?: string }
+  | ({ type: 'progress' } & Progress)
   | { type: 'done'; key: string }
   | { type: 'error'; message: string };
 

@@ -9,6 +9,7 @@ import {
   selectCheckpoint,
   writeArtifact,
   type MaskBundle,
+  type Progress,
   type WeightBundle,
 } from '@lth/artifacts';
 import { createRng, initBackend, tf } from '@lth/compute';
@@ -73,6 +74,19 @@ describe('train (plain function)', () => {
     expect(r.weights.meta).toMatchObject({ content: 'trained', iteration: 40, model: { arch: 'lenet_300_100' } });
     expect(progress[progress.length - 1]).toBe(40);
     expect(checkpointIterations(r.checkpoints)).toEqual([]);
+  });
+
+  it('reports every evaluation as intermediate values through progress', async () => {
+    const seen: Progress[] = [];
+    const r = await train({ weights: w0, data }, { ...small, iterations: 8, evalEvery: 4 }, { progress: (p) => seen.push(p), progressEveryMs: 60_000 });
+    const evals = seen.filter((p) => p.values);
+    expect(evals.map((p) => p.iteration)).toEqual([0, 4, 8]);
+    for (const p of evals) {
+      const rows = r.metrics.rows.filter((x) => x.iteration === p.iteration);
+      expect(Object.keys(p.values ?? {}).sort()).toEqual(['test.accuracy', 'test.loss', 'train.accuracy', 'train.loss', 'validation.accuracy', 'validation.loss']);
+      for (const row of rows) expect(p.values?.[`${row.split}.accuracy`]).toBe(row.accuracy);
+      expect(p.done).toBe(p.iteration);
+    }
   });
 
   it('is deterministic: same seed, same backend, identical final weights; another seed differs', async () => {

@@ -145,6 +145,14 @@ export async function trainModel(
       const result = r.value;
       if (result) rows.push({ iteration, split, loss: result.loss, accuracy: result.accuracy });
     }
+    // The evaluation as intermediate values while training runs (a sweep's pruner acts on them).
+    const values: Record<string, number> = {};
+    for (const row of rows) {
+      if (row.iteration !== iteration) continue;
+      if (Number.isFinite(row.loss)) values[`${row.split}.loss`] = row.loss;
+      if (Number.isFinite(row.accuracy)) values[`${row.split}.accuracy`] = row.accuracy;
+    }
+    opts.progress?.({ done: iteration, total: plan.iterations, iteration, values, message: `evaluated at ${iteration}` });
   };
 
   try {
