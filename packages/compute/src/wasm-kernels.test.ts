@@ -46,6 +46,11 @@ const CASES: Case[] = [
   { n: 2, h: 2, w: 2, ci: 256, co: 512, k: 3, s: 1, pad: 'same' }, // VGG-19's last block
   { n: 2, h: 4, w: 4, ci: 32, co: 64, k: 3, s: 2, pad: 'same' }, // ResNet-20 stage 3 entry
   { n: 2, h: 7, w: 6, ci: 3, co: 4, k: 3, s: 2, pad: [[0, 0], [2, 0], [0, 3], [0, 0]] }, // explicit, asymmetric
+  // Few input channels, stride 1: the filter gradient runs as one product per tap (wasm-filter-taps).
+  { n: 2, h: 5, w: 6, ci: 3, co: 4, k: 1, s: 1, pad: 'same' }, // a single tap
+  { n: 2, h: 6, w: 5, ci: 3, co: 4, k: 3, s: 1, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+  { n: 3, h: 6, w: 6, ci: 15, co: 5, k: 5, s: 1, pad: 'same' }, // the largest channel count on that path
+  { n: 2, h: 6, w: 6, ci: 16, co: 5, k: 3, s: 1, pad: 'same' }, // the smallest on the Conv2D path
 ];
 
 describe('wasm convolution gradients', () => {
@@ -97,12 +102,12 @@ describe('wasm convolution gradients', () => {
     tf.dispose([x, w, dy]);
   });
 
-  it('leaks no tensors or wasm buffers', async () => {
+  it.each([1, 2])('leaks no tensors or wasm buffers (stride %i)', async (stride) => {
     await withBackend('wasm', () => {
       const x = randn([2, 8, 8, 4], 'x'), w = randn([3, 3, 4, 6], 'w');
       const step = () =>
         tf.tidy(() => {
-          const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'));
+          const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride as 1 | 2, 'same'));
           g([x, w]).forEach((t) => t.dataSync());
         });
       step();

@@ -4,6 +4,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import { makeUntransposedMatMul } from './wasm-matmul';
 import { makeMatMulReduce } from './wasm-reduce';
 import { makeWasmTile } from './wasm-tile';
+import { filterGradByTaps, tapsApply } from './wasm-filter-taps';
 
 /**
  * Fast convolution gradients for tfjs-backend-wasm 4.22, which has no Conv2DBackpropFilter and
@@ -115,6 +116,7 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: Parameters<KernelFunc>
   const info = convInfoFor('Conv2DBackpropFilter', x.shape, filterShape, attrs ?? {});
   const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
+  if (tapsApply(info)) return scoped(b, (keep) => filterGradByTaps((name, inp, at) => call(name, b, inp as Record<string, TensorInfo>, at), keep, x, dy, info));
   return scoped(b, (keep) => {
     const xT = keep(call('Transpose', b, { x }, { perm: [3, 1, 2, 0] }));
     const dyT = keep(call('Transpose', b, { x: dy }, { perm: [1, 2, 0, 3] }));
