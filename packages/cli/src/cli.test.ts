@@ -55,7 +55,7 @@ describe('lth CLI', () => {
     const bad = writeFile(dir, 'bad.yaml', 'name: b\nstages:\n  a: { uses: test/wrok }\n  b: { uses: test/work, inputs: { a: nope } }\n');
     const r = await lth(['run', bad, '--cache-dir', cache], env);
     expect(r.code).toBe(2);
-    expect(r.err).toContain(`${bad}:3:14: stages.a.uses: unknown stage 'test/wrok'; registered: test/collect, test/metrics, test/need, test/work`);
+    expect(r.err).toContain(`${bad}:3:14: stages.a.uses: unknown stage 'test/wrok'; registered: test/collect, test/curve, test/metrics, test/need, test/work`);
     expect(r.err).toContain(`${bad}:4:38: stages.b.inputs.a: unknown stage 'nope'`);
     expect(r.err).toContain('2 errors; nothing was run');
     expect(calls(log)).toHaveLength(0);

@@ -20,7 +20,7 @@ function plan(text: string, sets: string[] = []): Plan {
 describe('validation errors (file:line:col: path: message)', () => {
   it('unknown stage id lists the registered ids', () => {
     const e = errorsOf('name: p\nstages:\n  a: { uses: test/nope }\n');
-    expect(e).toEqual(["p.yaml:3:14: stages.a.uses: unknown stage 'test/nope'; registered: test/collect, test/metrics, test/need, test/work"]);
+    expect(e).toEqual(["p.yaml:3:14: stages.a.uses: unknown stage 'test/nope'; registered: test/collect, test/curve, test/metrics, test/need, test/work"]);
   });
 
   it('unknown input port lists the ports with kinds', () => {

@@ -33,12 +33,18 @@ const fmt = (v: number | null) => (v === null ? 'no value' : Number(v.toPrecisio
 /** One line per trial-rung started and finished; stage progress at most every 30 s per trial. */
 function sweepPrinter(io: Io): { event: (e: SweepEvent) => void; run: (trial: number, budget: number, e: RunEvent) => void } {
   const last = new Map<string, number>();
+  let full = 0;
   return {
     event: (e) => {
       if (e.type === 'start') {
+        full = e.budgets[e.budgets.length - 1] ?? 0;
         io.err(`sweep: ${e.trials} trials, budgets ${e.budgets.join(' / ')}${e.resumed ? `; resuming with ${e.resumed} trial-rung${e.resumed === 1 ? '' : 's'} already done` : ''}\n`);
       } else if (e.state === 'running') {
         io.err(`trial ${e.trial} @ ${e.budget}: running ${JSON.stringify(e.params)}\n`);
+      } else if (e.result.at !== undefined && e.budget < full && e.state !== 'failed') {
+        // single-run: a rung judged while the trial's one run goes on
+        const r = e.result;
+        io.err(`trial ${e.trial} @ ${e.budget}: ${fmt(r.value)} at iteration ${r.at}: ${e.state === 'pruned' ? 'pruned, stopping its run' : 'continues'}\n`);
       } else {
         const r = e.result;
         const how = `${r.ran} ran, ${r.cached} cached, ${(r.durationMs / 1000).toFixed(1)}s`;
@@ -70,7 +76,7 @@ export function sweepSummary(r: SweepResult, cwd = process.cwd()): string[] {
     ...(s.status === 'complete' && s.best && s.best.budget < (s.budgets[s.budgets.length - 1] ?? 0)
       ? [`note: no trial reached the full budget (a rung of n trial-rungs promotes only its top floor(n/${s.space.pruner.eta})); run more trials`]
       : []),
-    `compute: ${c.budgetUsed} ${unit} over all trial-rungs (${pct(c.budgetUsed)} of ${c.budgetFull} for every trial at the full budget); ${c.budgetComputed} computed, the rest cache hits`,
+    `compute: ${c.budgetUsed} ${unit} ${s.space.pruner.mode === 'single-run' ? 'trained over all trials' : 'over all trial-rungs'} (${pct(c.budgetUsed)} of ${c.budgetFull} for every trial at the full budget); ${c.budgetComputed} computed, the rest cache hits`,
     `study ${s.status}: ${relative(cwd, r.files.study) || r.files.study}, ${relative(cwd, r.files.trials)}, ${relative(cwd, r.files.html)}`,
   ];
 }

@@ -8,3 +8,4 @@ export { trialsTable, trialsText, writeStudyOutputs, valueColumn } from './outpu
 export { sweepHtml } from './html';
 export { readStudy, studyPath, type StudyFile, type TrialRecord, type RungResult, type Compute } from './state';
 export { simulate, reachedByRung, type SimStep } from './simulate';
+export { ashaContinues, objectiveUpTo, rowsFromValues } from './single-run';

@@ -53,6 +53,12 @@ describe('search space files', () => {
     );
   });
 
+  it('single-run mode needs the asynchronous pruner', () => {
+    const text = (type: string) => `params:\n  x: { type: uniform, low: 0, high: 1 }\n${OBJ}\npruner: { type: ${type}, mode: single-run, minBudget: 1, maxBudget: 9 }\n`;
+    expect(spaceFromText('s.yaml', text('asha')).space.pruner.mode).toBe('single-run');
+    expect(messages(() => spaceFromText('s.yaml', text('sha')))).toEqual([expect.stringMatching(/^s\.yaml:4:\d+: pruner\.mode: mode 'single-run' needs type 'asha'/)]);
+  });
+
   it('refuses param names that are columns of trials.arrow', () => {
     expect(messages(() => spaceFromText('s.yaml', `params:\n  state: { type: choice, values: [a] }\n${OBJ}\n`))).toEqual([
       "s.yaml:2:3: params.state: 'state' names a column of trials.arrow; reserved: trial, budget, state, value, error",

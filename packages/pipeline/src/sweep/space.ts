@@ -32,7 +32,15 @@ export const PrunerSpec = z
     maxBudget: z.number().int().positive().optional(),
     /** The pipeline param a trial's budget (training iterations) is written to. */
     budgetParam: z.string().regex(NAME_RE).default('iterations'),
+    /**
+     * restart (the default when absent): a promoted trial trains again from zero at the next
+     * rung's budget. single-run (asha only): each trial trains once at maxBudget and is stopped
+     * at a rung when its intermediate value is not good enough. Optional, not defaulted, so
+     * that studies made before the field existed keep their space hash.
+     */
+    mode: z.enum(['restart', 'single-run']).optional(),
   })
+  .refine((p) => p.mode !== 'single-run' || p.type === 'asha', { message: "mode 'single-run' needs type 'asha' (a running trial cannot wait for a synchronous rung to fill)", path: ['mode'] })
   .refine((p) => p.type === 'none' || (p.minBudget !== undefined && p.maxBudget !== undefined), { message: 'sha and asha need minBudget and maxBudget', path: ['type'] })
   .refine((p) => p.minBudget === undefined || p.maxBudget === undefined || p.minBudget <= p.maxBudget, { message: 'minBudget must not exceed maxBudget', path: ['minBudget'] });
 export type PrunerSpec = z.output<typeof PrunerSpec>;

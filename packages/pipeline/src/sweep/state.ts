@@ -15,6 +15,8 @@ export interface RungResult {
   error?: string;
   /** The objective's split and field at each evaluation of this run: [iteration, value]. */
   curve?: Array<[number, number]>;
+  /** single-run mode: the evaluation (iteration) the value was taken at, the first at or past the budget. */
+  at?: number;
   /** Order of completion over the whole study (for best-so-far). */
   seq: number;
   durationMs: number;
@@ -31,6 +33,11 @@ export interface TrialRecord {
   params: TrialParams;
   state: TrialStateName;
   rungs: RungResult[];
+  /**
+   * single-run mode: set once the trial's one run has ended: the iterations it trained (the full
+   * budget, or the evaluation that stopped it). Unset: not run yet, or interrupted (run again).
+   */
+  trained?: number;
 }
 
 export interface Compute {
@@ -118,8 +125,11 @@ export function settleStates(trials: TrialRecord[], topRung: number, running: Re
   }
 }
 
-export function computeOf(trials: readonly TrialRecord[], fullBudget: number, computedBefore: number, computedNow: number): Compute {
-  const budgetUsed = trials.reduce((a, t) => a + t.rungs.reduce((b, r) => b + r.budget, 0), 0);
+export function computeOf(trials: readonly TrialRecord[], fullBudget: number, computedBefore: number, computedNow: number, singleRun = false): Compute {
+  // Restarted rungs train again from zero, each for its budget; a single run trains once.
+  const budgetUsed = singleRun
+    ? trials.reduce((a, t) => a + (t.trained ?? 0), 0)
+    : trials.reduce((a, t) => a + t.rungs.reduce((b, r) => b + r.budget, 0), 0);
   return { budgetUsed, budgetComputed: computedBefore + computedNow, budgetFull: trials.length * fullBudget };
 }
 

@@ -14,6 +14,7 @@ import { rungBudgets, shaNext, type Action, type Job, type Schedule } from './sh
 import { checkSpaceAgainst, type LoadedSpace } from './space';
 import { bestOf, computeOf, jobsOf, readStudy, settleStates, spaceHash, writeStudy, type RungResult, type StudyFile, type TrialRecord } from './state';
 import { SharedSlots } from './slots';
+import { runTrialOnce } from './once';
 
 export interface SweepOptions {
   pipelineFile: string;
@@ -35,7 +36,7 @@ export interface SweepOptions {
 export type SweepEvent =
   | { type: 'start'; budgets: number[]; trials: number; resumed: number }
   | { type: 'trial'; trial: number; rung: number; budget: number; params: TrialParams; state: 'running' }
-  | { type: 'trial'; trial: number; rung: number; budget: number; params: TrialParams; state: 'done' | 'failed'; result: RungResult };
+  | { type: 'trial'; trial: number; rung: number; budget: number; params: TrialParams; state: 'done' | 'failed' | 'pruned'; result: RungResult };
 
 export interface SweepResult {
   study: StudyFile;
@@ -45,10 +46,12 @@ export interface SweepResult {
 /**
  * Runs (or resumes) a study: trials are the pipeline with the swept params and the budget
  * param overridden (`--set`), sharing one cache, so stages that do not depend on the swept
- * params (data, init) are computed once for the whole study. The pruner decides at rung
- * boundaries which trial trains next at which budget; a promoted trial trains again from its
- * start at the larger budget (another config, another cache key): the trainer cannot resume
- * its optimizer state from a checkpoint, so nothing here pretends to continue a run.
+ * params (data, init) are computed once for the whole study. In the default `restart` mode
+ * the pruner decides at rung boundaries which trial trains next at which budget; a promoted
+ * trial trains again from its start at the larger budget (another config, another cache key):
+ * the trainer cannot resume its optimizer state from a checkpoint, so nothing here pretends to
+ * continue a run. In `single-run` mode each trial runs once at the full budget and the pruner
+ * stops it while it runs (once.ts).
  */
 export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   const { space } = opts.space;
@@ -63,7 +66,13 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   const params = sampleTrials(space);
   const hash = spaceHash(space, resolve(opts.pipelineFile), params);
   const old = readStudy(opts.outDir, hash, opts.resume ?? 'auto');
-  const trials: TrialRecord[] = params.map((pr, i) => ({ trial: i, params: pr, state: 'pending', rungs: old?.trials[i]?.rungs ?? [] }));
+  const singleRun = p.mode === 'single-run';
+  // single-run: only a trial whose run ended counts; one interrupted mid-run is run again.
+  const kept = (i: number) => (singleRun && old?.trials[i]?.trained === undefined ? {} : { rungs: old?.trials[i]?.rungs, trained: old?.trials[i]?.trained });
+  const trials: TrialRecord[] = params.map((pr, i) => {
+    const k = kept(i);
+    return { trial: i, params: pr, state: 'pending', rungs: k.rungs ?? [], ...(k.trained !== undefined ? { trained: k.trained } : {}) };
+  });
   const computedBefore = old?.compute.budgetComputed ?? 0;
   let computedNow = 0;
   let seq = Math.max(0, ...trials.flatMap((t) => t.rungs.map((r) => r.seq + 1)));
@@ -80,7 +89,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
     startedAt: old?.startedAt ?? new Date().toISOString(),
     updatedAt: new Date().toISOString(),
     trials,
-    compute: computeOf(trials, budgets[budgets.length - 1] as number, computedBefore, 0),
+    compute: computeOf(trials, budgets[budgets.length - 1] as number, computedBefore, 0, singleRun),
   };
   mkdirSync(opts.outDir, { recursive: true });
   emit({ type: 'start', budgets, trials: trials.length, resumed: trials.reduce((a, t) => a + t.rungs.length, 0) });
@@ -90,9 +99,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   const running = new Map<string, { trial: number; rung: number; done: Promise<void> }>();
   const executor = new SharedSlots(opts.executor);
   const save = () => {
-    settleStates(trials, budgets.length - 1, new Set([...running.values()].map((r) => r.trial)), study.status === 'complete');
+    // single-run decisions are final when taken: a stopped trial is pruned at once.
+    settleStates(trials, budgets.length - 1, new Set([...running.values()].map((r) => r.trial)), study.status === 'complete' || singleRun);
     study.updatedAt = new Date().toISOString();
-    study.compute = computeOf(trials, budgets[budgets.length - 1] as number, computedBefore, computedNow);
+    study.compute = computeOf(trials, budgets[budgets.length - 1] as number, computedBefore, computedNow, singleRun);
     study.best = bestOf(trials, space.objective.direction);
     writeStudy(opts.outDir, study);
   };
@@ -101,16 +111,13 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
     const budget = budgets[rung] as number;
     emit({ type: 'trial', trial: trial.trial, rung, budget, params: trial.params, state: 'running' });
     const t0 = Date.now();
-    // JSON is valid YAML, so strings stay strings and numbers numbers through `--set` parsing.
-    const sets = Object.entries(trial.params).map(([k, v]) => `params.${k}=${JSON.stringify(v)}`);
-    if (setsBudget) sets.push(`params.${p.budgetParam}=${budget}`);
     let value: number | null = null;
     let error: string | undefined;
     let curve: Array<[number, number]> | undefined;
     let ran = 0;
     let cached = 0;
     try {
-      const plan = loadPipeline(opts.pipelineFile, { registry: opts.registry, sets });
+      const plan = loadPipeline(opts.pipelineFile, { registry: opts.registry, sets: sets(trial, budget) });
       // A signal per trial-rung: runPipeline's stages each listen to it, and one study-long
       // signal would collect listeners from every trial.
       const own = new AbortController();
@@ -142,16 +149,44 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
     emit({ type: 'trial', trial: trial.trial, rung, budget, params: trial.params, state: value === null ? 'failed' : 'done', result });
   };
 
+  const sets = (trial: TrialRecord, budget: number) => {
+    // JSON is valid YAML, so strings stay strings and numbers numbers through `--set` parsing.
+    const out = Object.entries(trial.params).map(([k, v]) => `params.${k}=${JSON.stringify(v)}`);
+    if (setsBudget) out.push(`params.${p.budgetParam}=${budget}`);
+    return out;
+  };
+  const once = {
+    ...opts,
+    space,
+    budgets,
+    metricsPort,
+    signal,
+    trials,
+    executor,
+    sets: (t: TrialRecord) => sets(t, budgets[budgets.length - 1] as number),
+    nextSeq: () => seq++,
+    emit,
+  };
+  const runOnce = async (trial: TrialRecord) => {
+    computedNow += await runTrialOnce(once, trial);
+  };
+  // single-run: trials start in order and each runs once; the pruner acts inside the runs.
+  const decideOnce = (): Action => {
+    const busy = new Set([...running.values()].map((r) => r.trial));
+    const next = trials.find((t) => t.trained === undefined && !busy.has(t.trial));
+    return next ? { type: 'start', trial: next.trial } : running.size ? { type: 'wait' } : { type: 'done' };
+  };
+
   let over = false;
   try {
     for (;;) {
       while (!signal.aborted && running.size < space.parallel) {
-        const a = decide(jobsOf(trials, [...running.values()]), schedule);
+        const a = singleRun ? decideOnce() : decide(jobsOf(trials, [...running.values()]), schedule);
         if (a.type !== 'start' && a.type !== 'promote') break;
         const trial = trials[a.trial] as TrialRecord;
         const rung = a.type === 'start' ? 0 : a.rung;
         const key = `${a.trial}:${rung}`;
-        const done = runJob(trial, rung).finally(() => {
+        const done = (singleRun ? runOnce(trial) : runJob(trial, rung)).finally(() => {
           running.delete(key);
           save();
         });

@@ -1,0 +1,158 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MetricRow } from '@lth/artifacts';
+import { InProcessExecutor, type Executor } from '../executor';
+import { ProcessExecutor } from '../process-executor';
+import type { RunEvent } from '../run';
+import { LocalStore } from '../store';
+import { childEnv, tempDir, testRegistry, writePipeline } from '../__tests__/helpers';
+import { ashaContinues, objectiveUpTo, rungsReached } from './single-run';
+import { loadSpace } from './space';
+import { runSweep, type SweepEvent } from './study';
+
+process.env['LTH_BACKEND'] = 'cpu';
+
+describe('single-run ASHA decisions (Optuna rule)', () => {
+  it('continues within the top floor(n/eta) of the rung, or as the best so far below eta values', () => {
+    expect(ashaContinues(5, [5], 3, 'maximize')).toBe(true);
+    expect(ashaContinues(3, [5, 3], 3, 'maximize')).toBe(false);
+    // n = 6, eta 3: the best 2 (9, 8) continue; a tie with the threshold continues
+    expect(ashaContinues(6, [5, 3, 8, 1, 9, 6], 3, 'maximize')).toBe(false);
+    expect(ashaContinues(8, [5, 3, 8, 1, 9, 8], 3, 'maximize')).toBe(true);
+    expect(ashaContinues(0.2, [0.3, 0.2, 0.5], 3, 'minimize')).toBe(true);
+    expect(ashaContinues(0.3, [0.3, 0.2, 0.5], 3, 'minimize')).toBe(false);
+    // a missing value never continues, and ranks last for the others
+    expect(ashaContinues(null, [null], 3, 'maximize')).toBe(false);
+    expect(ashaContinues(1, [null, 1], 3, 'maximize')).toBe(true);
+  });
+
+  it('judges a rung at the first evaluation at or past its budget, with early stopping recomputed so far', () => {
+    expect(rungsReached([100, 300, 900], 0, 50)).toEqual([]);
+    expect(rungsReached([100, 300, 900], 0, 400)).toEqual([0, 1]);
+    expect(rungsReached([100, 300, 900], 1, 900)).toEqual([1]); // the top rung is the completed run's
+    const rows: MetricRow[] = [0, 1, 2].flatMap((i) => [
+      { iteration: i, split: 'validation' as const, loss: [3, 1, 2][i] as number, accuracy: 0 },
+      { iteration: i, split: 'test' as const, loss: 0, accuracy: 10 + i },
+    ]);
+    expect(objectiveUpTo(rows, 'test.accuracy@earlyStop', 0)).toBe(10);
+    expect(objectiveUpTo(rows, 'test.accuracy@earlyStop', 2)).toBe(11);
+    expect(objectiveUpTo(rows, 'test.accuracy@last', 2)).toBe(12);
+  });
+});
+
+// fit is a fake trainer (fixtures/stages.ts): validation accuracy `a` before iteration 3, `b`
+// from there on, for curve "a:b"; it evaluates every iteration and reports each evaluation.
+const PIPELINE = `name: once
+params: { curve: "0", iterations: 1, sleep: 2 }
+stages:
+  base: { uses: test/work, with: { value: 1, tag: base } }
+  fit: { uses: test/curve, inputs: { a: base }, with: { curve: "\${params.curve}", iterations: "\${params.iterations}", sleepMs: "\${params.sleep}", tag: fit } }
+`;
+const SPACE = `sampler: grid
+params:
+  curve: { type: choice, values: ["5:5", "6:2", "1:9", "7:8", "4:9", "3:3"] }
+objective: { stage: fit, metric: validation.accuracy@last, direction: maximize }
+pruner: { type: asha, mode: single-run, eta: 3, minBudget: 1, maxBudget: 9 }
+`;
+
+function setup(spaceText: string, workers = false) {
+  const dir = tempDir('lth-once-');
+  const log = join(dir, 'calls.log');
+  process.env['LTH_TEST_LOG'] = log;
+  const registry = testRegistry();
+  const store = new LocalStore(join(dir, 'cache'));
+  const pipelineFile = writePipeline(dir, PIPELINE);
+  const spaceFile = writePipeline(dir, spaceText, 'space.yaml');
+  const count = (tag: string) => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l && JSON.parse(l).tag === tag).length : 0);
+  const sweep = async (resume: 'auto' | 'fresh' = 'auto') => {
+    const runEvents: Array<{ trial: number; e: RunEvent }> = [];
+    const events: SweepEvent[] = [];
+    const executor: Executor = workers ? new ProcessExecutor(store, 1, childEnv({ LTH_TEST_LOG: log })) : new InProcessExecutor(registry, store, 1);
+    const r = await runSweep({
+      pipelineFile,
+      spaceFile,
+      space: loadSpace(spaceFile),
+      registry,
+      store,
+      executor,
+      outDir: join(dir, 'study'),
+      resume,
+      onEvent: (e) => events.push(e),
+      onRunEvent: (trial, _b, e) => runEvents.push({ trial, e }),
+    }).finally(() => executor.close());
+    return { ...r, runEvents, events };
+  };
+  const pids = (tag: string) => readFileSync(log, 'utf8').split('\n').filter((l) => l && JSON.parse(l).tag === tag).map((l) => JSON.parse(l).pid as number);
+  return { sweep, count, pids };
+}
+
+const summary = (trials: Array<{ state: string; trained?: number; rungs: Array<{ budget: number; value: number | null; at?: number }> }>) =>
+  trials.map((t) => ({ state: t.state, trained: t.trained, rungs: t.rungs.map((r) => [r.budget, r.at, r.value]) }));
+
+describe('runSweep, ASHA single-run', () => {
+  it('stops exactly the trials the rule prunes, through the abort signal; they leave no cache entry', async () => {
+    const { sweep, count } = setup(SPACE);
+    const first = await sweep();
+    const s = first.study;
+    // t0 leads every rung; t1 is best at rung 0 (6 vs 5) but below t0 at rung 1 (2 vs 5);
+    // t3 leads both; at rung 0 t2 (1 of 3) and t4 (4 of 5: keep 1) and t5 (3 of 6: keep 2) stop.
+    expect(summary(s.trials)).toEqual([
+      { state: 'complete', trained: 9, rungs: [[1, 1, 5], [3, 3, 5], [9, 9, 5]] },
+      { state: 'pruned', trained: 3, rungs: [[1, 1, 6], [3, 3, 2]] },
+      { state: 'pruned', trained: 1, rungs: [[1, 1, 1]] },
+      { state: 'complete', trained: 9, rungs: [[1, 1, 7], [3, 3, 8], [9, 9, 8]] },
+      { state: 'pruned', trained: 1, rungs: [[1, 1, 4]] },
+      { state: 'pruned', trained: 1, rungs: [[1, 1, 3]] },
+    ]);
+    expect(s.best).toMatchObject({ trial: 3, budget: 9, value: 8 });
+    expect(s.compute).toEqual({ budgetUsed: 9 + 3 + 1 + 9 + 1 + 1, budgetComputed: 24, budgetFull: 6 * 9 });
+    // Every trial started its one run; only the two complete ones finished it.
+    expect([count('fit:start'), count('fit'), count('base')]).toEqual([6, 2, 1]);
+    const fitStates = (trial: number) => first.runEvents.filter((x) => x.trial === trial && x.e.type === 'stage' && x.e.id === 'fit').map((x) => (x.e as { state: string }).state);
+    for (const t of [1, 2, 4, 5]) expect(fitStates(t)).toEqual(['pending', 'running', 'failed']);
+    for (const t of [0, 3]) expect(fitStates(t)).toEqual(['pending', 'running', 'done']);
+    const failed = first.runEvents.find((x) => x.trial === 2 && x.e.type === 'stage' && x.e.state === 'failed')?.e;
+    expect(failed).toMatchObject({ error: "stage 'fit' failed: interrupted" });
+    expect(first.events.filter((e) => e.type === 'trial' && e.state === 'pruned').map((e) => (e.type === 'trial' ? e.trial : -1))).toEqual([1, 2, 4, 5]);
+
+    // A fresh study over the same cache: the complete runs are cache hits, judged from their
+    // metrics to the same decisions; the stopped ones had no entry and run (and stop) again.
+    const again = await sweep('fresh');
+    expect(summary(again.study.trials)).toEqual(summary(s.trials));
+    expect([count('fit:start'), count('fit')]).toEqual([6 + 4, 2]);
+    expect(again.study.compute).toEqual({ budgetUsed: 24, budgetComputed: 3 + 1 + 1 + 1, budgetFull: 54 });
+  });
+
+  it('stops a trial running in a worker process (abort over IPC), freeing the worker for the next', async () => {
+    // 30 ms per iteration: the abort reaches the worker long before a stopped run could end.
+    const space = SPACE.replace(/values: \[.*\] \}/, 'values: ["5:5", "6:2", "1:9"] }\n  sleep: { type: choice, values: [30] }');
+    const { sweep, count, pids } = setup(space, true);
+    const r = await sweep();
+    expect(summary(r.study.trials)).toEqual([
+      { state: 'complete', trained: 9, rungs: [[1, 1, 5], [3, 3, 5], [9, 9, 5]] },
+      { state: 'pruned', trained: 3, rungs: [[1, 1, 6], [3, 3, 2]] },
+      { state: 'pruned', trained: 1, rungs: [[1, 1, 1]] },
+    ]);
+    expect([count('fit:start'), count('fit')]).toEqual([3, 1]);
+    // The stopped runs ended through their signal: the one worker ran every trial (a stage that
+    // ignored it would have been killed after 5 s and a new worker forked).
+    expect(new Set(pids('fit:start')).size).toBe(1);
+    expect(pids('fit:start')[0]).not.toBe(process.pid);
+  });
+
+  it('is deterministic for a seed (random sampler, one trial at a time)', async () => {
+    const random = `seed: 7
+trials: 6
+params:
+  curve: { type: uniform, low: 0, high: 1 }
+objective: { stage: fit, metric: validation.accuracy@last, direction: maximize }
+pruner: { type: asha, mode: single-run, eta: 2, minBudget: 2, maxBudget: 8 }
+`;
+    const a = await setup(random).sweep();
+    const b = await setup(random).sweep();
+    expect(a.study.trials.map((t) => t.params)).toEqual(b.study.trials.map((t) => t.params));
+    expect(summary(a.study.trials)).toEqual(summary(b.study.trials));
+    expect(a.study.compute).toEqual(b.study.compute);
+    expect(a.study.trials.some((t) => t.state === 'pruned')).toBe(true);
+  });
+});
