@@ -19,3 +19,4 @@ export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } fro
 export { registerGradients } from './gradients';
 export { withBackend, toActiveBackend } from './switch';
 export { createRng, type Rng } from './rng';
+export { adamUpdate, type AdamScalars, type AdamResult } from './adam';

@@ -1,4 +1,4 @@
-import { tf } from '@lth/compute';
+import { adamUpdate, tf } from '@lth/compute';
 import type { OptimizerConfig } from './config';
 
 export interface OptimizerOptions {
@@ -55,28 +55,33 @@ export function createOptimizer(cfg: OptimizerConfig, params: ReadonlyMap<string
 
   function update(name: string, p: tf.Variable, g0: tf.Tensor, lr: number, t: number): void {
     const mask = masks.get(name);
-    let g = wd > 0 ? tf.add(g0, tf.mul(p, wd)) : g0;
-    if (mask) g = tf.mul(g, mask);
     const slots = state.get(name) ?? [];
-    let next: tf.Tensor;
     if (cfg.type === 'adam') {
       const [m, v] = slots as [tf.Variable, tf.Variable];
-      m.assign(tf.add(tf.mul(m, cfg.beta1), tf.mul(g, 1 - cfg.beta1)));
-      v.assign(tf.add(tf.mul(v, cfg.beta2), tf.mul(tf.square(g), 1 - cfg.beta2)));
       // PyTorch's form: w -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps); corrections in float64.
-      const bc1 = 1 - cfg.beta1 ** t;
-      const bc2 = 1 - cfg.beta2 ** t;
-      const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), cfg.epsilon);
-      next = tf.sub(p, tf.mul(tf.div(m, denom), lr / bc1));
-    } else {
-      let d = g;
-      if (cfg.momentum > 0) {
-        const buf = slots[0] as tf.Variable;
-        buf.assign(tf.add(tf.mul(buf, cfg.momentum), g));
-        d = cfg.nesterov ? tf.add(g, tf.mul(buf, cfg.momentum)) : buf;
-      }
-      next = tf.sub(p, tf.mul(d, lr));
+      // One fused pass on wasm (bit-identical to the ops; fc layers have millions of weights).
+      const next = adamUpdate(p, m, v, g0, mask, {
+        beta1: cfg.beta1,
+        beta2: cfg.beta2,
+        epsilon: cfg.epsilon,
+        stepSize: lr / (1 - cfg.beta1 ** t),
+        sqrtBc2: Math.sqrt(1 - cfg.beta2 ** t),
+        weightDecay: wd,
+      });
+      m.assign(next.m);
+      v.assign(next.v);
+      p.assign(next.p);
+      return;
     }
+    let g = wd > 0 ? tf.add(g0, tf.mul(p, wd)) : g0;
+    if (mask) g = tf.mul(g, mask);
+    let d = g;
+    if (cfg.momentum > 0) {
+      const buf = slots[0] as tf.Variable;
+      buf.assign(tf.add(tf.mul(buf, cfg.momentum), g));
+      d = cfg.nesterov ? tf.add(g, tf.mul(buf, cfg.momentum)) : buf;
+    }
+    const next = tf.sub(p, tf.mul(d, lr));
     p.assign(mask ? applyMask(next, mask) : next);
   }
 
