@@ -60,4 +60,20 @@ describe('lth sweep', () => {
     expect(both.code).toBe(2);
     expect(both.err).toMatch(/exclude each other/);
   });
+
+  it("takes the space from the pipeline's sweep: block when --space is not given", async () => {
+    const dir = tempDir();
+    const log = join(dir, 'calls.log');
+    const block = `sweep:\n${SPACE.replace('name: cli-sweep', 'name: from-block').replace(/^/gm, '  ')}`;
+    const file = writeFile(dir, 't.yaml', `${PIPELINE}${block}`);
+    const run = (f: string) => lth(['sweep', f, '--out', join(dir, 'study'), '--cache-dir', join(dir, 'cache'), '--in-process'], testEnv(log));
+    const r = await run(file);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/best: trial 0 \{"x":1\}: 4 at iterations=3/);
+    // `lth run` ignores the block
+    expect((await lth(['run', file, '--cache-dir', join(dir, 'cache'), '--in-process'], testEnv(log))).code).toBe(0);
+    const none = await run(writeFile(dir, 'plain.yaml', PIPELINE));
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/plain\.yaml: no 'sweep:' block; give the search space with --space FILE/);
+  });
 });

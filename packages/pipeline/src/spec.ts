@@ -32,6 +32,11 @@ export const PipelineDoc = z.strictObject({
   description: z.string().optional(),
   params: z.record(Name, z.unknown()).default({}),
   stages: z.record(Name, z.record(z.string(), z.unknown())),
+  /**
+   * A search space for `lth sweep FILE` without `--space` (the format of a space file). Not
+   * part of the plan: `lth run` ignores it, `lth sweep` validates it (sweep/space.ts).
+   */
+  sweep: z.record(z.string(), z.unknown()).optional(),
 });
 export type PipelineDoc = z.output<typeof PipelineDoc>;
 

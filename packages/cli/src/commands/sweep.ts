@@ -5,6 +5,7 @@ import {
   loadPipeline,
   loadRegistry,
   loadSpace,
+  spaceFromPipeline,
   LocalStore,
   resolveCacheDir,
   runSweep,
@@ -86,7 +87,7 @@ export const registerSweep: Register = (program, io, setExit) => {
     .command('sweep')
     .description('hyperparameter sweep over pipeline params with successive-halving trial pruning (SHA / ASHA)')
     .argument('<file>', 'pipeline YAML file')
-    .requiredOption('--space <file>', 'search space YAML (params, sampler, trials, objective, pruner)')
+    .option('--space <file>', "search space YAML (params, sampler, trials, objective, pruner); default: the pipeline's 'sweep:' block")
     .option('--out <dir>', 'study directory (default: .lth/sweeps/<name>)')
     .option('--resume', 'require a study.json in the study directory to resume (by default one is resumed when present)')
     .option('--fresh', 'ignore an existing study.json and start over (the cache still serves finished stages)')
@@ -98,7 +99,9 @@ export const registerSweep: Register = (program, io, setExit) => {
     .action(async (file: string, opts: SweepFlags) => {
       if (opts.resume && opts.fresh) throw new UsageError('--resume and --fresh exclude each other');
       const registry = loadRegistry();
-      const loaded = loadSpace(opts.space as string);
+      // --space wins over a `sweep:` block in the pipeline (say, to try another space).
+      const spaceFile = opts.space ?? file;
+      const loaded = opts.space ? loadSpace(opts.space) : spaceFromPipeline(file);
       if (opts.parallel) loaded.space.parallel = opts.parallel;
       const name = loaded.space.name ?? loadPipeline(file, { registry }).name;
       const outDir = opts.out ?? join('.lth', 'sweeps', name);
@@ -116,7 +119,7 @@ export const registerSweep: Register = (program, io, setExit) => {
       try {
         r = await runSweep({
           pipelineFile: file,
-          spaceFile: opts.space as string,
+          spaceFile,
           space: loaded,
           registry,
           store,

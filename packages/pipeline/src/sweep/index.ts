@@ -1,6 +1,6 @@
 export { rungBudgets, ranked, shaNext, shaPromoted, nextNewTrial, type Job, type Schedule, type Action, type Direction } from './sha';
 export { ashaNext } from './asha';
-export { SweepSpace, ParamSpace, Objective, PrunerSpec, loadSpace, spaceFromText, checkSpaceAgainst, type LoadedSpace } from './space';
+export { SweepSpace, ParamSpace, Objective, PrunerSpec, loadSpace, spaceFromText, spaceFromPipeline, checkSpaceAgainst, type LoadedSpace } from './space';
 export { sampleTrials, sampleParam, gridTrials, gridValues, type TrialParams, type ParamValue } from './sampler';
 export { objectiveValue } from './objective';
 export { runSweep, type SweepOptions, type SweepEvent, type SweepResult } from './study';

@@ -3,7 +3,11 @@ import { planFromText } from '../plan';
 import { testRegistry } from '../__tests__/helpers';
 import { objectiveValue } from './objective';
 import { gridTrials, sampleTrials } from './sampler';
-import { checkSpaceAgainst, spaceFromText } from './space';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError } from '../errors';
+import { checkSpaceAgainst, spaceFromPipeline, spaceFromText } from './space';
 
 const messages = (fn: () => unknown): string[] => {
   try {
@@ -73,6 +77,23 @@ describe('search space files', () => {
       's.yaml:3:32: params.lr.low: low (0.1) is above high (0.01)',
       "s.yaml:3:7: params.lr: the grid sampler needs 'points' (how many values) for a loguniform parameter",
       "s.yaml:4:6: params.w: the grid sampler needs 'points' (how many values) for a uniform parameter"]);
+  });
+
+  it("reads a pipeline's sweep: block, with errors located in the pipeline file", () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lth-space-')), 'p.yaml');
+    const pipeline = (sweep: string) => `name: p\nparams: { x: 1, iterations: 1 }\nstages:\n  w: { uses: test/work }\n  m: { uses: test/collect, inputs: { items: [w] } }\n${sweep}`;
+    writeFileSync(file, pipeline(''));
+    expect(() => spaceFromPipeline(file)).toThrow(UsageError);
+    expect(() => spaceFromPipeline(file)).toThrow(/p\.yaml: no 'sweep:' block; give the search space with --space FILE/);
+    // `lth run` accepts (and ignores) the block
+    const block = `sweep:\n  params:\n    y: { type: int, low: 1, high: 3 }\n  ${OBJ}\n  pruner: { type: sha, minBudget: 1, maxBudget: 9 }\n`;
+    writeFileSync(file, pipeline(block));
+    const plan = planFromText(file, pipeline(block), { registry: testRegistry() });
+    const loaded = spaceFromPipeline(file);
+    expect(loaded.space.pruner).toMatchObject({ type: 'sha', minBudget: 1 });
+    expect(messages(() => checkSpaceAgainst(loaded, plan))).toEqual([`${file}:8:5: sweep.params.y: 'y' is not a param of pipeline 'p'; valid: x, iterations`]);
+    writeFileSync(file, pipeline(block.replace('high: 3', 'high: 3, bad: 1')));
+    expect(messages(() => spaceFromPipeline(file))).toEqual([expect.stringMatching(new RegExp(`^${file}:8:\\d+: sweep\\.params\\.y\\.bad: unknown field 'bad'`))]);
   });
 
   it('checks the space against the pipeline: params, budget param, objective stage', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PipelineError, type Diagnostic } from '../errors';
+import { PipelineError, UsageError, type Diagnostic } from '../errors';
 import type { Plan } from '../plan';
 import { Source } from '../source';
 import { NAME_RE } from '../spec';
@@ -65,6 +65,8 @@ export type SweepSpace = z.output<typeof SweepSpace>;
 export interface LoadedSpace {
   space: SweepSpace;
   src: Source;
+  /** Where the space sits in `src`: [] for a space file, ['sweep'] for a pipeline's `sweep:` block. */
+  base?: Array<string | number>;
 }
 
 /** Fixed columns of trials.arrow, which params sit beside. */
@@ -78,21 +80,35 @@ export function spaceFromText(file: string, text: string): LoadedSpace {
   return spaceFromSource(Source.parse(file, text));
 }
 
-function spaceFromSource(src: Source): LoadedSpace {
+/**
+ * The `sweep:` block of a pipeline file, the alternative to `--space` (the pipeline schema
+ * accepts it and `lth run` ignores it). Errors point into the pipeline file under `sweep.`.
+ */
+export function spaceFromPipeline(file: string): LoadedSpace {
+  const src = Source.read(file);
   if (src.parseErrors.length) throw new PipelineError(src.parseErrors.slice(0, 5));
-  const parsed = SweepSpace.safeParse(src.value() ?? {});
-  const errors: Diagnostic[] = parsed.success ? [] : zodDiagnostics(src, [], parsed.error);
+  const doc = src.value() as Record<string, unknown> | null;
+  if (!doc || typeof doc !== 'object' || doc['sweep'] === undefined) throw new UsageError(`${file}: no 'sweep:' block; give the search space with --space FILE`);
+  return spaceFromSource(src, ['sweep']);
+}
+
+function spaceFromSource(src: Source, base: Array<string | number> = []): LoadedSpace {
+  if (src.parseErrors.length) throw new PipelineError(src.parseErrors.slice(0, 5));
+  const at = (path: Array<string | number>) => [...base, ...path];
+  const root = base.length ? (src.value() as Record<string, unknown>)[base[0] as string] : src.value();
+  const parsed = SweepSpace.safeParse(root ?? {});
+  const errors: Diagnostic[] = parsed.success ? [] : zodDiagnostics(src, base, parsed.error);
   if (parsed.success) {
     for (const [name, p] of Object.entries(parsed.data.params)) {
-      if (RESERVED.includes(name)) errors.push(src.diag(['params', name], `'${name}' names a column of trials.arrow; reserved: ${RESERVED.join(', ')}`, true));
-      if (p.type !== 'choice' && p.low > p.high) errors.push(src.diag(['params', name, 'low'], `low (${p.low}) is above high (${p.high})`));
+      if (RESERVED.includes(name)) errors.push(src.diag(at(['params', name]), `'${name}' names a column of trials.arrow; reserved: ${RESERVED.join(', ')}`, true));
+      if (p.type !== 'choice' && p.low > p.high) errors.push(src.diag(at(['params', name, 'low']), `low (${p.low}) is above high (${p.high})`));
       if (parsed.data.sampler === 'grid' && (p.type === 'uniform' || p.type === 'loguniform') && p.points === undefined) {
-        errors.push(src.diag(['params', name], `the grid sampler needs 'points' (how many values) for a ${p.type} parameter`));
+        errors.push(src.diag(at(['params', name]), `the grid sampler needs 'points' (how many values) for a ${p.type} parameter`));
       }
     }
   }
   if (errors.length || !parsed.success) throw new PipelineError(errors);
-  return { space: parsed.data, src };
+  return { space: parsed.data, src, base };
 }
 
 /**
@@ -100,23 +116,24 @@ function spaceFromSource(src: Source): LoadedSpace {
  * swept param and the budget param are pipeline params, and the objective's stage exists and
  * has a metrics output. Errors point into the space file.
  */
-export function checkSpaceAgainst({ space, src }: LoadedSpace, plan: Plan): string {
+export function checkSpaceAgainst({ space, src, base = [] }: LoadedSpace, plan: Plan): string {
   const errors: Diagnostic[] = [];
+  const at = (path: Array<string | number>) => [...base, ...path];
   const params = Object.keys(plan.params);
   for (const name of Object.keys(space.params)) {
-    if (!params.includes(name)) errors.push(src.diag(['params', name], `'${name}' is not a param of pipeline '${plan.name}'; valid: ${params.join(', ') || '(none)'}`, true));
+    if (!params.includes(name)) errors.push(src.diag(at(['params', name]), `'${name}' is not a param of pipeline '${plan.name}'; valid: ${params.join(', ') || '(none)'}`, true));
   }
   const budget = space.pruner.budgetParam;
   if (space.pruner.type !== 'none' || space.pruner.maxBudget !== undefined) {
-    if (!params.includes(budget)) errors.push(src.diag(['pruner', 'budgetParam'], `budget param '${budget}' is not a param of pipeline '${plan.name}'; valid: ${params.join(', ') || '(none)'}`));
-    if (budget in space.params) errors.push(src.diag(['params', budget], `'${budget}' is the budget param; it cannot also be swept`, true));
+    if (!params.includes(budget)) errors.push(src.diag(at(['pruner', 'budgetParam']), `budget param '${budget}' is not a param of pipeline '${plan.name}'; valid: ${params.join(', ') || '(none)'}`));
+    if (budget in space.params) errors.push(src.diag(at(['params', budget]), `'${budget}' is the budget param; it cannot also be swept`, true));
   }
   const node = plan.nodes.find((n) => n.id === space.objective.stage);
   let port = '';
-  if (!node) errors.push(src.diag(['objective', 'stage'], `no stage '${space.objective.stage}' in pipeline '${plan.name}'; stages: ${plan.nodes.map((n) => n.id).join(', ')}`));
+  if (!node) errors.push(src.diag(at(['objective', 'stage']), `no stage '${space.objective.stage}' in pipeline '${plan.name}'; stages: ${plan.nodes.map((n) => n.id).join(', ')}`));
   else {
     port = Object.entries(node.def.outputs).find(([, o]) => o.kind === 'metrics')?.[0] ?? '';
-    if (!port) errors.push(src.diag(['objective', 'stage'], `stage '${node.id}' (${node.uses}) has no metrics output`));
+    if (!port) errors.push(src.diag(at(['objective', 'stage']), `stage '${node.id}' (${node.uses}) has no metrics output`));
   }
   if (errors.length) throw new PipelineError(errors);
   return port;
