@@ -64,7 +64,8 @@ function setup(spaceText: string, workers = false) {
   const pipelineFile = writePipeline(dir, PIPELINE);
   const spaceFile = writePipeline(dir, spaceText, 'space.yaml');
   const count = (tag: string) => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l && JSON.parse(l).tag === tag).length : 0);
-  const sweep = async (resume: 'auto' | 'fresh' = 'auto') => {
+  const sweep = async (resume: 'auto' | 'fresh' = 'auto', abortWhen?: (e: SweepEvent) => boolean) => {
+    const abort = new AbortController();
     const runEvents: Array<{ trial: number; e: RunEvent }> = [];
     const events: SweepEvent[] = [];
     const executor: Executor = workers ? new ProcessExecutor(store, 1, childEnv({ LTH_TEST_LOG: log })) : new InProcessExecutor(registry, store, 1);
@@ -77,7 +78,11 @@ function setup(spaceText: string, workers = false) {
       executor,
       outDir: join(dir, 'study'),
       resume,
-      onEvent: (e) => events.push(e),
+      signal: abort.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (abortWhen?.(e)) abort.abort();
+      },
       onRunEvent: (trial, _b, e) => runEvents.push({ trial, e }),
     }).finally(() => executor.close());
     return { ...r, runEvents, events };
@@ -138,6 +143,37 @@ describe('runSweep, ASHA single-run', () => {
     // ignored it would have been killed after 5 s and a new worker forked).
     expect(new Set(pids('fit:start')).size).toBe(1);
     expect(pids('fit:start')[0]).not.toBe(process.pid);
+  });
+
+  it('resumes an interrupted study: a trial stopped by Ctrl-C mid-run runs again from the start', async () => {
+    const { sweep, count } = setup(SPACE);
+    // Interrupt while trial 3 runs on after passing rung 0.
+    const first = await sweep('auto', (e) => e.type === 'trial' && e.trial === 3 && e.state === 'done');
+    expect(first.study.status).toBe('interrupted');
+    expect(first.study.trials.map((t) => [t.state, t.trained])).toEqual([
+      ['complete', 9],
+      ['pruned', 3],
+      ['pruned', 1],
+      ['pending', undefined],
+      ['pending', undefined],
+      ['pending', undefined],
+    ]);
+    expect(first.study.trials[3]?.rungs).toEqual([]);
+    expect(first.study.compute).toEqual({ budgetUsed: 13, budgetComputed: 13, budgetFull: 54 });
+    const second = await sweep();
+    expect(second.events[0]).toMatchObject({ type: 'start', resumed: 3 + 2 + 1 }) // trial-rungs of trials 0-2;
+    expect(second.study.status).toBe('complete');
+    expect(second.study.trials.map((t) => [t.state, t.trained])).toEqual([
+      ['complete', 9],
+      ['pruned', 3],
+      ['pruned', 1],
+      ['complete', 9],
+      ['pruned', 1],
+      ['pruned', 1],
+    ]);
+    // Trial 3 started twice (its interrupted run left no cache entry); nothing else repeated.
+    expect([count('fit:start'), count('fit')]).toEqual([7, 2]);
+    expect(second.study.compute).toEqual({ budgetUsed: 24, budgetComputed: 24, budgetFull: 54 });
   });
 
   it('is deterministic for a seed (random sampler, one trial at a time)', async () => {
