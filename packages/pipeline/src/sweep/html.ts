@@ -24,7 +24,9 @@ export function budgetSpec(s: StudyFile): Spec {
 
 /** Best objective so far (any budget, and at the full budget) against the iterations trained so far, in completion order. */
 export function bestSoFarSpec(s: StudyFile): Spec {
-  const done = s.trials.flatMap((t) => t.rungs).sort((a, b) => a.seq - b.seq);
+  const done = s.trials.flatMap((t) => t.rungs.map((r) => ({ ...r, trial: t.trial }))).sort((a, b) => a.seq - b.seq);
+  // single-run: a rung's record adds only the iterations since the trial's previous one (`at`).
+  const reached = new Map<number, number>();
   const better = (a: number, b: number | undefined) => b === undefined || (s.space.objective.direction === 'maximize' ? a > b : a < b);
   const top = s.budgets[s.budgets.length - 1];
   let spent = 0;
@@ -32,7 +34,11 @@ export function bestSoFarSpec(s: StudyFile): Spec {
   let full: number | undefined;
   const values: Array<{ spent: number; best: number; series: string }> = [];
   for (const r of done) {
-    spent += r.budget;
+    if (r.at === undefined) spent += r.budget;
+    else {
+      spent += r.at - (reached.get(r.trial) ?? 0);
+      reached.set(r.trial, r.at);
+    }
     if (r.value !== null && better(r.value, any)) any = r.value;
     if (r.value !== null && r.budget === top && better(r.value, full)) full = r.value;
     if (any !== undefined) values.push({ spent, best: any, series: 'any budget' });
@@ -61,8 +67,10 @@ export function bestSoFarSpec(s: StudyFile): Spec {
 export function curvesSpec(s: StudyFile): Spec {
   const [split, rest] = s.space.objective.metric.split('.') as [string, string];
   const field = rest.split('@')[0] as string;
+  // single-run: a trial's rung records hold prefixes of its one curve; the last is all of it.
+  const runs = (t: StudyFile['trials'][number]) => (t.rungs.some((r) => r.at !== undefined) ? t.rungs.slice(-1) : t.rungs);
   const values = s.trials.flatMap((t) =>
-    t.rungs.flatMap((r) => (r.curve ?? []).map(([iteration, value]) => ({ trial: `trial ${t.trial}`, run: `${t.trial}@${r.budget}`, iteration, value }))),
+    runs(t).flatMap((r) => (r.curve ?? []).map(([iteration, value]) => ({ trial: `trial ${t.trial}`, run: `${t.trial}@${r.budget}`, iteration, value }))),
   );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -89,15 +97,16 @@ export async function sweepHtml(s: StudyFile): Promise<string> {
     .map((t) => `<tr>${cell(t.trial)}${names.map((n) => cell(t.params[n])).join('')}${s.budgets.map((b) => cell(t.rungs.find((r) => r.budget === b)?.value)).join('')}${cell(t.state)}</tr>`)
     .join('\n');
   const c = s.compute;
+  const singleRun = s.space.pruner.mode === 'single-run';
   const best = s.best ? `trial ${s.best.trial} (${escapeHtml(JSON.stringify(s.best.params))}): ${s.best.value} at budget ${s.best.budget}` : 'none';
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>sweep ${escapeHtml(s.name)}</title>
 <style>body{font-family:sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}</style>
 </head><body>
 <h1>Sweep ${escapeHtml(s.name)}</h1>
-<p>${escapeHtml(s.space.pruner.type.toUpperCase())} (eta ${s.space.pruner.eta}), budgets ${s.budgets.join(' / ')} ${escapeHtml(s.space.pruner.budgetParam)}; ${s.trials.length} trials, ${escapeHtml(s.space.sampler)} sampler, seed ${s.seed}; status ${s.status}.</p>
+<p>${escapeHtml(s.space.pruner.type.toUpperCase())} (eta ${s.space.pruner.eta}${singleRun ? ', single-run' : ''}), budgets ${s.budgets.join(' / ')} ${escapeHtml(s.space.pruner.budgetParam)}; ${s.trials.length} trials, ${escapeHtml(s.space.sampler)} sampler, seed ${s.seed}; status ${s.status}.</p>
 <p>Objective: ${escapeHtml(s.space.objective.stage)} ${escapeHtml(s.space.objective.metric)} (${s.space.objective.direction}). Best: ${best}.</p>
-<p>Compute: ${c.budgetUsed} ${escapeHtml(s.space.pruner.budgetParam)} over all trial-rungs (each rung trains from the start) against ${c.budgetFull} for every trial at the full budget (${((100 * c.budgetUsed) / Math.max(1, c.budgetFull)).toFixed(1)}%); ${c.budgetComputed} actually computed (the rest were cache hits).</p>
+<p>Compute: ${c.budgetUsed} ${escapeHtml(s.space.pruner.budgetParam)} ${singleRun ? 'trained over all trials (each trains once; a stopped trial up to the evaluation that stopped it)' : 'over all trial-rungs (each rung trains from the start)'} against ${c.budgetFull} for every trial at the full budget (${((100 * c.budgetUsed) / Math.max(1, c.budgetFull)).toFixed(1)}%); ${c.budgetComputed} actually computed (the rest were cache hits).</p>
 <div>${svgs.join('\n')}</div>
 <table><tr><th>trial</th>${names.map((n) => `<th>${escapeHtml(n)}</th>`).join('')}${s.budgets.map((b) => `<th>@${b}</th>`).join('')}<th>state</th></tr>
 ${rows}

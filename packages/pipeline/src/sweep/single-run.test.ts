@@ -7,6 +7,7 @@ import type { RunEvent } from '../run';
 import { LocalStore } from '../store';
 import { childEnv, tempDir, testRegistry, writePipeline } from '../__tests__/helpers';
 import { ashaContinues, objectiveUpTo, rungsReached } from './single-run';
+import { bestSoFarSpec, curvesSpec } from './html';
 import { loadSpace } from './space';
 import { runSweep, type SweepEvent } from './study';
 
@@ -118,6 +119,12 @@ describe('runSweep, ASHA single-run', () => {
     for (const t of [0, 3]) expect(fitStates(t)).toEqual(['pending', 'running', 'done']);
     const failed = first.runEvents.find((x) => x.trial === 2 && x.e.type === 'stage' && x.e.state === 'failed')?.e;
     expect(failed).toMatchObject({ error: "stage 'fit' failed: interrupted" });
+    // sweep.html: the best-so-far axis ends at the iterations trained; one curve per trial's run
+    const spent = (bestSoFarSpec(s) as { data: { values: Array<{ spent: number }> } }).data.values.map((v) => v.spent);
+    expect(Math.max(...spent)).toBe(24);
+    const curves = (curvesSpec(s) as { data: { values: Array<{ run: string; iteration: number }> } }).data.values;
+    expect(new Set(curves.map((v) => v.run)).size).toBe(6);
+    expect(curves.filter((v) => v.run === '1@3').map((v) => v.iteration)).toEqual([0, 1, 2, 3]);
     expect(first.events.filter((e) => e.type === 'trial' && e.state === 'pruned').map((e) => (e.type === 'trial' ? e.trial : -1))).toEqual([1, 2, 4, 5]);
 
     // A fresh study over the same cache: the complete runs are cache hits, judged from their
