@@ -5,6 +5,7 @@ import { makeUntransposedMatMul } from './wasm-matmul';
 import { makeMatMulReduce } from './wasm-reduce';
 import { makeWasmTile } from './wasm-tile';
 import { filterGradByTaps, tapsApply } from './wasm-filter-taps';
+import { makeMaxPoolGrad } from './wasm-maxpool-grad';
 
 /**
  * Fast convolution gradients for tfjs-backend-wasm 4.22, which has no Conv2DBackpropFilter and
@@ -23,7 +24,7 @@ interface WasmBackendLike {
 /** Marks the configs registered here, so that registering twice is a no-op. */
 const OURS = Symbol.for('lth.compute.wasmKernel');
 const WASM = 'wasm';
-const KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Tile', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean'] as const;
+const KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Tile', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'MaxPoolGrad'] as const;
 type OurKernel = (typeof KERNELS)[number];
 
 /** What tfjs-backend-wasm had registered before us (undefined: nothing), to restore it. */
@@ -169,6 +170,7 @@ const IMPLS: Record<OurKernel, (original: KernelConfig | undefined) => KernelFun
   _FusedMatMul: (original) => makeUntransposedMatMul(required('_FusedMatMul', original)),
   Sum: (original) => makeMatMulReduce(required('Sum', original), false),
   Mean: (original) => makeMatMulReduce(required('Mean', original), true),
+  MaxPoolGrad: (original) => makeMaxPoolGrad(original),
 };
 
 function required(name: string, original: KernelConfig | undefined): KernelConfig {
