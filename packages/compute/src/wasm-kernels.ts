@@ -6,6 +6,7 @@ import { makeMatMulReduce } from './wasm-reduce';
 import { makeWasmTile } from './wasm-tile';
 import { filterGradByTaps, tapsApply } from './wasm-filter-taps';
 import { makeMaxPoolGrad } from './wasm-maxpool-grad';
+import { makeSharingIdentity } from './wasm-identity';
 
 /**
  * Fast convolution gradients for tfjs-backend-wasm 4.22, which has no Conv2DBackpropFilter and
@@ -24,7 +25,7 @@ interface WasmBackendLike {
 /** Marks the configs registered here, so that registering twice is a no-op. */
 const OURS = Symbol.for('lth.compute.wasmKernel');
 const WASM = 'wasm';
-const KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Tile', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'MaxPoolGrad'] as const;
+const KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Tile', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'MaxPoolGrad', 'Identity'] as const;
 type OurKernel = (typeof KERNELS)[number];
 
 /** What tfjs-backend-wasm had registered before us (undefined: nothing), to restore it. */
@@ -171,6 +172,7 @@ const IMPLS: Record<OurKernel, (original: KernelConfig | undefined) => KernelFun
   Sum: (original) => makeMatMulReduce(required('Sum', original), false),
   Mean: (original) => makeMatMulReduce(required('Mean', original), true),
   MaxPoolGrad: (original) => makeMaxPoolGrad(original),
+  Identity: (original) => makeSharingIdentity(required('Identity', original)),
 };
 
 function required(name: string, original: KernelConfig | undefined): KernelConfig {
