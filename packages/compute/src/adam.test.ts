@@ -45,6 +45,13 @@ describe('adamUpdate', () => {
     if (withMask) expect(got[0]!.filter((_, i) => i % 3 === 0).every((x) => Object.is(x, 0))).toBe(true); // +0
   });
 
+  it('runs no tfjs kernel on wasm (the fused pass, not the ops)', async () => {
+    const p = randn(10, 'p'), g = randn(10, 'g'), m = tf.zeros([10]), v = tf.zeros([10]);
+    const prof = await tf.profile(() => Object.values(adamUpdate(p, m, v, g, undefined, S)));
+    expect(prof.kernels.map((k) => k.name)).toEqual([]);
+    tf.dispose([p, g, m, v]);
+  });
+
   it('leaks no tensors or wasm buffers', () => {
     const p = randn(64, 'p'), g = randn(64, 'g'), m = tf.zeros([64]), v = tf.zeros([64]), mask = tf.ones([64]);
     const buffers = () => (tf.backend() as unknown as { dataIdMap: { numDataIds(): number } }).dataIdMap.numDataIds();

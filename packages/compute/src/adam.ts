@@ -37,7 +37,7 @@ interface WasmHeapBackend {
  * there, it is one pass over the wasm heap (a SIMD function, wasm-adam-simd.ts; the last size%4
  * elements in JS with Math.fround after every operation), bit-identical to the ops, whose ~14
  * kernels each stream the whole tensor (Conv-2's fc1, 4.2M weights: ~95 ms per step as ops,
- * ~25 ms fused, measured on 2 loaded cores).
+ * ~18 ms fused, measured on 2 loaded cores).
  */
 export function adamUpdate(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, mask: tf.Tensor | undefined, s: AdamScalars): AdamResult {
   const fused = fusedOnWasm(p, m, v, g, mask, s);
