@@ -1,3 +1,5 @@
+import { assemble, F32, get, I32, perMemory, set, uleb, V128, type WasmMemory } from './wasm-asm';
+
 /**
  * A hand-assembled WebAssembly SIMD function that runs one Adam step over tfjs-backend-wasm's
  * own memory (imported, so no data is copied): f32x4 operations round every result to float32
@@ -11,10 +13,8 @@
  *   p' = (p - (m' / (sqrt(v') / sqrtBc2 + eps)) * step) * k + 0
  */
 export type AdamSimd = (...args: number[]) => void;
+export type { WasmMemory };
 
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
 // Params 0-9 (i32): p m v g k pOut mOut vOut bytes flags; 10-17 (f32): the scalars.
 const [P, M, V, G, K, PO, MO, VO, BYTES, FLAGS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 const SCALARS = [10, 11, 12, 13, 14, 15, 16, 17];
@@ -24,8 +24,6 @@ const [PV, GI, KV, MI, VI, NEXT] = [19, 20, 21, 22, 23, 24];
 const [B1, OB1, B2, OB2, EPS, STEP, SB2, WD] = [25, 26, 27, 28, 29, 30, 31, 32];
 const ZERO = 33;
 
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
 const simd = (op: number) => [0xfd, ...uleb(op)];
 const [ADD, SUB, MUL, DIV, SQRT] = [0xe4, 0xe5, 0xe6, 0xe7, 0xe3].map(simd) as [number[], number[], number[], number[], number[]];
 const SPLAT = simd(0x13);
@@ -34,22 +32,8 @@ const load = (base: number) => [...at(base), ...simd(0x00), 0, 0];
 const store = (base: number, value: number) => [...at(base), ...get(value), ...simd(0x0b), 0, 0];
 const ifFlag = (bit: number, body: number[]) => [...get(FLAGS), 0x41, bit, 0x71, 0x04, 0x40, ...body, 0x0b];
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-const name = (s: string) => vec([...s].map((c) => [c.charCodeAt(0)]));
-
-function body(): number[] {
-  const code = [
+function code(): number[] {
+  return [
     ...SCALARS.flatMap((s, i) => [...get(s), ...SPLAT, ...set(B1 + i)]),
     ...[0x43, 0, 0, 0, 0], ...SPLAT, ...set(ZERO), // f32.const +0
     ...[0x41, 0], ...set(OFF),
@@ -66,47 +50,10 @@ function body(): number[] {
     ...store(MO, MI), ...store(VO, VI), ...store(PO, NEXT),
     ...get(OFF), 0x41, 16, 0x6a, ...set(OFF), // off += 16
     0x0c, 0, 0x0b, 0x0b, // br loop; end loop; end block
-    0x0b,
   ];
-  const locals = vec([[1, I32], [15, V128]]);
-  const fn = [...locals, ...code];
-  return [...uleb(fn.length), ...fn];
 }
-
-function moduleBytes(): Uint8Array {
-  const type = vec([[0x60, ...vec([...Array(10).fill([I32]), ...Array(8).fill([F32])]), 0]]);
-  const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]]); // memory, min 0 pages, no max
-  return Uint8Array.from([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, type),
-    ...section(2, imports),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('adam'), 0x00, 0]])),
-    ...section(10, vec([body()])),
-  ]);
-}
-
-/** The WebAssembly API (the project's TypeScript libs do not declare it). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-/** A WebAssembly.Memory (tfjs-backend-wasm's: `backend.wasm.asm.memory`). */
-export type WasmMemory = object;
-
-const cache = new WeakMap<WasmMemory, AdamSimd | null>();
 
 /** The SIMD Adam bound to `memory`; null where the engine lacks wasm SIMD. */
-export function adamSimdFor(memory: WasmMemory): AdamSimd | null {
-  if (cache.has(memory)) return cache.get(memory)!;
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  let fn: AdamSimd | null = null;
-  const bytes = moduleBytes();
-  if (wasm?.validate(bytes)) {
-    const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
-    fn = instance.exports.adam as AdamSimd;
-  }
-  cache.set(memory, fn);
-  return fn;
-}
+export const adamSimdFor: (memory: WasmMemory) => AdamSimd | null = perMemory((memory) =>
+  assemble('adam', [...Array<number>(10).fill(I32), ...Array<number>(8).fill(F32)], [[1, I32], [15, V128]], code(), memory),
+);

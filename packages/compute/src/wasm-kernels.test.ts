@@ -50,7 +50,12 @@ const CASES: Case[] = [
   { n: 2, h: 5, w: 6, ci: 3, co: 4, k: 1, s: 1, pad: 'same' }, // a single tap
   { n: 2, h: 6, w: 5, ci: 3, co: 4, k: 3, s: 1, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
   { n: 3, h: 6, w: 6, ci: 15, co: 5, k: 5, s: 1, pad: 'same' }, // the largest channel count on that path
-  { n: 2, h: 6, w: 6, ci: 16, co: 5, k: 3, s: 1, pad: 'same' }, // the smallest on the Conv2D path
+  // 16+ input channels, stride 1: patches x dy (wasm-im2col); stride 2 keeps the Conv2D path.
+  { n: 2, h: 6, w: 6, ci: 16, co: 5, k: 3, s: 1, pad: 'same' },
+  { n: 2, h: 7, w: 9, ci: 17, co: 4, k: 3, s: 1, pad: 'valid' },
+  { n: 2, h: 6, w: 5, ci: 16, co: 3, k: 5, s: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] }, // explicit, asymmetric
+  { n: 2, h: 5, w: 5, ci: 20, co: 7, k: 1, s: 1, pad: 'valid' },
+  { n: 1, h: 5, w: 4, ci: 16, co: 6, k: 2, s: 1, pad: 'same' }, // even kernel: 'same' pads bottom/right only
 ];
 
 describe('wasm convolution gradients', () => {
@@ -102,9 +107,13 @@ describe('wasm convolution gradients', () => {
     tf.dispose([x, w, dy]);
   });
 
-  it.each([1, 2])('leaks no tensors or wasm buffers (stride %i)', async (stride) => {
+  it.each([
+    [1, 4],
+    [2, 4],
+    [1, 16],
+  ])('leaks no tensors or wasm buffers (stride %i, %i input channels)', async (stride, ci) => {
     await withBackend('wasm', () => {
-      const x = randn([2, 8, 8, 4], 'x'), w = randn([3, 3, 4, 6], 'w');
+      const x = randn([2, 8, 8, ci], 'x'), w = randn([3, 3, ci, 6], 'w');
       const step = () =>
         tf.tidy(() => {
           const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride as 1 | 2, 'same'));

@@ -5,6 +5,7 @@ import { makeUntransposedMatMul } from './wasm-matmul';
 import { makeMatMulReduce } from './wasm-reduce';
 import { makeWasmTile } from './wasm-tile';
 import { filterGradByTaps, tapsApply } from './wasm-filter-taps';
+import { filterGradByIm2col, im2colApply, type HeapBackend } from './wasm-im2col';
 import { makeMaxPoolGrad } from './wasm-maxpool-grad';
 import { makeSharingIdentity } from './wasm-identity';
 
@@ -118,7 +119,10 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: Parameters<KernelFunc>
   const info = convInfoFor('Conv2DBackpropFilter', x.shape, filterShape, attrs ?? {});
   const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
-  if (tapsApply(info)) return scoped(b, (keep) => filterGradByTaps((name, inp, at) => call(name, b, inp as Record<string, TensorInfo>, at), keep, x, dy, info));
+  const calls = (name: string, inp: Record<string, TensorInfo> | TensorInfo[], at: NamedAttrMap) => call(name, b, inp as Record<string, TensorInfo>, at);
+  if (tapsApply(info)) return scoped(b, (keep) => filterGradByTaps(calls, keep, x, dy, info));
+  const heap = backend as unknown as HeapBackend;
+  if (im2colApply(info, heap)) return scoped(b, (keep) => filterGradByIm2col(calls, keep, heap, x, dy, info));
   return scoped(b, (keep) => {
     const xT = keep(call('Transpose', b, { x }, { perm: [3, 1, 2, 0] }));
     const dyT = keep(call('Transpose', b, { x: dy }, { perm: [1, 2, 0, 3] }));
