@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { timeMedian as time } from '../bench-lib/timing.mjs';
 
 const require = createRequire(import.meta.url);
 const root = new URL('../../', import.meta.url).pathname;
@@ -13,23 +14,6 @@ const { tf } = compute;
 
 const SHAPE = { batch: 60, size: 32, cin: 64, cout: 64, k: 3 };
 const ATTRS = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-/** Median wall time of `fn` over `runs` runs (after `warmup` untimed ones). */
-function time(fn, runs, warmup) {
-  for (let i = 0; i < warmup; i++) fn();
-  const ts = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    fn();
-    ts.push(performance.now() - t);
-  }
-  return median(ts);
-}
 
 /** Runs a kernel and waits for its values; nothing is returned from tidy (it would walk them). */
 const op = (f) => () => tf.tidy(() => void f().dataSync());

@@ -7,27 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { timeMedianAsync as time } from '../bench-lib/timing.mjs';
 
 const require = createRequire(import.meta.url);
 const root = new URL('../../', import.meta.url).pathname;
 const data = require(join(root, 'packages/data/dist/index.js'));
 const artifacts = require(join(root, 'packages/artifacts/dist/index.js'));
 const compute = require(join(root, 'packages/compute/dist/index.js'));
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function time(fn, reps) {
-  const ts = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    await fn();
-    ts.push(performance.now() - t);
-  }
-  return median(ts);
-}
 
 /** Per-batch time of `batches` batches from an iterator, after a warm-up. */
 function batchTime(ds, split, opts, batches = 200) {

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { timeMedian as timeIt } from '../bench-lib/timing.mjs';
 
 const require = createRequire(import.meta.url);
 const root = new URL('../../', import.meta.url).pathname;
@@ -30,21 +31,6 @@ const CASES = [
   { arch: 'vgg19', batch: 64, benchBatch: 4, runs: 2 },
 ];
 const LR = 1.2e-3;
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-function timeIt(fn, runs, warmup = 1) {
-  for (let i = 0; i < warmup; i++) fn();
-  const ts = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    fn();
-    ts.push(performance.now() - t);
-  }
-  return median(ts);
-}
 
 /** A mask keeping a random 50% of every prunable tensor (what a pruned round trains with). */
 function halfMask(bundle, seed) {

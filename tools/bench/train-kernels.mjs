@@ -6,27 +6,12 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { timeMedian as time } from '../bench-lib/timing.mjs';
 
 const require = createRequire(import.meta.url);
 const root = new URL('../../', import.meta.url).pathname;
 const compute = require(join(root, 'packages/compute/dist/index.js'));
 const { tf } = compute;
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function time(fn, runs) {
-  fn();
-  const ts = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    fn();
-    ts.push(performance.now() - t);
-  }
-  return median(ts);
-}
 
 /** Forward + gradients of f w.r.t. all of `xs`, values read back; nothing returned from tidy. */
 const fwdBwd = (f, xs) => () => tf.tidy(() => void tf.grads(f)(xs).forEach((g) => g.dataSync()));
