@@ -48,3 +48,19 @@ export function exitCodeFor(err: unknown, io: Io): number {
 }
 
 export type Register = (program: Command, io: Io, setExit: (code: number) => void) => void;
+
+/**
+ * Ctrl-C handling shared by long commands: the first SIGINT aborts the returned signal (running
+ * stages stop, completed ones stay cached) after printing `note`; a second one exits at once.
+ * Call `release()` when the command ends.
+ */
+export function interruptOnSigint(say: (message: string) => void, note: string): { signal: AbortSignal; release: () => void } {
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(EXIT.interrupted);
+    say(note);
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: abort.signal, release: () => process.off('SIGINT', onSigint) };
+}

@@ -11,7 +11,7 @@ import {
   type Plan,
   type RunRecord,
 } from '@lth/pipeline';
-import { collect, EXIT, positiveInt, type Register } from '../common';
+import { collect, EXIT, interruptOnSigint, positiveInt, type Register } from '../common';
 import { RunDisplay } from '../display';
 
 export function checkForce(plan: Plan, force: string[]): void {
@@ -51,20 +51,14 @@ export const registerRun: Register = (program, io, setExit) => {
       const display = new RunDisplay(io);
       const store = new LocalStore(resolveCacheDir(opts.cacheDir), (m) => display.note(`warning: ${m}`));
       const executor = createExecutor({ registry, store, jobs: opts.jobs, inProcess: opts.inProcess });
-      const abort = new AbortController();
-      const onSigint = () => {
-        if (abort.signal.aborted) process.exit(EXIT.interrupted);
-        display.note('interrupt: stopping running stages (Ctrl-C again to quit at once); completed stages stay cached');
-        abort.abort();
-      };
-      process.on('SIGINT', onSigint);
+      const interrupt = interruptOnSigint((m) => display.note(m), 'interrupt: stopping running stages (Ctrl-C again to quit at once); completed stages stay cached');
       display.start(plan.nodes.map((n) => n.id));
       let rec: RunRecord;
       try {
-        rec = await runPipeline(plan, { store, executor, force: opts.force, signal: abort.signal, onEvent: display.event });
+        rec = await runPipeline(plan, { store, executor, force: opts.force, signal: interrupt.signal, onEvent: display.event });
       } finally {
         display.stop();
-        process.off('SIGINT', onSigint);
+        interrupt.release();
         await executor.close();
       }
       if (opts.json) io.out(`${JSON.stringify(rec, null, 2)}\n`);

@@ -15,7 +15,7 @@ import {
   type SweepEvent,
   type SweepResult,
 } from '@lth/pipeline';
-import { EXIT, positiveInt, type Io, type Register } from '../common';
+import { EXIT, interruptOnSigint, positiveInt, type Io, type Register } from '../common';
 
 interface SweepFlags {
   space?: string;
@@ -107,13 +107,7 @@ export const registerSweep: Register = (program, io, setExit) => {
       const outDir = opts.out ?? join('.lth', 'sweeps', name);
       const store = new LocalStore(resolveCacheDir(opts.cacheDir), (m) => io.err(`warning: ${m}\n`));
       const executor = createExecutor({ registry, store, jobs: opts.jobs, inProcess: opts.inProcess });
-      const abort = new AbortController();
-      const onSigint = () => {
-        if (abort.signal.aborted) process.exit(EXIT.interrupted);
-        io.err('interrupt: stopping running trials (Ctrl-C again to quit at once); rerun the same command to resume\n');
-        abort.abort();
-      };
-      process.on('SIGINT', onSigint);
+      const interrupt = interruptOnSigint((m) => io.err(`${m}\n`), 'interrupt: stopping running trials (Ctrl-C again to quit at once); rerun the same command to resume');
       const printer = sweepPrinter(io);
       let r: SweepResult;
       try {
@@ -126,12 +120,12 @@ export const registerSweep: Register = (program, io, setExit) => {
           executor,
           outDir,
           resume: opts.resume ? 'require' : opts.fresh ? 'fresh' : 'auto',
-          signal: abort.signal,
+          signal: interrupt.signal,
           onEvent: printer.event,
           onRunEvent: printer.run,
         });
       } finally {
-        process.off('SIGINT', onSigint);
+        interrupt.release();
         await executor.close();
       }
       if (opts.json) io.out(`${JSON.stringify(r.study, null, 2)}\n`);
