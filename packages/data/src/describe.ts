@@ -1,14 +1,14 @@
 import { SPLITS, splitView, type SplitName } from '@lth/artifacts';
-import { loadDataset, type LoadOptions, type LoadReport } from './load';
+import { loadDataset, SYNTHETIC_SHAPES, type LoadOptions, type LoadReport } from './load';
 import { DATASET_NAMES, loadManifest, type DatasetName } from './manifest';
 import { locateFile, type Origin, type SourceOptions } from './sources';
 import { classCounts } from './splits';
 
-/** `generated`: the synthetic dataset, made from its seed, needs no files. */
+/** `generated`: a synthetic dataset, made from its seed, needs no files. */
 export type Availability = Origin | 'missing' | 'generated';
 
 export interface DatasetListing {
-  name: DatasetName | 'synthetic';
+  name: DatasetName | keyof typeof SYNTHETIC_SHAPES;
   description: string;
   /** Where the dataset would come from now: the worst of its files (cache < local < download < missing). */
   source: Availability;
@@ -28,7 +28,10 @@ export function listDatasets(opts: SourceOptions = {}): DatasetListing[] {
     const worst = files.reduce<Availability>((acc, f) => (ORDER.indexOf(f.source) > ORDER.indexOf(acc) ? f.source : acc), 'cache');
     return { name, description: manifest.description, source: worst, files };
   });
-  listed.push({ name: 'synthetic', description: 'seeded class prototypes plus noise, 8x8x1, 10 classes (for tests and smoke runs)', source: 'generated', files: [] });
+  for (const [name, [h, w, c]] of Object.entries(SYNTHETIC_SHAPES)) {
+    const description = `seeded class prototypes plus noise, ${h}x${w}x${c}, 10 classes (tests and smoke runs without the data)`;
+    listed.push({ name: name as keyof typeof SYNTHETIC_SHAPES, description, source: 'generated', files: [] });
+  }
   return listed;
 }
 
@@ -53,7 +56,7 @@ export async function describeDataset(
   const ds = await loadDataset({ dataset: name as DatasetName, validation, seed }, loadOpts, report);
   const origins = [...new Set(Object.values(report.files).map((f) => f.origin))];
   const source =
-    name === 'synthetic'
+    name in SYNTHETIC_SHAPES
       ? 'generated'
       : origins.length === 1
         ? `${origins[0]}: ${commonDir(Object.values(report.files).map((f) => f.from))}`

@@ -79,8 +79,8 @@ describe('listDatasets', () => {
       expect(online.find((d) => d.name === 'cifar10')!.source).toBe('download');
       const offline = listDatasets({ cacheDir: cache, download: false });
       expect(offline.find((d) => d.name === 'cifar10')!.source).toBe('missing');
-      expect(offline.map((d) => d.name)).toEqual(['mnist', 'fashion_mnist', 'cifar10', 'synthetic']);
-      expect(offline.find((d) => d.name === 'synthetic')!.source).toBe('generated');
+      expect(offline.map((d) => d.name)).toEqual(['mnist', 'fashion_mnist', 'cifar10', 'synthetic', 'synthetic_mnist', 'synthetic_cifar10']);
+      for (const name of ['synthetic', 'synthetic_mnist', 'synthetic_cifar10']) expect(offline.find((d) => d.name === name)!.source).toBe('generated');
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }
