@@ -8,6 +8,7 @@ import { filterGradByTaps, tapsApply } from './wasm-filter-taps';
 import { filterGradByIm2col, im2colApply, type HeapBackend } from './wasm-im2col';
 import { makeMaxPoolGrad } from './wasm-maxpool-grad';
 import { makeSharingIdentity } from './wasm-identity';
+import { conv2DWinograd, filterGradWinograd, winogradApply } from './wasm-winograd';
 
 /**
  * Fast convolution gradients for tfjs-backend-wasm 4.22, which has no Conv2DBackpropFilter and
@@ -26,7 +27,7 @@ interface WasmBackendLike {
 /** Marks the configs registered here, so that registering twice is a no-op. */
 const OURS = Symbol.for('lth.compute.wasmKernel');
 const WASM = 'wasm';
-const KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Tile', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'MaxPoolGrad', 'Identity'] as const;
+const KERNELS = ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Tile', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'MaxPoolGrad', 'Identity'] as const;
 type OurKernel = (typeof KERNELS)[number];
 
 /** What tfjs-backend-wasm had registered before us (undefined: nothing), to restore it. */
@@ -120,8 +121,9 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: Parameters<KernelFunc>
   const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   const calls = (name: string, inp: Record<string, TensorInfo> | TensorInfo[], at: NamedAttrMap) => call(name, b, inp as Record<string, TensorInfo>, at);
-  if (tapsApply(info)) return scoped(b, (keep) => filterGradByTaps(calls, keep, x, dy, info));
   const heap = backend as unknown as HeapBackend;
+  if (winogradApply(info, heap)) return scoped(b, (keep) => filterGradWinograd(calls, keep, heap, x, dy, info));
+  if (tapsApply(info)) return scoped(b, (keep) => filterGradByTaps(calls, keep, x, dy, info));
   if (im2colApply(info, heap)) return scoped(b, (keep) => filterGradByIm2col(calls, keep, heap, x, dy, info));
   return scoped(b, (keep) => {
     const xT = keep(call('Transpose', b, { x }, { perm: [3, 1, 2, 0] }));
@@ -167,7 +169,39 @@ function conv2DBackpropInput({ inputs, backend, attrs }: Parameters<KernelFunc>[
   });
 }
 
+/**
+ * 3x3 stride-1 convolutions with channels in fours/eights by Winograd F(4x4, 3x3) (wasm-winograd),
+ * 2.6x faster than XNNPACK's direct convolution on Conv-2's layer; the rest go to the original.
+ */
+function makeConv2D(original: KernelConfig): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
+    const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
+    const format = backend_util.convertConv2DDataFormat(dataFormat);
+    const heap = backend as unknown as HeapBackend;
+    if (format === 'channelsLast' && x.dtype === 'float32' && filter.dtype === 'float32') {
+      const info = backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        strides,
+        dilations,
+        pad,
+        dimRoundingMode,
+        false,
+        format,
+      );
+      if (winogradApply(info, heap)) {
+        const b = backend as unknown as WasmBackendLike;
+        const calls = (name: string, inp: Record<string, TensorInfo>, at: NamedAttrMap) => call(name, b, inp, at);
+        return scoped(b, (keep) => conv2DWinograd(calls, keep, heap, x, filter, info));
+      }
+    }
+    return original.kernelFunc({ inputs, backend, attrs }) as TensorInfo;
+  };
+}
+
 const IMPLS: Record<OurKernel, (original: KernelConfig | undefined) => KernelFunc> = {
+  Conv2D: (original) => makeConv2D(required('Conv2D', original)),
   Conv2DBackpropFilter: () => conv2DBackpropFilter as KernelFunc,
   Conv2DBackpropInput: () => conv2DBackpropInput as KernelFunc,
   Tile: () => makeWasmTile(),

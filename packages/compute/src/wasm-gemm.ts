@@ -1,0 +1,77 @@
+import { assemble, I32, perMemory, V128, type WasmMemory } from './wasm-asm';
+import { ops as o } from './wasm-ops';
+
+/**
+ * A hand-assembled WebAssembly SIMD matrix product on tfjs-backend-wasm's memory, for the
+ * Winograd convolution's many small products (the backend's BatchMatMul runs a batch of them
+ * at ~2.4 GFLOP/s; XNNPACK's single products repack the weights on every call).
+ *
+ *   gemm(a, b, c, m, k, n, aRow, aK, bRow)
+ *   C[i, j] = sum_k A(i, k) * B[k, j]   for i < m (a multiple of 4), j < n (a multiple of 8)
+ *
+ * with A(i, k) at a + i*aRow + k*aK (bytes: so A may be read transposed), B row-major with rows
+ * bRow bytes apart, C row-major and packed (n floats a row). The register tile is 4 rows x 8
+ * columns: eight f32x4 accumulators, two B vectors and one broadcast A value per step.
+ */
+export type Gemm = (a: number, b: number, c: number, m: number, k: number, n: number, aRow: number, aK: number, bRow: number) => void;
+
+const [A, B, C, M, K, N, AROW, AK, BROW] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+// i32 locals
+const [I, J, KK, PA0, PA1, PA2, PA3, PB, PC] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
+const I32_LOCALS = 9;
+// v128 locals
+const ACC = [18, 19, 20, 21, 22, 23, 24, 25];
+const [B0, B1, AV] = [26, 27, 28];
+
+/** acc[r*2 + h] += av * b_h for the A value of row r at pa_r. */
+function step(row: number): number[] {
+  const pa = [PA0, PA1, PA2, PA3][row]!;
+  return [
+    ...o.get(pa), ...o.v128load32Splat(0), ...o.set(AV),
+    ...o.get(ACC[row * 2]!), ...o.get(AV), ...o.get(B0), ...o.f32x4Mul, ...o.f32x4Add, ...o.set(ACC[row * 2]!),
+    ...o.get(ACC[row * 2 + 1]!), ...o.get(AV), ...o.get(B1), ...o.f32x4Mul, ...o.f32x4Add, ...o.set(ACC[row * 2 + 1]!),
+  ];
+}
+
+function code(): number[] {
+  const zeroAcc = ACC.flatMap((l) => [...o.v128Zero, ...o.set(l)]);
+  const inner = [
+    ...o.get(PB), ...o.v128load(0), ...o.set(B0),
+    ...o.get(PB), ...o.v128load(16), ...o.set(B1),
+    ...step(0), ...step(1), ...step(2), ...step(3),
+    ...[PA0, PA1, PA2, PA3].flatMap((p) => o.addTo(p, o.get(AK))),
+    ...o.addTo(PB, o.get(BROW)),
+  ];
+  const storeRow = (row: number) => [
+    ...o.get(PC), ...o.get(ACC[row * 2]!), ...o.v128store(0),
+    ...o.get(PC), ...o.get(ACC[row * 2 + 1]!), ...o.v128store(16),
+    ...o.addTo(PC, [...o.get(N), ...o.i32(4), 0x6c]),
+  ];
+  const tile = [
+    ...zeroAcc,
+    // pa_r = a + (i + r) * aRow
+    ...o.get(A), ...o.get(I), ...o.get(AROW), 0x6c, 0x6a, ...o.set(PA0),
+    ...o.get(PA0), ...o.get(AROW), 0x6a, ...o.set(PA1),
+    ...o.get(PA1), ...o.get(AROW), 0x6a, ...o.set(PA2),
+    ...o.get(PA2), ...o.get(AROW), 0x6a, ...o.set(PA3),
+    ...o.get(B), ...o.get(J), ...o.i32(4), 0x6c, 0x6a, ...o.set(PB),
+    ...o.get(K), ...o.set(KK),
+    ...o.doWhileCountdown(KK, inner),
+    // pc = c + (i*n + j) * 4
+    ...o.get(C), ...o.get(I), ...o.get(N), 0x6c, ...o.get(J), 0x6a, ...o.i32(4), 0x6c, 0x6a, ...o.set(PC),
+    ...storeRow(0), ...storeRow(1), ...storeRow(2), ...storeRow(3),
+  ];
+  return [
+    ...o.i32(0), ...o.set(I),
+    ...o.whileLess(I, M, [
+      ...o.i32(0), ...o.set(J),
+      ...o.whileLess(J, N, [...tile, ...o.addTo(J, o.i32(8))]),
+      ...o.addTo(I, o.i32(4)),
+    ]),
+  ];
+}
+
+/** The gemm bound to `memory`; null where the engine lacks wasm SIMD. */
+export const gemmFor: (memory: WasmMemory) => Gemm | null = perMemory(
+  (memory) => assemble('gemm', Array<number>(9).fill(I32), [[I32_LOCALS, I32], [11, V128]], code(), memory) as Gemm | null,
+);

@@ -1,0 +1,207 @@
+import type { backend_util, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { perMemory, type WasmMemory } from './wasm-asm';
+import { gemmFor } from './wasm-gemm';
+import { assembleSandwich, type Sandwich, type SandwichLayout } from './wasm-sandwich';
+import type { HeapBackend } from './wasm-im2col';
+
+/**
+ * 3x3 stride-1 convolutions by Winograd's minimal filtering F(4x4, 3x3) (Lavin & Gray 2016):
+ * each 4x4 output tile costs 36 multiplications per channel pair instead of 144, computed as 36
+ * independent [tiles, ci] x [ci, co] matrix products (wasm-gemm, ~40 GFLOP/s here) between
+ * transforms of the input tiles and of the filter. The same decomposition gives the filter
+ * gradient as 36 [ci, tiles] x [tiles, co] products. Measured on Conv-2's layer (3x3 64->64,
+ * batch 60, 32x32): see tools/bench/conv.mjs; accuracy against the direct convolution in
+ * wasm-winograd.test.ts.
+ */
+
+/** B^T: input tile (6x6) to the transform domain. */
+const BT = [
+  [4, 0, -5, 0, 1, 0],
+  [0, -4, -4, 1, 1, 0],
+  [0, 4, -4, -1, 1, 0],
+  [0, -2, -1, 2, 1, 0],
+  [0, 2, -1, -2, 1, 0],
+  [0, 4, 0, -5, 0, 1],
+];
+/** G: 3x3 filter to the transform domain. */
+const G = [
+  [1 / 4, 0, 0],
+  [-1 / 6, -1 / 6, -1 / 6],
+  [-1 / 6, 1 / 6, -1 / 6],
+  [1 / 24, 1 / 12, 1 / 6],
+  [1 / 24, -1 / 12, 1 / 6],
+  [0, 0, 1],
+];
+/** A^T: transform domain (6x6) to the 4x4 output tile. */
+const AT = [
+  [1, 1, 1, 1, 1, 0],
+  [0, 1, -1, 2, -2, 0],
+  [0, 1, 1, 4, 4, 0],
+  [0, 1, -1, 8, -8, 1],
+];
+const transpose = (m: number[][]) => m[0]!.map((_, j) => m.map((row) => row[j]!));
+const TILE = 4;
+const WINDOW = 6;
+const P = WINDOW * WINDOW;
+
+const sandwiches = perMemory(() => new Map<string, Sandwich>());
+
+function sandwich(memory: WasmMemory, key: string, layout: SandwichLayout): Sandwich {
+  const cache = sandwiches(memory);
+  let fn = cache.get(key);
+  if (!fn) {
+    const made = assembleSandwich(layout, memory);
+    if (!made) throw new Error('wasm-winograd: the engine rejected the transform module (no wasm SIMD?)');
+    fn = made;
+    cache.set(key, fn);
+  }
+  return fn;
+}
+
+/** Whether the Winograd path handles this convolution. */
+export function winogradApply(info: backend_util.Conv2DInfo, backend: HeapBackend): boolean {
+  const memory = backend.wasm.asm?.memory;
+  return (
+    info.filterHeight === 3 && info.filterWidth === 3 &&
+    info.strideHeight === 1 && info.strideWidth === 1 &&
+    info.dilationHeight === 1 && info.dilationWidth === 1 &&
+    info.inChannels % 4 === 0 && info.outChannels % 8 === 0 &&
+    info.outHeight >= TILE && info.outWidth >= TILE &&
+    memory !== undefined && gemmFor(memory) !== null
+  );
+}
+
+type Call = (name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap) => TensorInfo;
+
+interface Geometry {
+  n: number; ci: number; co: number;
+  oh: number; ow: number;
+  th: number; tw: number; // tiles per column / row
+  hp: number; wp: number; // padded input
+}
+
+function geometry(info: backend_util.Conv2DInfo): Geometry {
+  const th = Math.ceil(info.outHeight / TILE);
+  const tw = Math.ceil(info.outWidth / TILE);
+  return { n: info.batchSize, ci: info.inChannels, co: info.outChannels, oh: info.outHeight, ow: info.outWidth, th, tw, hp: th * TILE + 2, wp: tw * TILE + 2 };
+}
+
+/** x padded (zeros) so that every 6x6 input window of every tile is in bounds. */
+function padInput(call: Call, keep: (t: TensorInfo) => TensorInfo, x: TensorInfo, info: backend_util.Conv2DInfo, g: Geometry): TensorInfo {
+  const { top, left } = info.padInfo;
+  const bottom = g.hp - info.inHeight - top;
+  const right = g.wp - info.inWidth - left;
+  if (top === 0 && left === 0 && bottom === 0 && right === 0) return x;
+  return keep(call('PadV2', { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 }));
+}
+
+const offsetOf = (backend: HeapBackend, t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+
+/** V[p][t][c] for every tile t (row-major over batch, tile row, tile column) of padded x. */
+function transformInput(backend: HeapBackend, xp: TensorInfo, g: Geometry, rows: number): TensorInfo {
+  const memory = backend.wasm.asm!.memory!;
+  const { ci, wp, hp, th, tw, n } = g;
+  const fn = sandwich(memory, `in:${ci}:${wp}:${rows}`, {
+    matrix: BT,
+    srcOffset: (a, b) => (a * wp + b) * ci * 4,
+    dstOffset: (i, j) => (i * WINDOW + j) * rows * ci * 4,
+  });
+  const v = backend.makeOutput([P, rows, ci], 'float32');
+  const src = offsetOf(backend, xp);
+  const dst = offsetOf(backend, v);
+  for (let b = 0; b < n; b++) {
+    for (let ty = 0; ty < th; ty++) {
+      fn(src + (b * hp + ty * TILE) * wp * ci * 4, dst + (b * th + ty) * tw * ci * 4, tw, TILE * ci * 4, ci * 4, ci / 4);
+    }
+  }
+  return v;
+}
+
+/**
+ * Conv2D output [n, oh, ow, co] of a 3x3 stride-1 convolution (`winogradApply` true): U = G w G^T,
+ * V = B^T x B per tile, M[p] = V[p] U[p], y = A^T M A per tile.
+ */
+export function conv2DWinograd(call: Call, keep: (t: TensorInfo) => TensorInfo, backend: HeapBackend, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const memory = backend.wasm.asm!.memory!;
+  const gemm = gemmFor(memory)!;
+  const g = geometry(info);
+  const { n, ci, co, th, tw } = g;
+  const tiles = n * th * tw;
+  const rows = Math.ceil(tiles / 4) * 4; // the gemm takes rows in fours; the extra rows are never read
+  const xp = padInput(call, keep, x, info, g);
+  const u = keep(backend.makeOutput([P, ci, co], 'float32'));
+  const toU = sandwich(memory, `filter:${ci}:${co}`, {
+    matrix: G,
+    srcOffset: (a, b) => (a * 3 + b) * ci * co * 4,
+    dstOffset: (i, j) => (i * WINDOW + j) * ci * co * 4,
+  });
+  toU(offsetOf(backend, filter), offsetOf(backend, u), 1, 0, 0, (ci * co) / 4);
+  const v = keep(transformInput(backend, xp, g, rows));
+  const m = keep(backend.makeOutput([P, rows, co], 'float32'));
+  const [vOff, uOff, mOff] = [offsetOf(backend, v), offsetOf(backend, u), offsetOf(backend, m)];
+  for (let p = 0; p < P; p++) {
+    gemm(vOff + p * rows * ci * 4, uOff + p * ci * co * 4, mOff + p * rows * co * 4, rows, ci, co, ci * 4, 4, co * 4);
+  }
+  const hq = th * TILE;
+  const wq = tw * TILE;
+  const toY = sandwich(memory, `out:${co}:${wq}:${rows}`, {
+    matrix: AT,
+    srcOffset: (a, b) => (a * WINDOW + b) * rows * co * 4,
+    dstOffset: (i, j) => (i * wq + j) * co * 4,
+  });
+  const exact = hq === g.oh && wq === g.ow;
+  const y = backend.makeOutput([n, hq, wq, co], 'float32');
+  const yOff = offsetOf(backend, y);
+  for (let b = 0; b < n; b++) {
+    for (let ty = 0; ty < th; ty++) {
+      toY(mOff + (b * th + ty) * tw * co * 4, yOff + (b * hq + ty * TILE) * wq * co * 4, tw, co * 4, TILE * co * 4, co / 4);
+    }
+  }
+  if (exact) return y;
+  keep(y);
+  return call('Slice', { x: y }, { begin: [0, 0, 0, 0], size: [n, g.oh, g.ow, co] });
+}
+
+/**
+ * dW [3, 3, ci, co] of a 3x3 stride-1 convolution: dW = G^T (sum over tiles V[p] (.) Z[p]) G with
+ * V = B^T x B and Z = A dy A^T per tile, the sum over tiles being 36 [ci, tiles] x [tiles, co]
+ * products.
+ */
+export function filterGradWinograd(call: Call, keep: (t: TensorInfo) => TensorInfo, backend: HeapBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const memory = backend.wasm.asm!.memory!;
+  const gemm = gemmFor(memory)!;
+  const g = geometry(info);
+  const { n, ci, co, th, tw } = g;
+  const tiles = n * th * tw;
+  const hq = th * TILE;
+  const wq = tw * TILE;
+  const xp = padInput(call, keep, x, info, g);
+  // Output positions past the edge get a zero gradient, so padded tiles add nothing.
+  const dyp = hq === g.oh && wq === g.ow ? dy : keep(call('PadV2', { x: dy }, { paddings: [[0, 0], [0, hq - g.oh], [0, wq - g.ow], [0, 0]], constantValue: 0 }));
+  const v = keep(transformInput(backend, xp, g, tiles));
+  const z = keep(backend.makeOutput([P, tiles, co], 'float32'));
+  const toZ = sandwich(memory, `dy:${co}:${wq}:${tiles}`, {
+    matrix: transpose(AT),
+    srcOffset: (a, b) => (a * wq + b) * co * 4,
+    dstOffset: (i, j) => (i * WINDOW + j) * tiles * co * 4,
+  });
+  const [dyOff, zOff] = [offsetOf(backend, dyp), offsetOf(backend, z)];
+  for (let b = 0; b < n; b++) {
+    for (let ty = 0; ty < th; ty++) {
+      toZ(dyOff + (b * hq + ty * TILE) * wq * co * 4, zOff + (b * th + ty) * tw * co * 4, tw, TILE * co * 4, co * 4, co / 4);
+    }
+  }
+  const mw = keep(backend.makeOutput([P, ci, co], 'float32'));
+  const [vOff, mwOff] = [offsetOf(backend, v), offsetOf(backend, mw)];
+  for (let p = 0; p < P; p++) {
+    gemm(vOff + p * tiles * ci * 4, zOff + p * tiles * co * 4, mwOff + p * ci * co * 4, ci, tiles, co, 4, ci * 4, co * 4);
+  }
+  const dw = backend.makeOutput([3, 3, ci, co], 'float32');
+  const toDw = sandwich(memory, `dw:${ci}:${co}`, {
+    matrix: transpose(G),
+    srcOffset: (a, b) => (a * WINDOW + b) * ci * co * 4,
+    dstOffset: (i, j) => (i * 3 + j) * ci * co * 4,
+  });
+  toDw(mwOff, offsetOf(backend, dw), 1, 0, 0, (ci * co) / 4);
+  return dw;
+}
