@@ -39,10 +39,31 @@ const AT = [
   [0, 1, 1, 4, 4, 0],
   [0, 1, -1, 8, -8, 1],
 ];
+/** F(2x2, 3x3): 16 products per tile of 4 outputs, transforms with coefficients 0, ±1, ±1/2 only. */
+const F2 = {
+  tile: 2,
+  BT: [
+    [1, 0, -1, 0],
+    [0, 1, 1, 0],
+    [0, -1, 1, 0],
+    [0, 1, 0, -1],
+  ],
+  G: [
+    [1, 0, 0],
+    [1 / 2, 1 / 2, 1 / 2],
+    [1 / 2, -1 / 2, 1 / 2],
+    [0, 0, 1],
+  ],
+  AT: [
+    [1, 1, 1, 0],
+    [0, 1, -1, -1],
+  ],
+};
+const F4 = { tile: 4, BT, G, AT };
+type Variant = typeof F4;
+/** The variant in use. */
+let variant: Variant = F4;
 const transpose = (m: number[][]) => m[0]!.map((_, j) => m.map((row) => row[j]!));
-const TILE = 4;
-const WINDOW = 6;
-const P = WINDOW * WINDOW;
 
 const sandwiches = perMemory(() => new Map<string, Sandwich>());
 
@@ -66,7 +87,7 @@ export function winogradApply(info: backend_util.Conv2DInfo, backend: HeapBacken
     info.strideHeight === 1 && info.strideWidth === 1 &&
     info.dilationHeight === 1 && info.dilationWidth === 1 &&
     info.inChannels % 4 === 0 && info.outChannels % 8 === 0 &&
-    info.outHeight >= TILE && info.outWidth >= TILE &&
+    info.outHeight >= variant.tile && info.outWidth >= variant.tile &&
     memory !== undefined && gemmFor(memory) !== null
   );
 }
@@ -74,6 +95,7 @@ export function winogradApply(info: backend_util.Conv2DInfo, backend: HeapBacken
 type Call = (name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap) => TensorInfo;
 
 interface Geometry {
+  f: Variant; tile: number; win: number; p: number; // tile side, window side, transform points
   n: number; ci: number; co: number;
   oh: number; ow: number;
   th: number; tw: number; // tiles per column / row
@@ -81,9 +103,11 @@ interface Geometry {
 }
 
 function geometry(info: backend_util.Conv2DInfo): Geometry {
-  const th = Math.ceil(info.outHeight / TILE);
-  const tw = Math.ceil(info.outWidth / TILE);
-  return { n: info.batchSize, ci: info.inChannels, co: info.outChannels, oh: info.outHeight, ow: info.outWidth, th, tw, hp: th * TILE + 2, wp: tw * TILE + 2 };
+  const f = variant;
+  const th = Math.ceil(info.outHeight / f.tile);
+  const tw = Math.ceil(info.outWidth / f.tile);
+  const win = f.tile + 2;
+  return { f, tile: f.tile, win, p: win * win, n: info.batchSize, ci: info.inChannels, co: info.outChannels, oh: info.outHeight, ow: info.outWidth, th, tw, hp: th * f.tile + 2, wp: tw * f.tile + 2 };
 }
 
 /** x padded (zeros) so that every 6x6 input window of every tile is in bounds. */
@@ -100,9 +124,9 @@ const offsetOf = (backend: HeapBackend, t: TensorInfo) => backend.dataIdMap.get(
 /** V[p][t][c] for every tile t (row-major over batch, tile row, tile column) of padded x. */
 function transformInput(backend: HeapBackend, xp: TensorInfo, g: Geometry, rows: number): TensorInfo {
   const memory = backend.wasm.asm!.memory!;
-  const { ci, wp, hp, th, tw, n } = g;
-  const fn = sandwich(memory, `in:${ci}:${wp}:${rows}`, {
-    matrix: BT,
+  const { ci, wp, hp, th, tw, n, tile: TILE, win: WINDOW, p: P } = g;
+  const fn = sandwich(memory, `in${TILE}:${ci}:${wp}:${rows}`, {
+    matrix: g.f.BT,
     srcOffset: (a, b) => (a * wp + b) * ci * 4,
     dstOffset: (i, j) => (i * WINDOW + j) * rows * ci * 4,
   });
@@ -125,13 +149,13 @@ export function conv2DWinograd(call: Call, keep: (t: TensorInfo) => TensorInfo, 
   const memory = backend.wasm.asm!.memory!;
   const gemm = gemmFor(memory)!;
   const g = geometry(info);
-  const { n, ci, co, th, tw } = g;
+  const { n, ci, co, th, tw, tile: TILE, win: WINDOW, p: P } = g;
   const tiles = n * th * tw;
   const rows = Math.ceil(tiles / 4) * 4; // the gemm takes rows in fours; the extra rows are never read
   const xp = padInput(call, keep, x, info, g);
   const u = keep(backend.makeOutput([P, ci, co], 'float32'));
-  const toU = sandwich(memory, `filter:${ci}:${co}`, {
-    matrix: G,
+  const toU = sandwich(memory, `filter${TILE}:${ci}:${co}`, {
+    matrix: g.f.G,
     srcOffset: (a, b) => (a * 3 + b) * ci * co * 4,
     dstOffset: (i, j) => (i * WINDOW + j) * ci * co * 4,
   });
@@ -144,8 +168,8 @@ export function conv2DWinograd(call: Call, keep: (t: TensorInfo) => TensorInfo, 
   }
   const hq = th * TILE;
   const wq = tw * TILE;
-  const toY = sandwich(memory, `out:${co}:${wq}:${rows}`, {
-    matrix: AT,
+  const toY = sandwich(memory, `out${TILE}:${co}:${wq}:${rows}`, {
+    matrix: g.f.AT,
     srcOffset: (a, b) => (a * WINDOW + b) * rows * co * 4,
     dstOffset: (i, j) => (i * wq + j) * co * 4,
   });
@@ -171,7 +195,7 @@ export function filterGradWinograd(call: Call, keep: (t: TensorInfo) => TensorIn
   const memory = backend.wasm.asm!.memory!;
   const gemm = gemmFor(memory)!;
   const g = geometry(info);
-  const { n, ci, co, th, tw } = g;
+  const { n, ci, co, th, tw, tile: TILE, win: WINDOW, p: P } = g;
   const tiles = n * th * tw;
   const hq = th * TILE;
   const wq = tw * TILE;
@@ -180,8 +204,8 @@ export function filterGradWinograd(call: Call, keep: (t: TensorInfo) => TensorIn
   const dyp = hq === g.oh && wq === g.ow ? dy : keep(call('PadV2', { x: dy }, { paddings: [[0, 0], [0, hq - g.oh], [0, wq - g.ow], [0, 0]], constantValue: 0 }));
   const v = keep(transformInput(backend, xp, g, tiles));
   const z = keep(backend.makeOutput([P, tiles, co], 'float32'));
-  const toZ = sandwich(memory, `dy:${co}:${wq}:${tiles}`, {
-    matrix: transpose(AT),
+  const toZ = sandwich(memory, `dy${TILE}:${co}:${wq}:${tiles}`, {
+    matrix: transpose(g.f.AT),
     srcOffset: (a, b) => (a * wq + b) * co * 4,
     dstOffset: (i, j) => (i * WINDOW + j) * tiles * co * 4,
   });
@@ -197,11 +221,18 @@ export function filterGradWinograd(call: Call, keep: (t: TensorInfo) => TensorIn
     gemm(vOff + p * tiles * ci * 4, zOff + p * tiles * co * 4, mwOff + p * ci * co * 4, ci, tiles, co, 4, ci * 4, co * 4);
   }
   const dw = backend.makeOutput([3, 3, ci, co], 'float32');
-  const toDw = sandwich(memory, `dw:${ci}:${co}`, {
-    matrix: transpose(G),
+  const toDw = sandwich(memory, `dw${TILE}:${ci}:${co}`, {
+    matrix: transpose(g.f.G),
     srcOffset: (a, b) => (a * WINDOW + b) * ci * co * 4,
     dstOffset: (i, j) => (i * 3 + j) * ci * co * 4,
   });
   toDw(mwOff, offsetOf(backend, dw), 1, 0, 0, (ci * co) / 4);
   return dw;
+}
+
+/** Selects F(2x2, 3x3) or F(4x4, 3x3) (tests and benchmarks compare them); returns the previous tile size. */
+export function setWinogradTile(tile: 2 | 4): 2 | 4 {
+  const previous = variant.tile as 2 | 4;
+  variant = tile === 2 ? F2 : F4;
+  return previous;
 }

@@ -103,8 +103,16 @@ describe.each(CASES)('$ref.arch $ref.options at $hw x $hw, batch $batch', (c) =>
     if (!cpu || !wasm) throw new Error('a backend run failed');
     expect(Math.abs(cpu.loss - wasm.loss) / cpu.loss).toBeLessThan(1e-4);
     for (const [name, g] of cpu.grads) expect([name, relErr(wasm.grads.get(name)!, g)]).toEqual([name, expect.any(Number)]);
+    // The gradient as one vector (every parameter) agrees to 1e-4. Each tensor separately gets 1e-3:
+    // a broken kernel shows as 1e-1 or worse, while VGG-19 at width 4 and batch 2 has batch-norm
+    // scale gradients that amplify float rounding ~300x (measured there: 7.1e-5 with XNNPACK's
+    // direct convolution, 1.5e-4 with Winograd F(4x4,3x3), whose own error is ~2e-6; the other
+    // zoo models stay below 2e-5).
+    const names = [...cpu.grads.keys()];
+    const whole = (m: Map<string, Float32Array>) => Float32Array.from(names.flatMap((n) => Array.from(m.get(n)!)));
+    expect(relErr(whole(wasm.grads), whole(cpu.grads))).toBeLessThan(1e-4);
     const worst = Math.max(...[...cpu.grads].map(([name, g]) => relErr(wasm.grads.get(name)!, g)));
-    expect(worst).toBeLessThan(1e-4);
+    expect(worst).toBeLessThan(1e-3);
     for (const [name, b] of cpu.buffers) expect(relErr(wasm.buffers.get(name)!, b)).toBeLessThan(1e-4);
   });
 });
