@@ -35,7 +35,7 @@ describe('wasm SIMD gemm', () => {
       const bv = Float32Array.from({ length: 16 }, (_, i) => (i < 8 ? i : -(i - 8)));
       const b = onHeap(bv, [2, 8]);
       const c = onHeap(new Float32Array(32).fill(NaN), [4, 8]); // overwritten, not accumulated
-      gemm(a.off, b.off, c.off, 4, 2, 8, 2 * 4, 4, 8 * 4);
+      gemm(a.off, b.off, c.off, 4, 2, 8, 2 * 4, 4, 8 * 4, 0);
       // B rows: [0..7] and [0,-1..-7]. Row 0: 1*j - 2*j; row 1: 3*j - 4*j; row 2: -1*j; row 3: 0.5*j + 2*j.
       const got = Array.from(c.t.dataSync());
       expect(got.slice(0, 8)).toEqual([0, -1, -2, -3, -4, -5, -6, -7]);
@@ -60,8 +60,8 @@ describe('wasm SIMD gemm', () => {
       const a = onHeap(av, transposed ? [k, m] : [m, k]);
       const b = onHeap(bv, [k, n]);
       const c = onHeap(new Float32Array(m * n), [m, n]);
-      if (transposed) gemm(a.off, b.off, c.off, m, k, n, 4, m * 4, n * 4);
-      else gemm(a.off, b.off, c.off, m, k, n, k * 4, 4, n * 4);
+      if (transposed) gemm(a.off, b.off, c.off, m, k, n, 4, m * 4, n * 4, 0);
+      else gemm(a.off, b.off, c.off, m, k, n, k * 4, 4, n * 4, 0);
       const want = reference((i, q) => (transposed ? av[q * m + i]! : av[i * k + q]!), bv, m, k, n);
       const got = c.t.dataSync();
       for (let i = 0; i < m * n; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(1e-5 * Math.sqrt(k) + 1e-6);
@@ -79,7 +79,7 @@ describe('wasm SIMD gemm', () => {
       const a = onHeap(av, [m, k]);
       const b = onHeap(bv, [k, wide]);
       const c = onHeap(new Float32Array(m * n), [m, n]);
-      gemm(a.off, b.off + 8 * 4, c.off, m, k, n, k * 4, 4, wide * 4); // columns 8..15
+      gemm(a.off, b.off + 8 * 4, c.off, m, k, n, k * 4, 4, wide * 4, 0); // columns 8..15
       const block = Float32Array.from({ length: k * n }, (_, i) => bv[Math.floor(i / n) * wide + 8 + (i % n)]!);
       const want = reference((i, q) => av[i * k + q]!, block, m, k, n);
       const got = c.t.dataSync();

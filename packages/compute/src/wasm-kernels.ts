@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { makeUntransposedMatMul } from './wasm-matmul';
+import { makeGemmMatMul } from './wasm-gemm-matmul';
 import { makeMatMulReduce } from './wasm-reduce';
 import { makeWasmTile } from './wasm-tile';
 import { filterGradByTaps, tapsApply } from './wasm-filter-taps';
@@ -205,8 +206,8 @@ const IMPLS: Record<OurKernel, (original: KernelConfig | undefined) => KernelFun
   Conv2DBackpropFilter: () => conv2DBackpropFilter as KernelFunc,
   Conv2DBackpropInput: () => conv2DBackpropInput as KernelFunc,
   Tile: () => makeWasmTile(),
-  BatchMatMul: (original) => makeUntransposedMatMul(required('BatchMatMul', original)),
-  _FusedMatMul: (original) => makeUntransposedMatMul(required('_FusedMatMul', original)),
+  BatchMatMul: (original) => makeGemmMatMul(makeUntransposedMatMul(required('BatchMatMul', original))),
+  _FusedMatMul: (original) => makeGemmMatMul(makeUntransposedMatMul(required('_FusedMatMul', original))),
   Sum: (original) => makeMatMulReduce(required('Sum', original), false),
   Mean: (original) => makeMatMulReduce(required('Mean', original), true),
   MaxPoolGrad: (original) => makeMaxPoolGrad(original),

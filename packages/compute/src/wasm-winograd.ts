@@ -1,6 +1,6 @@
 import type { backend_util, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { perMemory, type WasmMemory } from './wasm-asm';
-import { gemmFor } from './wasm-gemm';
+import { gemmChunked, gemmFor } from './wasm-gemm';
 import { assembleSandwich, type Sandwich, type SandwichLayout } from './wasm-sandwich';
 import type { HeapBackend } from './wasm-im2col';
 
@@ -64,6 +64,9 @@ type Variant = typeof F4;
 /** The variant in use. */
 let variant: Variant = F4;
 const transpose = (m: number[][]) => m[0]!.map((_, j) => m.map((row) => row[j]!));
+
+/** k rows per gemm call (see gemmChunked): 64 measured best on Conv-2 (64 ch) and VGG-19 (256 ch) shapes. */
+export const GEMM_CHUNK = 64;
 
 const sandwiches = perMemory(() => new Map<string, Sandwich>());
 
@@ -164,7 +167,7 @@ export function conv2DWinograd(call: Call, keep: (t: TensorInfo) => TensorInfo, 
   const m = keep(backend.makeOutput([P, rows, co], 'float32'));
   const [vOff, uOff, mOff] = [offsetOf(backend, v), offsetOf(backend, u), offsetOf(backend, m)];
   for (let p = 0; p < P; p++) {
-    gemm(vOff + p * rows * ci * 4, uOff + p * ci * co * 4, mOff + p * rows * co * 4, rows, ci, co, ci * 4, 4, co * 4);
+    gemmChunked(gemm, vOff + p * rows * ci * 4, uOff + p * ci * co * 4, mOff + p * rows * co * 4, rows, ci, co, ci * 4, 4, co * 4, GEMM_CHUNK);
   }
   const hq = th * TILE;
   const wq = tw * TILE;
@@ -218,7 +221,7 @@ export function filterGradWinograd(call: Call, keep: (t: TensorInfo) => TensorIn
   const mw = keep(backend.makeOutput([P, ci, co], 'float32'));
   const [vOff, mwOff] = [offsetOf(backend, v), offsetOf(backend, mw)];
   for (let p = 0; p < P; p++) {
-    gemm(vOff + p * tiles * ci * 4, zOff + p * tiles * co * 4, mwOff + p * ci * co * 4, ci, tiles, co, 4, ci * 4, co * 4);
+    gemmChunked(gemm, vOff + p * tiles * ci * 4, zOff + p * tiles * co * 4, mwOff + p * ci * co * 4, ci, tiles, co, 4, ci * 4, co * 4, GEMM_CHUNK);
   }
   const dw = backend.makeOutput([3, 3, ci, co], 'float32');
   const toDw = sandwich(memory, `dw${TILE}:${ci}:${co}`, {
