@@ -1,5 +1,5 @@
 import { tf, initBackend, withBackend, toActiveBackend, createRng } from './index';
-import { winogradApply } from './wasm-winograd';
+import { setWinogradTile, winogradApply } from './wasm-winograd';
 import type { HeapBackend } from './wasm-im2col';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -65,6 +65,22 @@ describe('Winograd F(4x4, 3x3) convolution on wasm', () => {
     expect(maxRelErr(gotY, wantY)).toBeLessThan(5e-5);
     expect(maxRelErr(gotW, wantW)).toBeLessThan(5e-5);
     tf.dispose([x, w, dy]);
+  });
+
+  it.each(CASES.slice(0, 4))('F(2x2, 3x3) agrees with cpu more closely: %o', async (c) => {
+    const previous = setWinogradTile(2);
+    try {
+      const x = randn([c.n, c.h, c.w, c.ci], `x${JSON.stringify(c)}`);
+      const w = randn([3, 3, c.ci, c.co], `w${JSON.stringify(c)}`);
+      const dy = randn(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, c.pad).shape, 'dy');
+      const [wantY, wantW] = await convAndFilterGrad('cpu', x, w, dy, c.pad);
+      const [gotY, gotW] = await convAndFilterGrad('wasm', x, w, dy, c.pad);
+      expect(maxRelErr(gotY, wantY)).toBeLessThan(1e-5);
+      expect(maxRelErr(gotW, wantW)).toBeLessThan(1e-5);
+      tf.dispose([x, w, dy]);
+    } finally {
+      setWinogradTile(previous);
+    }
   });
 
   it.each([
