@@ -68,6 +68,8 @@ const transpose = (m: number[][]) => m[0]!.map((_, j) => m.map((row) => row[j]!)
 /** k rows per gemm call (see gemmChunked): 64 measured best on Conv-2 (64 ch) and VGG-19 (256 ch) shapes. */
 export const GEMM_CHUNK = 64;
 
+/** Transform modules kept per memory (each a few KB of compiled code). */
+const MAX_MODULES = 64;
 const sandwiches = perMemory(() => new Map<string, Sandwich>());
 
 function sandwich(memory: WasmMemory, key: string, layout: SandwichLayout): Sandwich {
@@ -77,6 +79,9 @@ function sandwich(memory: WasmMemory, key: string, layout: SandwichLayout): Sand
     const made = assembleSandwich(layout, memory);
     if (!made) throw new Error('wasm-winograd: the engine rejected the transform module (no wasm SIMD?)');
     fn = made;
+    // Layouts include the tile count (the batch size), so evaluation with many batch sizes
+    // would keep adding modules: start over past a bound.
+    if (cache.size >= MAX_MODULES) cache.clear();
     cache.set(key, fn);
   }
   return fn;
@@ -127,18 +132,18 @@ const offsetOf = (backend: HeapBackend, t: TensorInfo) => backend.dataIdMap.get(
 /** V[p][t][c] for every tile t (row-major over batch, tile row, tile column) of padded x. */
 function transformInput(backend: HeapBackend, xp: TensorInfo, g: Geometry, rows: number): TensorInfo {
   const memory = backend.wasm.asm!.memory!;
-  const { ci, wp, hp, th, tw, n, tile: TILE, win: WINDOW, p: P } = g;
-  const fn = sandwich(memory, `in${TILE}:${ci}:${wp}:${rows}`, {
+  const { ci, wp, hp, th, tw, n, tile, win, p: points } = g;
+  const fn = sandwich(memory, `in${tile}:${ci}:${wp}:${rows}`, {
     matrix: g.f.BT,
     srcOffset: (a, b) => (a * wp + b) * ci * 4,
-    dstOffset: (i, j) => (i * WINDOW + j) * rows * ci * 4,
+    dstOffset: (i, j) => (i * win + j) * rows * ci * 4,
   });
-  const v = backend.makeOutput([P, rows, ci], 'float32');
+  const v = backend.makeOutput([points, rows, ci], 'float32');
   const src = offsetOf(backend, xp);
   const dst = offsetOf(backend, v);
   for (let b = 0; b < n; b++) {
     for (let ty = 0; ty < th; ty++) {
-      fn(src + (b * hp + ty * TILE) * wp * ci * 4, dst + (b * th + ty) * tw * ci * 4, tw, TILE * ci * 4, ci * 4, ci / 4);
+      fn(src + (b * hp + ty * tile) * wp * ci * 4, dst + (b * th + ty) * tw * ci * 4, tw, tile * ci * 4, ci * 4, ci / 4);
     }
   }
   return v;
@@ -152,28 +157,28 @@ export function conv2DWinograd(call: Call, keep: (t: TensorInfo) => TensorInfo, 
   const memory = backend.wasm.asm!.memory!;
   const gemm = gemmFor(memory)!;
   const g = geometry(info);
-  const { n, ci, co, th, tw, tile: TILE, win: WINDOW, p: P } = g;
+  const { n, ci, co, th, tw, tile, win, p: points } = g;
   const tiles = n * th * tw;
   const rows = Math.ceil(tiles / 4) * 4; // the gemm takes rows in fours; the extra rows are never read
   const xp = padInput(call, keep, x, info, g);
-  const u = keep(backend.makeOutput([P, ci, co], 'float32'));
-  const toU = sandwich(memory, `filter${TILE}:${ci}:${co}`, {
+  const u = keep(backend.makeOutput([points, ci, co], 'float32'));
+  const toU = sandwich(memory, `filter${tile}:${ci}:${co}`, {
     matrix: g.f.G,
     srcOffset: (a, b) => (a * 3 + b) * ci * co * 4,
-    dstOffset: (i, j) => (i * WINDOW + j) * ci * co * 4,
+    dstOffset: (i, j) => (i * win + j) * ci * co * 4,
   });
   toU(offsetOf(backend, filter), offsetOf(backend, u), 1, 0, 0, (ci * co) / 4);
   const v = keep(transformInput(backend, xp, g, rows));
-  const m = keep(backend.makeOutput([P, rows, co], 'float32'));
+  const m = keep(backend.makeOutput([points, rows, co], 'float32'));
   const [vOff, uOff, mOff] = [offsetOf(backend, v), offsetOf(backend, u), offsetOf(backend, m)];
-  for (let p = 0; p < P; p++) {
+  for (let p = 0; p < points; p++) {
     gemmChunked(gemm, vOff + p * rows * ci * 4, uOff + p * ci * co * 4, mOff + p * rows * co * 4, rows, ci, co, ci * 4, 4, co * 4, GEMM_CHUNK);
   }
-  const hq = th * TILE;
-  const wq = tw * TILE;
-  const toY = sandwich(memory, `out${TILE}:${co}:${wq}:${rows}`, {
+  const hq = th * tile;
+  const wq = tw * tile;
+  const toY = sandwich(memory, `out${tile}:${co}:${wq}:${rows}`, {
     matrix: g.f.AT,
-    srcOffset: (a, b) => (a * WINDOW + b) * rows * co * 4,
+    srcOffset: (a, b) => (a * win + b) * rows * co * 4,
     dstOffset: (i, j) => (i * wq + j) * co * 4,
   });
   const exact = hq === g.oh && wq === g.ow;
@@ -181,7 +186,7 @@ export function conv2DWinograd(call: Call, keep: (t: TensorInfo) => TensorInfo, 
   const yOff = offsetOf(backend, y);
   for (let b = 0; b < n; b++) {
     for (let ty = 0; ty < th; ty++) {
-      toY(mOff + (b * th + ty) * tw * co * 4, yOff + (b * hq + ty * TILE) * wq * co * 4, tw, co * 4, TILE * co * 4, co / 4);
+      toY(mOff + (b * th + ty) * tw * co * 4, yOff + (b * hq + ty * tile) * wq * co * 4, tw, co * 4, tile * co * 4, co / 4);
     }
   }
   if (exact) return y;
@@ -198,35 +203,35 @@ export function filterGradWinograd(call: Call, keep: (t: TensorInfo) => TensorIn
   const memory = backend.wasm.asm!.memory!;
   const gemm = gemmFor(memory)!;
   const g = geometry(info);
-  const { n, ci, co, th, tw, tile: TILE, win: WINDOW, p: P } = g;
+  const { n, ci, co, th, tw, tile, win, p: points } = g;
   const tiles = n * th * tw;
-  const hq = th * TILE;
-  const wq = tw * TILE;
+  const hq = th * tile;
+  const wq = tw * tile;
   const xp = padInput(call, keep, x, info, g);
   // Output positions past the edge get a zero gradient, so padded tiles add nothing.
   const dyp = hq === g.oh && wq === g.ow ? dy : keep(call('PadV2', { x: dy }, { paddings: [[0, 0], [0, hq - g.oh], [0, wq - g.ow], [0, 0]], constantValue: 0 }));
   const v = keep(transformInput(backend, xp, g, tiles));
-  const z = keep(backend.makeOutput([P, tiles, co], 'float32'));
-  const toZ = sandwich(memory, `dy${TILE}:${co}:${wq}:${tiles}`, {
+  const z = keep(backend.makeOutput([points, tiles, co], 'float32'));
+  const toZ = sandwich(memory, `dy${tile}:${co}:${wq}:${tiles}`, {
     matrix: transpose(g.f.AT),
     srcOffset: (a, b) => (a * wq + b) * co * 4,
-    dstOffset: (i, j) => (i * WINDOW + j) * tiles * co * 4,
+    dstOffset: (i, j) => (i * win + j) * tiles * co * 4,
   });
   const [dyOff, zOff] = [offsetOf(backend, dyp), offsetOf(backend, z)];
   for (let b = 0; b < n; b++) {
     for (let ty = 0; ty < th; ty++) {
-      toZ(dyOff + (b * hq + ty * TILE) * wq * co * 4, zOff + (b * th + ty) * tw * co * 4, tw, TILE * co * 4, co * 4, co / 4);
+      toZ(dyOff + (b * hq + ty * tile) * wq * co * 4, zOff + (b * th + ty) * tw * co * 4, tw, tile * co * 4, co * 4, co / 4);
     }
   }
-  const mw = keep(backend.makeOutput([P, ci, co], 'float32'));
+  const mw = keep(backend.makeOutput([points, ci, co], 'float32'));
   const [vOff, mwOff] = [offsetOf(backend, v), offsetOf(backend, mw)];
-  for (let p = 0; p < P; p++) {
+  for (let p = 0; p < points; p++) {
     gemmChunked(gemm, vOff + p * tiles * ci * 4, zOff + p * tiles * co * 4, mwOff + p * ci * co * 4, ci, tiles, co, 4, ci * 4, co * 4, GEMM_CHUNK);
   }
   const dw = backend.makeOutput([3, 3, ci, co], 'float32');
-  const toDw = sandwich(memory, `dw${TILE}:${ci}:${co}`, {
+  const toDw = sandwich(memory, `dw${tile}:${ci}:${co}`, {
     matrix: transpose(g.f.G),
-    srcOffset: (a, b) => (a * WINDOW + b) * ci * co * 4,
+    srcOffset: (a, b) => (a * win + b) * ci * co * 4,
     dstOffset: (i, j) => (i * 3 + j) * ci * co * 4,
   });
   toDw(mwOff, offsetOf(backend, dw), 1, 0, 0, (ci * co) / 4);
