@@ -91,6 +91,20 @@ describe('Winograd F(4x4, 3x3) convolution on wasm', () => {
     await withBackend('wasm', () => expect(winogradApply(infoOf(c), tf.backend() as unknown as HeapBackend)).toBe(false));
   });
 
+  it('is switched off by LTH_WINOGRAD=0', async () => {
+    const c = CASES[0]!;
+    await withBackend('wasm', () => {
+      const backend = tf.backend() as unknown as HeapBackend;
+      process.env['LTH_WINOGRAD'] = '0';
+      try {
+        expect(winogradApply(infoOf(c), backend)).toBe(false);
+      } finally {
+        delete process.env['LTH_WINOGRAD'];
+      }
+      expect(winogradApply(infoOf(c), backend)).toBe(true);
+    });
+  });
+
   it('is not used for stride 2 or 5x5 filters', async () => {
     await withBackend('wasm', () => {
       const backend = tf.backend() as unknown as HeapBackend;
