@@ -1,4 +1,5 @@
-import { assemble, F32, get, I32, perMemory, set, uleb, V128, type WasmMemory } from './wasm-asm';
+import { assemble, F32, get, I32, perMemory, set, V128, type WasmMemory } from './wasm-asm';
+import { ops } from './wasm-ops';
 
 /**
  * A hand-assembled WebAssembly SIMD function that runs one Adam step over tfjs-backend-wasm's
@@ -24,12 +25,10 @@ const [PV, GI, KV, MI, VI, NEXT] = [19, 20, 21, 22, 23, 24];
 const [B1, OB1, B2, OB2, EPS, STEP, SB2, WD] = [25, 26, 27, 28, 29, 30, 31, 32];
 const ZERO = 33;
 
-const simd = (op: number) => [0xfd, ...uleb(op)];
-const [ADD, SUB, MUL, DIV, SQRT] = [0xe4, 0xe5, 0xe6, 0xe7, 0xe3].map(simd) as [number[], number[], number[], number[], number[]];
-const SPLAT = simd(0x13);
+const { f32x4Add: ADD, f32x4Sub: SUB, f32x4Mul: MUL, f32x4Div: DIV, f32x4Sqrt: SQRT, f32x4Splat: SPLAT } = ops;
 const at = (base: number) => [...get(base), ...get(OFF), 0x6a]; // base + off
-const load = (base: number) => [...at(base), ...simd(0x00), 0, 0];
-const store = (base: number, value: number) => [...at(base), ...get(value), ...simd(0x0b), 0, 0];
+const load = (base: number) => [...at(base), ...ops.v128load(0)];
+const store = (base: number, value: number) => [...at(base), ...get(value), ...ops.v128store(0)];
 const ifFlag = (bit: number, body: number[]) => [...get(FLAGS), 0x41, bit, 0x71, 0x04, 0x40, ...body, 0x0b];
 
 function code(): number[] {

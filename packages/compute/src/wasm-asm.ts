@@ -30,8 +30,8 @@ export function uleb(n: number): number[] {
 export const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
 const name = (s: string) => vec([...s].map((c) => [c.charCodeAt(0)]));
-export const get = (i: number) => [0x20, i];
-export const set = (i: number) => [0x21, i];
+export const get = (i: number) => [0x20, ...uleb(i)];
+export const set = (i: number) => [0x21, ...uleb(i)];
 
 /**
  * A module of one exported function `fn` with `params` (value types), no result, locals

@@ -1,19 +1,6 @@
-import { tf, initBackend, withBackend, toActiveBackend, createRng } from './index';
+import { tf, initBackend, withBackend, toActiveBackend } from './index';
+import { randn, relErr } from './__tests__/helpers';
 import { gemmMatMulCount } from './wasm-gemm-matmul';
-
-function randn(shape: number[], seed: string): tf.Tensor {
-  return tf.tensor(createRng(seed).fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), 1), shape);
-}
-
-function relErr(got: Float32Array, want: Float32Array): number {
-  let err = 0;
-  let norm = 0;
-  for (let i = 0; i < want.length; i++) {
-    err += (got[i]! - want[i]!) ** 2;
-    norm += want[i]! ** 2;
-  }
-  return Math.sqrt(err / norm);
-}
 
 /** Shapes the gemm tiles (m % 4, n % 8), as the dense layers of the conv nets have them. */
 const CASES: [string, number, number, number, boolean, boolean][] = [

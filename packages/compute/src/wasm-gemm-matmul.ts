@@ -1,16 +1,15 @@
-import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import * as tf from '@tensorflow/tfjs-core';
-import { gemmChunked, gemmFor } from './wasm-gemm';
+import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { GEMM_CHUNK, gemmChunked, gemmFor } from './wasm-gemm';
 import type { HeapBackend } from './wasm-im2col';
-
-/** k rows per gemm call (cache-sized chunks, see gemmChunked). */
-const CHUNK = 64;
 
 let products = 0;
 /** How many products went through the gemm so far (lets tests tell it from the fallback). */
 export function gemmMatMulCount(): number {
   return products;
 }
+
+/** Runs another wasm kernel (wasm-kernels' `call`). */
+type Call = (name: string, backend: never, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap) => TensorInfo;
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -26,7 +25,7 @@ interface MatMulAttrs {
  * the whole weight matrix on every call, which dominated Conv-2's dense layers (16384 x 256):
  * see tools/bench/train-kernels.mjs.
  */
-export function makeGemmMatMul(fallback: KernelFunc): KernelFunc {
+export function makeGemmMatMul(fallback: KernelFunc, call: Call): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { a, b, bias, preluActivationWeights } = inputs as { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
@@ -39,11 +38,7 @@ export function makeGemmMatMul(fallback: KernelFunc): KernelFunc {
     const single = a.shape.length === b.shape.length && (a.shape.length === 2 || (a.shape.length === 3 && a.shape[0] === 1 && b.shape[0] === 1));
     if (!gemm || !plain || !single || a.dtype !== 'float32' || b.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) return fallback(args);
     const at = (t: TensorInfo) => heap.dataIdMap.get(t.dataId).memoryOffset;
-    const run = (name: string, ins: Record<string, TensorInfo>, kernelAttrs: Record<string, unknown>): TensorInfo => {
-      const kernel = tf.getKernel(name, 'wasm');
-      if (!kernel) throw new Error(`wasm-kernels MatMul: the wasm backend has no '${name}' kernel`);
-      return kernel.kernelFunc({ inputs: ins, backend, attrs: kernelAttrs as never }) as TensorInfo;
-    };
+    const run = (name: string, ins: Record<string, TensorInfo>, kernelAttrs: NamedAttrMap) => call(name, backend as never, ins, kernelAttrs);
     const lead = a.shape.length - 2; // 0 or 1
     const [r, c] = a.shape.slice(lead) as [number, number];
     const [m, k] = transposeA ? [c, r] : [r, c];
@@ -53,7 +48,7 @@ export function makeGemmMatMul(fallback: KernelFunc): KernelFunc {
     if (!transposeB) {
       if (m % 4 !== 0 || n % 8 !== 0) return fallback(args);
       out = heap.makeOutput(shapeOf(m, n), 'float32');
-      gemmChunked(gemm, at(a), at(b), at(out), m, k, n, transposeA ? 4 : k * 4, transposeA ? m * 4 : 4, n * 4, CHUNK);
+      gemmChunked(gemm, at(a), at(b), at(out), m, k, n, transposeA ? 4 : k * 4, transposeA ? m * 4 : 4, n * 4, GEMM_CHUNK);
     } else {
       // C^T = B A^T: B [n, k] is the gemm's row-major left operand as it lies; A^T [k, m] (columns
       // padded to a multiple of 8) is small in the dense layers' input gradient (dy [batch, units]).
@@ -66,7 +61,7 @@ export function makeGemmMatMul(fallback: KernelFunc): KernelFunc {
         if (m8 !== m) scratch.push((aT = run('PadV2', { x: aT }, { paddings: [...(lead ? [[0, 0]] : []), [0, 0], [0, m8 - m]], constantValue: 0 })));
         const ct = heap.makeOutput(shapeOf(n, m8), 'float32');
         scratch.push(ct);
-        gemmChunked(gemm, at(b), at(aT), at(ct), n, k, m8, k * 4, 4, m8 * 4, CHUNK);
+        gemmChunked(gemm, at(b), at(aT), at(ct), n, k, m8, k * 4, 4, m8 * 4, GEMM_CHUNK);
         out = run('Transpose', { x: ct }, { perm: lead ? [0, 2, 1] : [1, 0] });
         if (m8 !== m) {
           scratch.push(out);
@@ -78,10 +73,8 @@ export function makeGemmMatMul(fallback: KernelFunc): KernelFunc {
     }
     products++;
     if (!bias) return out;
-    const add = tf.getKernel('Add', 'wasm');
-    if (!add) throw new Error("wasm-kernels _FusedMatMul: the wasm backend has no 'Add' kernel");
     try {
-      return add.kernelFunc({ inputs: { a: out, b: bias }, backend, attrs: {} }) as TensorInfo;
+      return run('Add', { a: out, b: bias }, {});
     } finally {
       heap.disposeData(out.dataId);
     }

@@ -1,13 +1,8 @@
-import { tf, initBackend, withBackend, toActiveBackend, registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered, createRng } from './index';
+import { tf, initBackend, withBackend, toActiveBackend, registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './index';
+import { randn, relErr } from './__tests__/helpers';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
-
-function randn(shape: number[], seed: string): tf.Tensor {
-  const rng = createRng(seed);
-  const v = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  return tf.tensor(rng.fillNormal(v, 1), shape);
-}
 
 /** Gradients of sum(conv2d(x, w) * dy) w.r.t. x and w, computed on `backend`. */
 async function convGrads(backend: 'cpu' | 'wasm', x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor, c: Case): Promise<[Float32Array, Float32Array]> {
@@ -20,16 +15,6 @@ async function convGrads(backend: 'cpu' | 'wasm', x: tf.Tensor, w: tf.Tensor, dy
       return [gx!.dataSync() as Float32Array, gw!.dataSync() as Float32Array] as [Float32Array, Float32Array];
     }),
   );
-}
-
-function relErr(got: Float32Array, want: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += ((got[i] ?? NaN) - want[i]!) ** 2;
-    den += want[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 const CASES: Case[] = [

@@ -1,19 +1,9 @@
-import { tf, initBackend, withBackend, toActiveBackend, createRng } from './index';
-
-function randn(shape: number[], seed: string): tf.Tensor {
-  const v = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  return tf.tensor(createRng(seed).fillNormal(v, 1), shape);
-}
+import { tf, initBackend, withBackend, toActiveBackend } from './index';
+import { randn, relErr } from './__tests__/helpers';
 
 function close(got: Float32Array, want: Float32Array): void {
   expect(got.length).toBe(want.length);
-  let err = 0;
-  let norm = 0;
-  for (let i = 0; i < want.length; i++) {
-    err += (got[i]! - want[i]!) ** 2;
-    norm += want[i]! ** 2;
-  }
-  expect(Math.sqrt(err / norm)).toBeLessThan(1e-5);
+  expect(relErr(got, want)).toBeLessThan(1e-5);
 }
 
 describe('wasm matmul with transposed operands', () => {

@@ -1,4 +1,4 @@
-import { uleb } from './wasm-asm';
+import { get, set, uleb } from './wasm-asm';
 
 /** Signed LEB128, for i32.const. */
 function sleb(n: number): number[] {
@@ -22,15 +22,15 @@ const memarg = (offset: number) => [0, ...uleb(offset)]; // alignment hint 1: an
  * instruction (or a short, named sequence), so kernel code reads as a list of steps.
  */
 export const ops = {
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
+  get,
+  set,
   tee: (i: number) => [0x22, ...uleb(i)],
   i32: (v: number) => [0x41, ...sleb(v | 0)],
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
   /** local += value (value: the bytes that push one i32). */
-  addTo: (local: number, value: number[]) => [0x20, ...uleb(local), ...value, 0x6a, 0x21, ...uleb(local)],
+  addTo: (local: number, value: number[]) => [...get(local), ...value, 0x6a, ...set(local)],
   v128load: (offset: number) => [...simd(0x00), ...memarg(offset)],
   v128load32Splat: (offset: number) => [...simd(0x09), ...memarg(offset)],
   v128store: (offset: number) => [...simd(0x0b), ...memarg(offset)],
@@ -39,6 +39,8 @@ export const ops = {
   f32x4Add: simd(0xe4),
   f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
+  f32x4Div: simd(0xe7),
+  f32x4Sqrt: simd(0xe3),
   f32Const: (v: number) => {
     const bytes = new Uint8Array(new Float32Array([v]).buffer);
     return [0x43, ...bytes];
@@ -46,7 +48,7 @@ export const ops = {
   /** while (local < limit) body; both i32 locals, compared unsigned. */
   whileLess: (local: number, limit: number, body: number[]) => [
     0x02, 0x40, 0x03, 0x40, // block, loop
-    0x20, ...uleb(local), 0x20, ...uleb(limit), 0x4f, 0x0d, 1, // local >= limit: break
+    ...get(local), ...get(limit), 0x4f, 0x0d, 1, // local >= limit: break
     ...body,
     0x0c, 0, 0x0b, 0x0b, // br loop; end; end
   ],
@@ -54,7 +56,7 @@ export const ops = {
   doWhileCountdown: (counter: number, body: number[]) => [
     0x03, 0x40,
     ...body,
-    0x20, ...uleb(counter), 0x41, 1, 0x6b, 0x22, ...uleb(counter), 0x0d, 0, // br_if (counter -= 1) != 0
+    ...get(counter), 0x41, 1, 0x6b, 0x22, ...uleb(counter), 0x0d, 0, // br_if (counter = counter - 1 [tee]) != 0
     0x0b,
   ],
 };

@@ -1,9 +1,5 @@
-import { tf, initBackend, withBackend, toActiveBackend, createRng } from './index';
-
-function randn(shape: number[], seed: string): tf.Tensor {
-  const v = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  return tf.tensor(createRng(seed).fillNormal(v, 1), shape);
-}
+import { tf, initBackend, withBackend, toActiveBackend } from './index';
+import { randn } from './__tests__/helpers';
 
 function expectClose(got: { shape: number[]; v: number[] }, want: { shape: number[]; v: number[] }): void {
   expect(got.shape).toEqual(want.shape);

@@ -1,13 +1,10 @@
-import { tf, initBackend, withBackend, toActiveBackend, createRng } from './index';
+import { tf, initBackend, withBackend, toActiveBackend } from './index';
+import { randn } from './__tests__/helpers';
 import { setWinogradTile, winogradApply } from './wasm-winograd';
 import type { HeapBackend } from './wasm-im2col';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface Case { n: number; h: number; w: number; ci: number; co: number; pad: Pad }
-
-function randn(shape: number[], seed: string): tf.Tensor {
-  return tf.tensor(createRng(seed).fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), 1), shape);
-}
 
 /** y = conv2d(x, w) and dW of sum(y * dy), on `backend`. */
 async function convAndFilterGrad(backend: 'cpu' | 'wasm', x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor, pad: Pad): Promise<[Float32Array, Float32Array]> {

@@ -1,6 +1,6 @@
 import type { backend_util, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { perMemory, type WasmMemory } from './wasm-asm';
-import { gemmChunked, gemmFor } from './wasm-gemm';
+import { GEMM_CHUNK, gemmChunked, gemmFor } from './wasm-gemm';
 import { assembleSandwich, type Sandwich, type SandwichLayout } from './wasm-sandwich';
 import type { HeapBackend } from './wasm-im2col';
 
@@ -64,9 +64,6 @@ type Variant = typeof F4;
 /** The variant in use. */
 let variant: Variant = F4;
 const transpose = (m: number[][]) => m[0]!.map((_, j) => m.map((row) => row[j]!));
-
-/** k rows per gemm call (see gemmChunked): 64 measured best on Conv-2 (64 ch) and VGG-19 (256 ch) shapes. */
-export const GEMM_CHUNK = 64;
 
 /** Transform modules kept per memory (each a few KB of compiled code). */
 const MAX_MODULES = 64;
@@ -133,10 +130,21 @@ function padInput(call: Call, keep: (t: TensorInfo) => TensorInfo, x: TensorInfo
 
 const offsetOf = (backend: HeapBackend, t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
 
+/**
+ * Calls `fn` once per row of tiles with two byte offsets: of the row's first tile in an image
+ * [n, rows, cols, c] and of its first entry in a tile list [tiles, c] (tiles row-major over
+ * batch, tile row, tile column). The transforms then walk the row's tw tiles themselves.
+ */
+function perTileRow(g: Geometry, rows: number, cols: number, c: number, fn: (imageAt: number, listAt: number) => void): void {
+  for (let b = 0; b < g.n; b++) {
+    for (let ty = 0; ty < g.th; ty++) fn((b * rows + ty * g.tile) * cols * c * 4, (b * g.th + ty) * g.tw * c * 4);
+  }
+}
+
 /** V[p][t][c] for every tile t (row-major over batch, tile row, tile column) of padded x. */
 function transformInput(backend: HeapBackend, xp: TensorInfo, g: Geometry, rows: number): TensorInfo {
   const memory = backend.wasm.asm!.memory!;
-  const { ci, wp, hp, th, tw, n, tile, win, p: points } = g;
+  const { ci, wp, hp, tw, tile, win, p: points } = g;
   const fn = sandwich(memory, `in${tile}:${ci}:${wp}:${rows}`, {
     matrix: g.f.BT,
     srcOffset: (a, b) => (a * wp + b) * ci * 4,
@@ -145,11 +153,7 @@ function transformInput(backend: HeapBackend, xp: TensorInfo, g: Geometry, rows:
   const v = backend.makeOutput([points, rows, ci], 'float32');
   const src = offsetOf(backend, xp);
   const dst = offsetOf(backend, v);
-  for (let b = 0; b < n; b++) {
-    for (let ty = 0; ty < th; ty++) {
-      fn(src + (b * hp + ty * tile) * wp * ci * 4, dst + (b * th + ty) * tw * ci * 4, tw, tile * ci * 4, ci * 4, ci / 4);
-    }
-  }
+  perTileRow(g, hp, wp, ci, (imageAt, listAt) => fn(src + imageAt, dst + listAt, tw, tile * ci * 4, ci * 4, ci / 4));
   return v;
 }
 
@@ -188,11 +192,7 @@ export function conv2DWinograd(call: Call, keep: (t: TensorInfo) => TensorInfo, 
   const exact = hq === g.oh && wq === g.ow;
   const y = backend.makeOutput([n, hq, wq, co], 'float32');
   const yOff = offsetOf(backend, y);
-  for (let b = 0; b < n; b++) {
-    for (let ty = 0; ty < th; ty++) {
-      toY(mOff + (b * th + ty) * tw * co * 4, yOff + (b * hq + ty * tile) * wq * co * 4, tw, co * 4, tile * co * 4, co / 4);
-    }
-  }
+  perTileRow(g, hq, wq, co, (imageAt, listAt) => toY(mOff + listAt, yOff + imageAt, tw, co * 4, tile * co * 4, co / 4));
   if (exact) return y;
   keep(y);
   return call('Slice', { x: y }, { begin: [0, 0, 0, 0], size: [n, g.oh, g.ow, co] });
@@ -222,11 +222,7 @@ export function filterGradWinograd(call: Call, keep: (t: TensorInfo) => TensorIn
     dstOffset: (i, j) => (i * win + j) * tiles * co * 4,
   });
   const [dyOff, zOff] = [offsetOf(backend, dyp), offsetOf(backend, z)];
-  for (let b = 0; b < n; b++) {
-    for (let ty = 0; ty < th; ty++) {
-      toZ(dyOff + (b * hq + ty * tile) * wq * co * 4, zOff + (b * th + ty) * tw * co * 4, tw, tile * co * 4, co * 4, co / 4);
-    }
-  }
+  perTileRow(g, hq, wq, co, (imageAt, listAt) => toZ(dyOff + imageAt, zOff + listAt, tw, tile * co * 4, co * 4, co / 4));
   const mw = keep(backend.makeOutput([points, ci, co], 'float32'));
   const [vOff, mwOff] = [offsetOf(backend, v), offsetOf(backend, mw)];
   for (let p = 0; p < points; p++) {

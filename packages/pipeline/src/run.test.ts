@@ -11,7 +11,7 @@ import {
   type RunEvent,
   type RunRecord,
 } from './index';
-import { tempDir, testRegistry } from './__tests__/helpers';
+import { loggingDir, tempDir, testRegistry } from './__tests__/helpers';
 
 process.env['LTH_BACKEND'] = 'cpu';
 
@@ -26,13 +26,11 @@ stages:
 `;
 
 function setup(registry: Registry = testRegistry()) {
-  const dir = tempDir();
-  const log = join(dir, 'calls.log');
-  process.env['LTH_TEST_LOG'] = log;
+  const { dir, log, calls: logged } = loggingDir();
   const problems: string[] = [];
   const store = new LocalStore(join(dir, 'cache'), (m) => problems.push(m));
   const executor = new InProcessExecutor(registry, store, 2);
-  const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).tag as string) : []);
+  const calls = () => logged().map((c) => c.tag);
   const run = async (sets: string[] = [], extra: { force?: string[]; text?: string } = {}) => {
     writeFileSync(log, '');
     const events: RunEvent[] = [];

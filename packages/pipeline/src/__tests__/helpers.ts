@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from '../registry';
@@ -14,6 +14,25 @@ export function testRegistry(): Registry {
 
 export function tempDir(prefix = 'lth-pipeline-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** One call of a test stage, as fixtures/stages.ts logs it to LTH_TEST_LOG. */
+export interface LoggedCall {
+  tag: string;
+  pid: number;
+}
+
+/** The calls logged so far, in order (none before the log exists). */
+export function readCalls(log: string): LoggedCall[] {
+  return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LoggedCall) : [];
+}
+
+/** A temp dir with calls.log in it, which LTH_TEST_LOG now names (in-process stages log there). */
+export function loggingDir(prefix?: string): { dir: string; log: string; calls: () => LoggedCall[] } {
+  const dir = tempDir(prefix);
+  const log = join(dir, 'calls.log');
+  process.env['LTH_TEST_LOG'] = log;
+  return { dir, log, calls: () => readCalls(log) };
 }
 
 export function writePipeline(dir: string, text: string, name = 'p.yaml'): string {

@@ -1,11 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MetricRow } from '@lth/artifacts';
 import { InProcessExecutor, type Executor } from '../executor';
 import { ProcessExecutor } from '../process-executor';
 import type { RunEvent } from '../run';
 import { LocalStore } from '../store';
-import { childEnv, tempDir, testRegistry, writePipeline } from '../__tests__/helpers';
+import { childEnv, loggingDir, testRegistry, writePipeline } from '../__tests__/helpers';
 import { ashaContinues, objectiveUpTo, rungsReached } from './single-run';
 import { bestSoFarSpec, curvesSpec } from './html';
 import { loadSpace } from './space';
@@ -57,14 +56,12 @@ pruner: { type: asha, mode: single-run, eta: 3, minBudget: 1, maxBudget: 9 }
 `;
 
 function setup(spaceText: string, workers = false) {
-  const dir = tempDir('lth-once-');
-  const log = join(dir, 'calls.log');
-  process.env['LTH_TEST_LOG'] = log;
+  const { dir, log, calls } = loggingDir('lth-once-');
   const registry = testRegistry();
   const store = new LocalStore(join(dir, 'cache'));
   const pipelineFile = writePipeline(dir, PIPELINE);
   const spaceFile = writePipeline(dir, spaceText, 'space.yaml');
-  const count = (tag: string) => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l && JSON.parse(l).tag === tag).length : 0);
+  const count = (tag: string) => calls().filter((c) => c.tag === tag).length;
   const sweep = async (resume: 'auto' | 'fresh' = 'auto', abortWhen?: (e: SweepEvent) => boolean) => {
     const abort = new AbortController();
     const runEvents: Array<{ trial: number; e: RunEvent }> = [];
@@ -88,7 +85,7 @@ function setup(spaceText: string, workers = false) {
     }).finally(() => executor.close());
     return { ...r, runEvents, events };
   };
-  const pids = (tag: string) => readFileSync(log, 'utf8').split('\n').filter((l) => l && JSON.parse(l).tag === tag).map((l) => JSON.parse(l).pid as number);
+  const pids = (tag: string) => calls().filter((c) => c.tag === tag).map((c) => c.pid);
   return { sweep, count, pids };
 }
 

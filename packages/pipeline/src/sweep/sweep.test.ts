@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTable } from '@lth/artifacts';
 import { InProcessExecutor } from '../executor';
 import { LocalStore } from '../store';
-import { tempDir, testRegistry, writePipeline } from '../__tests__/helpers';
+import { loggingDir, testRegistry, writePipeline } from '../__tests__/helpers';
 import { runSweep, type SweepEvent } from './study';
 import { loadSpace } from './space';
 
@@ -27,16 +27,13 @@ pruner: { type: ${pruner}, eta: 3, minBudget: 1, maxBudget: 9 }
 `;
 
 function setup(spaceText: string) {
-  const dir = tempDir('lth-sweep-');
-  const log = join(dir, 'calls.log');
-  process.env['LTH_TEST_LOG'] = log;
+  const { dir, log, calls: logged } = loggingDir('lth-sweep-');
   const registry = testRegistry();
   const store = new LocalStore(join(dir, 'cache'));
   const pipelineFile = writePipeline(dir, PIPELINE);
   const spaceFile = writePipeline(dir, spaceText, 'space.yaml');
   const outDir = join(dir, 'study');
-  const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).tag as string) : []);
-  const count = (tag: string) => calls().filter((t) => t === tag).length;
+  const count = (tag: string) => logged().filter((c) => c.tag === tag).length;
   const sweep = async (opts: { signal?: AbortSignal; onEvent?: (e: SweepEvent) => void; parallel?: number } = {}) => {
     const loaded = loadSpace(spaceFile);
     if (opts.parallel) loaded.space.parallel = opts.parallel;
