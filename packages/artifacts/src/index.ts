@@ -1,4 +1,5 @@
 export { ArtifactError } from './errors';
+export { confinedPath, safeSegment, PathEscapeError } from './confine';
 export { hashFile, hashBytes, canonicalJson } from './hash';
 export {
   ARTIFACT_KINDS,
