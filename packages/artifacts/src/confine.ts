@@ -7,11 +7,11 @@ import { isAbsolute, relative, resolve, sep } from 'path';
 export class PathEscapeError extends Error {
   constructor(
     readonly where: string,
-    readonly name: string,
+    readonly offending: string,
     readonly base: string,
     readonly problem: string,
   ) {
-    super(`${where}: ${JSON.stringify(name)} ${problem} (it must name a path inside ${base})`);
+    super(`${where}: ${JSON.stringify(offending)} ${problem} (it must name a path inside ${base})`);
     this.name = 'PathEscapeError';
   }
 }
