@@ -1,7 +1,7 @@
 import { tf, initBackend, withBackend, toActiveBackend, createRng, adamUpdate, type AdamScalars } from './index';
 
 function randn(n: number, seed: string): tf.Tensor {
-  return tf.tensor1d(createRng(seed).fillNormal(new Float32Array(n), 1));
+  return tf.tensor1d(createRng('test', seed).fillNormal(new Float32Array(n), 1));
 }
 
 /** [p, m, v] after two steps on `backend`, as float32 arrays. */

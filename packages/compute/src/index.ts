@@ -18,5 +18,5 @@ export {
 export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './wasm-kernels';
 export { registerGradients } from './gradients';
 export { withBackend, toActiveBackend } from './switch';
-export { createRng, type Rng } from './rng';
+export { createRng, RNG_PURPOSES, type Rng, type RngPurpose } from './rng';
 export { adamUpdate, type AdamScalars, type AdamResult } from './adam';

@@ -17,12 +17,43 @@ export interface Rng {
   permutation(n: number): Int32Array;
   /** Fills an array with N(0, std^2) values. */
   fillNormal(out: Float32Array, std: number): Float32Array;
-  /** An independent stream derived from this one's seed and a label. */
+  /** An independent stream derived from this one's key and a label. */
   fork(label: string | number): Rng;
 }
 
-export function createRng(seed: number | string): Rng {
-  const rand = seedrandom.alea(String(seed));
+/**
+ * What a random stream is for. Every stream is keyed by its purpose first, then by the seed a
+ * user gave and any further labels, so streams of different purposes never coincide whatever
+ * seeds a pipeline names: the random-reinit control drawn with seed 1 is not w0 drawn with
+ * seed 1, and a random mask's draws are not the normals of w0 (which would bias the mask by
+ * magnitude). Add a purpose here rather than reusing one for something new.
+ */
+export const RNG_PURPOSES = [
+  'init', // w0: Glorot draws of models/init
+  'reinit', // the random re-initialization control (rewinder/random-reinit)
+  'random-mask', // the random-pruning control and random pruning (pruner/random)
+  'data-order', // the order of training batches, per epoch
+  'augment', // random crops and flips of training batches
+  'dropout', // dropout masks during training
+  'holdout', // which training examples are held out for validation
+  'synthetic', // the synthetic stand-in datasets
+  'sweep', // sampling sweep parameters
+  'test', // tests and benchmarks: arbitrary data
+] as const;
+export type RngPurpose = (typeof RNG_PURPOSES)[number];
+
+/**
+ * The stream for `purpose` with `seed`, further separated by `labels` (e.g. 'epoch', 3). The
+ * key is `purpose|seed|label/label...`; since a purpose comes from a closed list and is first,
+ * no seed or label can make two purposes share a stream.
+ */
+export function createRng(purpose: RngPurpose, seed: number | string, ...labels: (string | number)[]): Rng {
+  if (!(RNG_PURPOSES as readonly string[]).includes(purpose)) throw new Error(`createRng: unknown purpose '${String(purpose)}' (one of ${RNG_PURPOSES.join(', ')})`);
+  return rngFromKey(`${purpose}|${String(seed)}|${labels.join('/')}`);
+}
+
+function rngFromKey(key: string): Rng {
+  const rand = seedrandom.alea(key);
   let spare: number | null = null;
   const rng: Rng = {
     next: () => rand(),
@@ -58,7 +89,7 @@ export function createRng(seed: number | string): Rng {
       for (let i = 0; i < out.length; i++) out[i] = rng.normal() * std;
       return out;
     },
-    fork: (label) => createRng(`${seed}/${label}`),
+    fork: (label) => rngFromKey(`${key}/${label}`),
   };
   return rng;
 }

@@ -15,7 +15,7 @@ async function poolGrad(backend: 'cpu' | 'wasm', x: tf.Tensor, dy: tf.Tensor, c:
 
 /** Random values with many exact ties: rounded to halves, then ReLU'd (zeros, as after a conv). */
 function tied(shape: number[], seed: string): tf.Tensor {
-  const rng = createRng(seed);
+  const rng = createRng('test', seed);
   return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.max(0, Math.round(rng.normal() * 2) / 2)), shape);
 }
 
@@ -36,7 +36,7 @@ describe('wasm MaxPoolGrad', () => {
   it.each(CASES)('routes dy to the first maximum, as the cpu backend does: %o', async (c) => {
     const x = tied(c.shape, `x${JSON.stringify(c)}`);
     const y = tf.maxPool(x as tf.Tensor4D, c.f, c.s, c.pad);
-    const dy = tf.tensor(createRng('dy').fillNormal(new Float32Array(y.size), 1), y.shape);
+    const dy = tf.tensor(createRng('test', 'dy').fillNormal(new Float32Array(y.size), 1), y.shape);
     const want = await poolGrad('cpu', x, dy, c);
     const got = await poolGrad('wasm', x, dy, c);
     expect(got.length).toBe(want.length);

@@ -115,7 +115,7 @@ function makeBatch(
 
 /** The shuffled row order of one epoch: a function of (seed, epoch) only. */
 export function epochOrder(count: number, seed: number, epoch: number): Int32Array {
-  return createRng(`batches/${seed}/epoch/${epoch}`).permutation(count);
+  return createRng('data-order', seed, 'epoch', epoch).permutation(count);
 }
 
 /**
@@ -143,7 +143,7 @@ export function* batchIterator(ds: Dataset, split: SplitName, opts: BatchOptions
   try {
     for (let epoch = Math.floor(skip / perEpoch); ; epoch++) {
       const order = epochOrder(view.count, seed, epoch);
-      const aug = opts.augment ? createRng(`augment/${seed}/epoch/${epoch}`) : undefined;
+      const aug = opts.augment ? createRng('augment', seed, 'epoch', epoch) : undefined;
       let first = 0;
       if (epoch === Math.floor(skip / perEpoch)) {
         first = (skip % perEpoch) * batchSize;

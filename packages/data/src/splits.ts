@@ -23,7 +23,7 @@ export interface SplitOptions {
  * and the batch iterator does the shuffling.
  */
 export function holdout(count: number, validation: number, seed: number): { train: Int32Array; validation: Int32Array } {
-  const perm = createRng(`holdout/${seed}`).permutation(count);
+  const perm = createRng('holdout', seed).permutation(count);
   const held = new Uint8Array(count);
   for (let i = 0; i < validation; i++) held[perm[i]!] = 1;
   const train = new Int32Array(count - validation);

@@ -37,7 +37,7 @@ export function syntheticDataset(opts: SyntheticOptions): Dataset {
     throw new Error(`syntheticDataset: shape must be three positive integers, got [${shape.join(', ')}]`);
   }
   const size = shape[0] * shape[1] * shape[2];
-  const rng = createRng(`synthetic/${opts.seed}`);
+  const rng = createRng('synthetic', opts.seed);
   const protoRng = rng.fork('prototypes');
   // Prototypes mostly near black or white: far apart from each other, like digit strokes.
   const protos = new Float32Array(classes * size);

@@ -43,7 +43,7 @@ const FULL: Case[] = [
 const fullBackends = process.env['LTH_SLOW_TESTS'] ? backends : backends.filter((b) => b !== 'cpu');
 
 function inputs(c: Case, channels: number): { x: tf.Tensor4D; y: tf.Tensor2D } {
-  const rng = createRng('input');
+  const rng = createRng('test', 'input');
   const n = c.batch * c.hw * c.hw * channels;
   const x = tf.tensor4d(Float32Array.from({ length: n }, () => rng.normal()), [c.batch, c.hw, c.hw, channels]);
   const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: c.batch }, (_, i) => (3 * i + 1) % 10), 'int32'), 10) as tf.Tensor2D);
@@ -54,7 +54,7 @@ function gradients(bundle: WeightBundle, c: Case): { loss: number; grads: Map<st
   const model = createModel(bundle);
   const { x, y } = inputs(c, model.spec.input[2]);
   // Dropout draws from a fixed seed so both backends drop the same units.
-  const rng = createRng('dropout');
+  const rng = createRng('test', 'dropout');
   const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true, rng })) as tf.Scalar);
   const byName = new Map<string, Float32Array>();
   for (const [name, v] of model.params) {

@@ -16,7 +16,7 @@ const REFS: ModelRef[] = [
 ];
 
 function randomMask(w: WeightBundle, seed: number): MaskBundle {
-  const rng = createRng(seed);
+  const rng = createRng('test', seed);
   return {
     meta: { content: 'mask', model: w.meta.model },
     tensors: w.tensors.filter((t) => isPrunable(t.role)).map((t) => ({ ...t, values: Uint8Array.from(t.values, () => (rng.next() < 0.3 ? 1 : 0)) })),
@@ -34,7 +34,7 @@ afterAll(async () => {
 
 describe.each(REFS)('exportLayersModel $arch $options', (ref) => {
   test('tf.loadLayersModel of the written files gives the eval-mode output of the masked model', async () => {
-    const rng = createRng('x');
+    const rng = createRng('test', 'x');
     const model = createModel(initWeights(ref, 2));
     const [h, w, c] = model.spec.input;
     const x = tf.tensor4d(Float32Array.from({ length: 3 * h * w * c }, () => rng.normal()), [3, h, w, c]);

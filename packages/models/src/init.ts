@@ -1,4 +1,4 @@
-import { createRng } from '@lth/compute';
+import { createRng, type Rng } from '@lth/compute';
 import type { ModelRef, WeightBundle } from '@lth/artifacts';
 import { declareTensors } from './spec';
 import { modelSpec } from './zoo';
@@ -11,8 +11,20 @@ import { modelSpec } from './zoo';
  * plain JS the same seed gives byte-identical bundles on every backend.
  */
 export function initWeights(ref: ModelRef, seed: number): WeightBundle {
+  return { ...drawGlorot(ref, createRng('init', seed)), meta: { content: 'init', model: { arch: ref.arch, options: { ...(ref.options ?? {}) } }, seed } };
+}
+
+/**
+ * A fresh Glorot draw for the random re-initialization control: the same distribution as
+ * `initWeights`, from the 'reinit' stream of (seed, round). It can never equal w0, whatever
+ * the two seeds: the streams differ by purpose (see @lth/compute createRng).
+ */
+export function reinitWeights(ref: ModelRef, seed: number, round: number): WeightBundle {
+  return { ...drawGlorot(ref, createRng('reinit', seed, 'round', round)), meta: { content: 'reinit', model: { arch: ref.arch, options: { ...(ref.options ?? {}) } }, seed, iteration: 0 } };
+}
+
+function drawGlorot(ref: ModelRef, rng: Rng): Pick<WeightBundle, 'tensors'> {
   const spec = modelSpec(ref);
-  const rng = createRng(seed);
   const tensors = declareTensors(spec).tensors.map((d) => {
     const values = new Float32Array(d.shape.reduce((a, b) => a * b, 1));
     if (d.fanIn !== undefined && d.fanOut !== undefined) {
@@ -22,5 +34,5 @@ export function initWeights(ref: ModelRef, seed: number): WeightBundle {
     }
     return { name: d.name, role: d.role, shape: d.shape, values };
   });
-  return { meta: { content: 'init', model: { arch: ref.arch, options: { ...(ref.options ?? {}) } }, seed }, tensors };
+  return { tensors };
 }

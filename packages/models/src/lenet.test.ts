@@ -6,13 +6,13 @@ import { initWeights } from './init';
 const ref = { arch: 'lenet_300_100', options: {} };
 
 function input(b: number, seed = 3): tf.Tensor4D {
-  const rng = createRng(seed);
+  const rng = createRng('test', seed);
   return tf.tensor4d(Float32Array.from({ length: b * 784 }, () => rng.next()), [b, 28, 28, 1]);
 }
 
 function halfMask(seed: number): MaskBundle {
   const w = initWeights(ref, seed);
-  const rng = createRng(99);
+  const rng = createRng('test', 99);
   return {
     meta: { content: 'mask', model: ref },
     tensors: w.tensors

@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 
 function randomInput(shape: [number, number, number, number], seed: string): tf.Tensor4D {
-  const rng = createRng(seed);
+  const rng = createRng('test', seed);
   return tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => 2 + 3 * rng.normal()), shape);
 }
 
@@ -51,9 +51,9 @@ describe('dropout', () => {
   test('training draws masks from opts.rng (same seed, same output); eval has none; rng is required', () => {
     const model = createModel(initWeights(ref, 0));
     const x = randomInput([2, 32, 32, 3], 'd');
-    const a = model.apply(x, { training: true, rng: createRng(1) }).dataSync();
-    const b = model.apply(x, { training: true, rng: createRng(1) }).dataSync();
-    const c = model.apply(x, { training: true, rng: createRng(2) }).dataSync();
+    const a = model.apply(x, { training: true, rng: createRng('test', 1) }).dataSync();
+    const b = model.apply(x, { training: true, rng: createRng('test', 1) }).dataSync();
+    const c = model.apply(x, { training: true, rng: createRng('test', 2) }).dataSync();
     const e1 = model.apply(x, { training: false }).dataSync();
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(Array.from(a)).not.toEqual(Array.from(c));

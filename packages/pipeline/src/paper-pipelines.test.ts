@@ -58,6 +58,16 @@ describe('pipelines/', () => {
     expect(plan.nodes.some((n) => n.uses === 'report/lottery')).toBe(true);
   });
 
+  // The controls draw from their own random streams (see @lth/compute createRng), so the
+  // pipeline seed is the right one to pass: a control seeded by the round number was the same
+  // for every pipeline seed, and could not vary with it across a multi-seed experiment.
+  it.each(files)('%s passes the pipeline seed into every random control and every training', (file) => {
+    const plan = loadPipeline(join(dir, file), { registry, sets: ['params.seed=7'] });
+    const controls = plan.nodes.filter((n) => n.uses === 'rewinder/random-reinit' || n.uses === 'pruner/random' || n.uses === 'models/init' || n.uses === 'trainer/train');
+    expect(controls.length).toBeGreaterThan(0);
+    for (const n of controls) expect([n.id, (n.config as { seed?: unknown }).seed]).toEqual([n.id, 7]);
+  });
+
   it('lenet-mnist: three rounds nest masks at 0.8^n (fc) and 0.9^n (output), pruned weights stay 0', async () => {
     const record = await run('lenet-mnist.yaml', TINY['lenet-mnist.yaml']!);
     const totals: Record<string, number> = { 'fc1.weight': 235200, 'fc2.weight': 30000, 'fc3.weight': 1000 };

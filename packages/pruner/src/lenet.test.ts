@@ -16,7 +16,7 @@ describe('LeNet-300-100, fc 20% / output 10%', () => {
   ];
 
   function trained(round: number, mask?: MaskBundle): WeightBundle {
-    const rng = createRng(round);
+    const rng = createRng('test', round);
     return {
       meta: { content: 'trained', model: ref },
       tensors: w0.tensors.map((t) => {

@@ -68,8 +68,13 @@ export function magnitudePrune(weights: WeightBundle, spec: PruneSpecInput | Pru
   return result(weights.meta.model, tensors, { rule: 'magnitude', round: nextRound(mask, s.rate !== undefined ? (s.rounds ?? 1) : 1), ...describe(s) });
 }
 
-function randomKeys(seed: number, name: string, n: number): Uint32Array {
-  const rng = createRng(seed).fork(name);
+/**
+ * Random pruning draws from the 'random-mask' stream of (seed, round), never from w0's 'init'
+ * stream: sharing it made the kept positions depend on the uniforms behind w0's normals, a
+ * magnitude bias, and the pipeline seed is the natural value to pass.
+ */
+function randomKeys(seed: number, round: number, name: string, n: number): Uint32Array {
+  const rng = createRng('random-mask', seed, 'round', round).fork(name);
   const keys = new Uint32Array(n);
   for (let i = 0; i < n; i++) keys[i] = Math.floor(rng.next() * 4294967296);
   return keys;
@@ -83,8 +88,9 @@ function randomKeys(seed: number, name: string, n: number): Uint32Array {
  */
 export function randomPrune(shapes: TensorBundle, spec: PruneSpecInput | PruneSpec, seed: number, mask?: MaskBundle): PruneResult {
   const s = PruneSpec.parse(spec);
-  const tensors = pruneByKeys(shapes, s, mask, (t) => ({ keys: randomKeys(seed, t.name, t.values.length), keyMask: 0xffffffff }), 'pruner/random');
-  return result(shapes.meta.model, tensors, { rule: 'random', seed, round: nextRound(mask, s.rate !== undefined ? (s.rounds ?? 1) : 1), ...describe(s) });
+  const round = nextRound(mask, s.rate !== undefined ? (s.rounds ?? 1) : 1);
+  const tensors = pruneByKeys(shapes, s, mask, (t) => ({ keys: randomKeys(seed, round, t.name, t.values.length), keyMask: 0xffffffff }), 'pruner/random');
+  return result(shapes.meta.model, tensors, { rule: 'random', seed, round, ...describe(s) });
 }
 
 /**
@@ -94,10 +100,11 @@ export function randomPrune(shapes: TensorBundle, spec: PruneSpecInput | PruneSp
  */
 export function randomMaskLike(reference: MaskBundle, seed: number): PruneResult {
   const where = 'pruner/random';
+  const round = nextRound(reference, 0);
   const tensors = currentMask(reference, reference, where).map((t) => {
     const n = t.values.length;
     const keep = countOnes(t.values);
-    const rng = createRng(seed).fork(t.name);
+    const rng = createRng('random-mask', seed, 'round', round).fork(t.name);
     const idx = new Int32Array(n);
     for (let i = 0; i < n; i++) idx[i] = i;
     const values = new Uint8Array(n);
@@ -110,5 +117,5 @@ export function randomMaskLike(reference: MaskBundle, seed: number): PruneResult
     }
     return { ...t, values };
   });
-  return result(reference.meta.model, tensors, { rule: 'random', seed, like: reference.meta.info ?? {}, round: nextRound(reference, 0) });
+  return result(reference.meta.model, tensors, { rule: 'random', seed, like: reference.meta.info ?? {}, round });
 }

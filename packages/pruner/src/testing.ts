@@ -10,7 +10,7 @@ export function bundle(layers: Array<[string, WeightRole, number[], number[] | F
 }
 
 export function randomWeights(layers: Array<[string, WeightRole, number[]]>, seed: number): WeightBundle {
-  const rng = createRng(seed);
+  const rng = createRng('test', seed);
   return bundle(layers.map(([n, r, s]) => [n, r, s, rng.fillNormal(new Float32Array(s.reduce((a, b) => a * b, 1)), 1)]));
 }
 

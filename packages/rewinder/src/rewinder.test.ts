@@ -3,7 +3,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { isPrunable, packCheckpoints, plainContext, readArtifact, writeArtifact, type MaskBundle, type WeightBundle } from '@lth/artifacts';
 import { createRng } from '@lth/compute';
-import { initWeights } from '@lth/models';
+import { initWeights, reinitWeights } from '@lth/models';
 import { applyMask, randomReinit, reinitStage, resetStage, resetWeights, stages } from './index';
 
 const model = { arch: 'toy', options: {} };
@@ -70,7 +70,7 @@ describe('resetWeights', () => {
 
 /** A random mask over the prunable tensors of a real model (the rewinder cannot import the pruner). */
 function randomMask(w: WeightBundle, keep: number, seed: number): MaskBundle {
-  const rng = createRng(seed);
+  const rng = createRng('test', seed);
   return {
     meta: { content: 'mask', model: w.meta.model, info: { round: 1 } },
     tensors: w.tensors.filter((t) => isPrunable(t.role)).map((t) => ({ ...t, values: Uint8Array.from(t.values, () => (rng.next() < keep ? 1 : 0)) })),
@@ -82,10 +82,10 @@ describe('randomReinit', () => {
   const w0 = initWeights(ref, 0);
   const m = randomMask(w0, 0.3, 1);
 
-  it('is a fresh Glorot draw with the new seed under the same mask, unlike w0', () => {
+  it("is a fresh Glorot draw from the reinit stream of (seed, mask round) under the same mask, unlike w0", () => {
     const r = randomReinit(m, 7);
     expect(r.meta).toMatchObject({ content: 'reinit', model: ref, seed: 7, iteration: 0, info: { round: 1 } });
-    const fresh = initWeights(ref, 7);
+    const fresh = reinitWeights(ref, 7, 1);
     for (const [i, t] of r.tensors.entries()) {
       const f = fresh.tensors[i]?.values as Float32Array;
       const mt = m.tensors.find((x) => x.name === t.name);

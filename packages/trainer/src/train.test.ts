@@ -32,7 +32,7 @@ const w0 = initWeights(LENET, 7);
 
 /** Prunes a random half of every prunable tensor. */
 function randomMask(bundle: WeightBundle, seed: number): MaskBundle {
-  const rng = createRng(seed);
+  const rng = createRng('test', seed);
   return {
     meta: { content: 'mask', model: bundle.meta.model },
     tensors: bundle.tensors

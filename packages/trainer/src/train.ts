@@ -100,7 +100,7 @@ export async function trainModel(
   const lrPlan = { milestones: plan.milestones, gamma, warmup: plan.warmup };
   const masks = opts.mask ? maskTensors(opts.mask, model, "trainer: input 'mask'") : new Map<string, tf.Tensor>();
   const optimizer = createOptimizer(cfg.optimizer, model.params, { weightDecay: cfg.weightDecay, masks });
-  const dropoutRng = createRng(`trainer/${cfg.seed}/dropout`);
+  const dropoutRng = createRng('dropout', cfg.seed);
   // tf.variableGrads keys gradients by the (global) variable name; map them back to bundle names.
   const names = [...model.params.keys()];
   const vars = names.map((n) => model.params.get(n) as tf.Variable);

@@ -9,7 +9,7 @@ export const CIFAR_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', '
 
 /** Records in the exact CIFAR-10 binary layout: label byte, then R, G, B planes of 1024 bytes. */
 export function cifarRecords(count: number, seed: string): Uint8Array {
-  const rng = createRng(seed);
+  const rng = createRng('test', seed);
   const out = new Uint8Array(count * CIFAR_RECORD);
   for (let r = 0; r < count; r++) {
     out[r * CIFAR_RECORD] = rng.int(10);

@@ -68,7 +68,7 @@ export function sampleTrials(space: SweepSpace): TrialParams[] {
     const all = gridTrials(space);
     return all.slice(0, Math.min(all.length, space.trials ?? all.length));
   }
-  const rng = createRng(`sweep/${space.seed}`);
+  const rng = createRng('sweep', space.seed);
   return Array.from({ length: space.trials ?? 10 }, () => {
     const t: TrialParams = {};
     for (const [name, p] of Object.entries(space.params)) t[name] = sampleParam(p, rng.next());
