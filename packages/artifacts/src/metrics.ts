@@ -26,7 +26,10 @@ export type EarlyStop = z.output<typeof EarlyStop>;
 
 export const MetricsMeta = z.looseObject({
   earlyStop: EarlyStop.optional(),
+  /** The last iteration, T. */
   iterations: z.number().int().nonnegative().optional(),
+  /** The first iteration trained when it is not 0 (weights rewound to w_k train from k to T). */
+  startIteration: z.number().int().nonnegative().optional(),
   backend: z.string().optional(),
   /** Fraction of prunable weights remaining in the trained network (1 when dense). */
   remaining: z.number().min(0).max(1).optional(),

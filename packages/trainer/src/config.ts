@@ -46,6 +46,15 @@ export const TrainConfig = z
   .object({
     /** Training length in iterations (optimizer steps); give this or `epochs`. */
     iterations: z.number().int().nonnegative().optional(),
+    /**
+     * The iteration training starts at, on the same axis as `iterations` (the end, T).
+     * 'weights' (default): where the starting weights are, i.e. k for weights rewound to w_k
+     * or one selected checkpoint of iteration k, and 0 for an init, reinit or w0-reset bundle.
+     * A network rewound to k thus trains from k to T with the schedule position of k, as in
+     * the rewinding papers and open_lth. A number (or "2ep") forces a start, e.g. 0 to
+     * restart the schedule from w_k.
+     */
+    start: z.union([z.literal('weights'), Step]).default('weights'),
     /** Training length in epochs of the training split (converted with dropLast batches). */
     epochs: z.number().nonnegative().optional(),
     batchSize: z.number().int().positive().default(60),
@@ -102,6 +111,9 @@ export function toIterations(step: Step, perEpoch: number, field = 'step'): numb
 
 /** The config with every duration in iterations, for one training split size. */
 export interface ResolvedPlan {
+  /** The first iteration trained (the optimizer step from `start` to `start + 1`). */
+  start: number;
+  /** The last iteration, T: training runs from `start` to T. */
   iterations: number;
   perEpoch: number;
   evalEvery: number;
@@ -111,9 +123,20 @@ export interface ResolvedPlan {
   checkpoints: number[];
 }
 
-export function resolvePlan(cfg: TrainConfig, trainCount: number): ResolvedPlan {
+/**
+ * `weightsIteration` is the iteration the starting weights belong to (see TrainConfig.start).
+ */
+export function resolvePlan(cfg: TrainConfig, trainCount: number, weightsIteration = 0): ResolvedPlan {
   const perEpoch = iterationsPerEpoch(trainCount, cfg.batchSize);
   const iterations = cfg.iterations ?? toIterations(`${cfg.epochs ?? 0}ep`, perEpoch, 'epochs');
+  const start = cfg.start === 'weights' ? weightsIteration : toIterations(cfg.start, perEpoch, 'start');
+  if (start > iterations) {
+    throw new Error(
+      `trainer/train config: training would start at iteration ${start}` +
+        (cfg.start === 'weights' ? ' (where the starting weights are)' : '') +
+        `, after its end at iteration ${iterations}`,
+    );
+  }
   const evalEvery = toIterations(cfg.evalEvery, perEpoch, 'evalEvery');
   if (evalEvery < 1) throw new Error(`trainer/train config: evalEvery must be at least 1 iteration, got ${JSON.stringify(cfg.evalEvery)}`);
   const warmup = toIterations(cfg.schedule.warmup, perEpoch, 'schedule.warmup');
@@ -123,6 +146,10 @@ export function resolvePlan(cfg: TrainConfig, trainCount: number): ResolvedPlan 
   if (late.length) {
     throw new Error(`trainer/train config: checkpoints [${late.join(', ')}] lie beyond the last iteration (${iterations})`);
   }
+  const early = cfg.checkpoints.filter((c) => c < start);
+  if (early.length) {
+    throw new Error(`trainer/train config: checkpoints [${early.join(', ')}] lie before the first iteration (${start}: training starts where the weights are)`);
+  }
   const checkpoints = [...new Set(cfg.checkpoints)].sort((a, b) => a - b);
-  return { iterations, perEpoch, evalEvery, warmup, milestones, checkpoints };
+  return { start, iterations, perEpoch, evalEvery, warmup, milestones, checkpoints };
 }

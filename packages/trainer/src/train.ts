@@ -38,10 +38,20 @@ export interface TrainOptions {
   log?: (message: string) => void;
   progress?: (p: Progress) => void;
   signal?: AbortSignal;
-  /** Called after every step once its tensors are disposed (iteration = steps taken). */
-  onStep?: (iteration: number) => void;
+  /** Called after every step once its tensors are disposed (iteration = steps taken; lr = the step's learning rate). */
+  onStep?: (iteration: number, step: { lr: number }) => void;
   /** Minimum milliseconds between progress reports (and loss read-backs); default 500. */
   progressEveryMs?: number;
+}
+
+/**
+ * The iteration a bundle's weights belong to, where training from them resumes: k for weights
+ * rewound to w_k or one selected checkpoint, 0 for init, reinit and w0-reset bundles. Trained
+ * (final) weights count as 0 too: training them again is fine-tuning, a new schedule.
+ */
+export function weightsIteration(b: TensorBundle): number {
+  const c = b.meta.content;
+  return (c === 'rewound' || c === 'checkpoint') && typeof b.meta.iteration === 'number' ? b.meta.iteration : 0;
 }
 
 /** The weights as a float32 bundle that names one model state, or an error saying what it is. */
@@ -64,7 +74,7 @@ export async function train(inputs: TrainInputs, config: TrainConfigInput | Trai
   await ensureBackend();
   const model = createModel(startingWeights(inputs.weights));
   try {
-    return await trainModel(model, inputs.data, cfg, { ...opts, mask: inputs.mask });
+    return await trainModel(model, inputs.data, cfg, { ...opts, mask: inputs.mask, weightsIteration: weightsIteration(inputs.weights) });
   } finally {
     model.dispose();
   }
@@ -80,31 +90,40 @@ function formatEta(ms: number): string {
 }
 
 /**
- * The training loop on an existing model (which it does not dispose): masked optimizer steps,
- * one tf.tidy each, evaluation at 0, every evalEvery iterations and at the end, checkpoints.
+ * The training loop on an existing model (which it does not dispose): masked optimizer steps
+ * from iteration `start` to T, one tf.tidy each, evaluation at the start, at every multiple of
+ * evalEvery and at T, checkpoints.
+ *
+ * Starting at k > 0 (weights rewound to w_k): the learning rate is the schedule's at k (warmup
+ * done if k is past it, drops at the same absolute iterations), the batches are the ones an
+ * uninterrupted run draws from k on (same data-order stream, the first k batches skipped), and
+ * dropout draws are per iteration, so they match too. The optimizer state starts empty (Adam
+ * moments and SGD momentum 0), as in open_lth: a checkpoint holds weights only, and the
+ * rewinding papers reset only the weights. With plain SGD, training from w_k therefore gives
+ * exactly the weights of the uninterrupted run (tested).
  */
 export async function trainModel(
   model: TrainableModel,
   data: Dataset,
   cfg: TrainConfig,
-  opts: TrainOptions & { mask?: TensorBundle | undefined } = {},
+  opts: TrainOptions & { mask?: TensorBundle | undefined; weightsIteration?: number } = {},
 ): Promise<TrainResult> {
   const started = Date.now();
   const log = opts.log ?? (() => {});
   const trainCount = splitView(data, 'train').count;
-  const plan = resolvePlan(cfg, trainCount);
-  if (plan.iterations > 0 && trainCount < cfg.batchSize) {
+  const plan = resolvePlan(cfg, trainCount, opts.weightsIteration ?? 0);
+  const steps = plan.iterations - plan.start;
+  if (steps > 0 && trainCount < cfg.batchSize) {
     throw new Error(`trainer: the training split has ${trainCount} examples, fewer than batchSize ${cfg.batchSize}`);
   }
   const gamma = cfg.schedule.type === 'piecewise' ? cfg.schedule.gamma : undefined;
   const lrPlan = { milestones: plan.milestones, gamma, warmup: plan.warmup };
   const masks = opts.mask ? maskTensors(opts.mask, model, "trainer: input 'mask'") : new Map<string, tf.Tensor>();
   const optimizer = createOptimizer(cfg.optimizer, model.params, { weightDecay: cfg.weightDecay, masks });
-  const dropoutRng = createRng('dropout', cfg.seed);
   // tf.variableGrads keys gradients by the (global) variable name; map them back to bundle names.
   const names = [...model.params.keys()];
   const vars = names.map((n) => model.params.get(n) as tf.Variable);
-  const batches = plan.iterations > 0 ? batchIterator(data, 'train', { batchSize: cfg.batchSize, seed: cfg.seed, augment: cfg.augment }) : undefined;
+  const batches = steps > 0 ? batchIterator(data, 'train', { batchSize: cfg.batchSize, seed: cfg.seed, augment: cfg.augment, skipBatches: plan.start }) : undefined;
   let batch: Batch | undefined;
   const rows: MetricRow[] = [];
   const saved: { iteration: number; bundle: WeightBundle }[] = [];
@@ -164,18 +183,20 @@ export async function trainModel(
         }
       });
     }
-    if (signal?.aborted) throw new TrainingAborted(0);
-    await evaluate(0);
-    if (checkpointSet.has(0)) saved.push({ iteration: 0, bundle: model.toBundle('checkpoint', { iteration: 0 }) });
-    opts.progress?.({ done: 0, total: plan.iterations, message: 'starting' });
+    if (signal?.aborted) throw new TrainingAborted(plan.start);
+    await evaluate(plan.start);
+    if (checkpointSet.has(plan.start)) saved.push({ iteration: plan.start, bundle: model.toBundle('checkpoint', { iteration: plan.start }) });
+    opts.progress?.({ done: plan.start, total: plan.iterations, message: plan.start > 0 ? `starting at iteration ${plan.start}` : 'starting' });
 
     const loopStart = Date.now();
-    for (let it = 0; it < plan.iterations; it++) {
+    for (let it = plan.start; it < plan.iterations; it++) {
       if (signal?.aborted) throw new TrainingAborted(it);
       const t0 = Date.now();
       batch = (batches as Generator<Batch>).next().value as Batch;
       const lr = learningRate(cfg.optimizer.lr, it, lrPlan);
       const b = batch;
+      // One dropout stream per iteration, so a run started at k draws what an uninterrupted one does.
+      const dropoutRng = createRng('dropout', cfg.seed, 'iteration', it);
       const loss = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => crossEntropy(model.apply(b.x, { training: true, rng: dropoutRng }), b.y), vars);
         const byName = new Map<string, tf.Tensor>();
@@ -199,13 +220,13 @@ export async function trainModel(
           log(`trainer: the training loss is ${lastLoss} at iteration ${done}: training diverged (learning rate too high?)`);
         }
         // Wall time per iteration so far, evaluations included, so the eta covers them too.
-        const eta = ((now - loopStart) / done) * (plan.iterations - done);
+        const eta = ((now - loopStart) / (done - plan.start)) * (plan.iterations - done);
         opts.progress?.({ done, total: plan.iterations, message: `loss ${lastLoss.toFixed(4)}, eta ${formatEta(eta)}` });
       }
       loss.dispose();
       if (done % plan.evalEvery === 0 || done === plan.iterations) await evaluate(done);
       if (checkpointSet.has(done)) saved.push({ iteration: done, bundle: model.toBundle('checkpoint', { iteration: done }) });
-      opts.onStep?.(done);
+      opts.onStep?.(done, { lr });
       // Let timers and abort handlers run; a tick costs ~microseconds, a step milliseconds.
       if (Date.now() - lastTick >= 50) {
         await tick();
@@ -226,10 +247,11 @@ export async function trainModel(
     meta: {
       ...(earlyStop ? { earlyStop } : {}),
       iterations: plan.iterations,
+      ...(plan.start > 0 ? { startIteration: plan.start } : {}),
       backend: tf.getBackend(),
       remaining: remainingFraction(model, opts.mask),
       durationMs,
-      msPerStep: plan.iterations > 0 ? stepMs / plan.iterations : 0,
+      msPerStep: steps > 0 ? stepMs / steps : 0,
       seed: cfg.seed,
       finalTrainLoss: Number.isFinite(lastLoss) ? lastLoss : null,
     },
