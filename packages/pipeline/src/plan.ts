@@ -4,6 +4,7 @@ import { applySets, interpolate, paramVars } from './interpolate';
 import { resolveRef, type InputBinding, type RefScope } from './refs';
 import type { Registry } from './registry';
 import { Source } from './source';
+import { matrixAxes, matrixCombos, mergeVariants, variantVars, type VariantVars } from './matrix';
 import { GroupSpec, isGroup, PipelineDoc, StageSpec } from './spec';
 import { zodDiagnostics } from './zod-diags';
 
@@ -26,12 +27,16 @@ export interface PlanNode {
   deps: string[];
   /** Position of the stage in the pipeline file, for messages. */
   where: string;
+  /** Matrix axes this stage collects across (`over:`); its list inputs gather every variant's. */
+  over?: string[];
 }
 
 export interface Plan {
   name: string;
   file: string;
   params: Record<string, unknown>;
+  /** The matrix axes and their values, when the pipeline has a `matrix:`. */
+  matrix?: Record<string, unknown[]>;
   /** Stages in a topological order (every stage after its inputs). */
   nodes: PlanNode[];
 }
@@ -67,8 +72,39 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
   if (!parsed.success) throw new PipelineError(zodDiagnostics(src, [], parsed.error));
   const doc = parsed.data;
   const params = applySets(doc.params, opts.sets ?? [], errors);
-  const vars = paramVars(params, doc.name);
+  const before = errors.length;
+  const matrix = matrixAxes(doc, params, opts.sets ?? [], src, errors);
+  // A broken matrix would make every stage's error read as if there were none.
+  if (errors.length > before) throw new PipelineError(errors);
+  const seen = new Set<string>();
+  let nodes: PlanNode[];
+  if (matrix.length === 0) {
+    nodes = expandVariant(doc, src, opts, { vars: paramVars(params, doc.name) }, errors, seen);
+  } else {
+    const variants = matrixCombos(matrix).map((combo) => ({
+      combo,
+      nodes: expandVariant(doc, src, opts, variantVars(doc, params, matrix, combo), errors, seen),
+    }));
+    nodes = errors.length ? [] : mergeVariants(doc, src, matrix, variants, errors);
+  }
+  if (errors.length === 0) {
+    const order = topoOrder(nodes);
+    if ('cycle' in order) {
+      errors.push(src.diag(['stages'], `cycle: ${order.cycle.join(' -> ')} (each stage takes an input from the next)`));
+    } else return { name: doc.name, file: src.file, params, ...(matrix.length ? { matrix: Object.fromEntries(matrix.map((a) => [a.name, a.values])) } : {}), nodes: order.nodes };
+  }
+  // In file order, command-line problems first; one message per place (variants repeat them).
+  const rank = (d: Diagnostic) => (d.file === src.file ? 1 : 0);
+  const unique = [...new Map(errors.map((d) => [`${d.file}:${d.line}:${d.col}:${d.message}`, d])).values()];
+  throw new PipelineError(unique.sort((a, b) => rank(a) - rank(b) || a.line - b.line || a.col - b.col));
+}
 
+/**
+ * Expands and validates the stages of the document for one set of interpolation variables
+ * (the params, or one combination of the matrix). Problems go to `errors`.
+ */
+function expandVariant(doc: PipelineDoc, src: Source, opts: LoadOptions, variables: VariantVars, errors: Diagnostic[], seen: Set<string>): PlanNode[] {
+  const { vars } = variables;
   const raws: RawNode[] = [];
   const scope: RefScope = { stages: new Set(), groups: new Map(), defOf: () => undefined };
   for (const [name, entry] of Object.entries(doc.stages)) {
@@ -99,6 +135,7 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
       for (let r = range.from; r <= range.to; r++) {
         for (const [member, spec] of Object.entries(g.data.stages)) {
           const srcPath = [...base, 'stages', member];
+          if (spec.over !== undefined && r === range.from) errors.push(src.diag([...srcPath, 'over'], `'over' is for top-level stages, not members of a foreach group`));
           const spec2 = interpolate(spec, { ...vars, [v]: r }, src, srcPath, errors) as StageSpec;
           raws.push({ id: `${name}[${r}].${member}`, spec: spec2, srcPath, group: name, round: r });
         }
@@ -110,7 +147,16 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
         continue;
       }
       scope.stages.add(name);
-      raws.push({ id: name, spec: interpolate(s.data, vars, src, base, errors) as StageSpec, srcPath: base });
+      if (s.data.over !== undefined && !variables.overVars) {
+        errors.push(src.diag([...base, 'over'], `'over' collects across the matrix, and this pipeline has no 'matrix:'`));
+        continue;
+      }
+      // A stage that collects across matrix axes sees those params as lists (its inputs are
+      // resolved in each variant and gathered by mergeVariants).
+      const own = s.data.over !== undefined ? (variables.overVars?.(s.data.over) ?? vars) : vars;
+      const spec = { ...(interpolate({ ...s.data, inputs: undefined }, own, src, base, errors) as StageSpec), inputs: interpolate(s.data.inputs, vars, src, [...base, 'inputs'], errors) as StageSpec['inputs'] };
+      if (spec.inputs === undefined) delete spec.inputs;
+      raws.push({ id: name, spec, srcPath: base });
     }
   }
 
@@ -129,7 +175,6 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
   scope.defOf = (id) => defs.get(id)?.def ?? null;
 
   const nodes: PlanNode[] = [];
-  const seen = new Set<string>();
   for (const raw of raws) {
     const reg = defs.get(raw.id);
     const first = raw.round === undefined || raw.round === scope.groups.get(raw.group ?? '')?.from;
@@ -194,18 +239,28 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
       }
     }
     const deps = [...new Set(Object.values(inputs).flatMap((b) => (Array.isArray(b) ? b : [b])).map((b) => b.stage))];
-    nodes.push({ id: raw.id, uses: def.id, def, package: reg.package, config: cfg.success ? cfg.data : undefined, rawConfig: raw.spec.with ?? {}, inputs, deps, where: `${src.file}:${src.position(raw.srcPath).line}` });
+    nodes.push({
+      id: raw.id,
+      uses: def.id,
+      def,
+      package: reg.package,
+      config: cfg.success ? cfg.data : undefined,
+      rawConfig: raw.spec.with ?? {},
+      inputs,
+      deps,
+      where: `${src.file}:${src.position(raw.srcPath).line}`,
+      ...(raw.spec.over ? { over: raw.spec.over } : {}),
+    });
   }
   if (errors.length === 0) {
+    // A cycle is reported here, where the stage's position is known.
     const order = topoOrder(nodes);
     if ('cycle' in order) {
       const raw = raws.find((r) => r.id === order.cycle[0]);
       errors.push(src.diag(raw ? [...raw.srcPath, 'inputs'] : ['stages'], `cycle: ${order.cycle.join(' -> ')} (each stage takes an input from the next)`));
-    } else return { name: doc.name, file: src.file, params, nodes: order.nodes };
+    }
   }
-  // In file order, command-line problems first.
-  const rank = (d: Diagnostic) => (d.file === src.file ? 1 : 0);
-  throw new PipelineError([...errors].sort((a, b) => rank(a) - rank(b) || a.line - b.line || a.col - b.col));
+  return nodes;
 }
 
 function parseRange(v: unknown): { from: number; to: number } | string {

@@ -12,6 +12,12 @@ export const StageSpec = z.strictObject({
   description: z.string().optional(),
   inputs: z.record(z.string(), InputRef).optional(),
   with: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Matrix axes this stage collects across (top-level stages only): one stage per combination
+   * of the other axes, whose inputs gather the references of every variant (in matrix order),
+   * and whose `with` sees those params as lists, plus `${matrix.runs}` (the variants gathered).
+   */
+  over: z.array(Name).min(1).optional(),
 });
 export type StageSpec = z.output<typeof StageSpec>;
 
@@ -31,6 +37,12 @@ export const PipelineDoc = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must match [A-Za-z0-9_.-]+'),
   description: z.string().optional(),
   params: z.record(Name, z.unknown()).default({}),
+  /**
+   * Params to run the pipeline for several values of, e.g. `{ seed: [0, 1, 2] }`: every stage
+   * is expanded once per combination (the cartesian product, first axis slowest), and stages
+   * that come out identical in every combination of an axis are one stage (see matrix.ts).
+   */
+  matrix: z.record(Name, z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).min(1)).optional(),
   stages: z.record(Name, z.record(z.string(), z.unknown())),
   /**
    * A search space for `lth sweep FILE` without `--space` (the format of a space file). Not
