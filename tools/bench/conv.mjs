@@ -31,7 +31,7 @@ export async function run(options = {}) {
     const runs = options.runs ?? (slow ? 1 : 7);
     const warmup = slow ? 0 : 2;
     await compute.withBackend(backend, () => {
-      const rng = compute.createRng('bench/conv');
+      const rng = compute.createRng('test', 'bench/conv');
       const randn = (shape) => tf.tensor(rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), 1), shape);
       const x = randn([batch, size, size, cin]);
       const w = randn([k, k, cin, cout]);

@@ -35,7 +35,7 @@ function batchTime(ds, split, opts, batches = 200) {
  */
 function lenetStepTime(ds, steps = 30) {
   const { tf, createRng } = compute;
-  const rng = createRng(0);
+  const rng = createRng('test', 0);
   const dims = [784, 300, 100, 10];
   const vars = [];
   for (let i = 0; i < 3; i++) {

@@ -34,7 +34,7 @@ const LR = 1.2e-3;
 
 /** A mask keeping a random 50% of every prunable tensor (what a pruned round trains with). */
 function halfMask(bundle, seed) {
-  const rng = compute.createRng(seed);
+  const rng = compute.createRng('test', seed);
   return {
     meta: { content: 'mask', model: bundle.meta.model },
     tensors: bundle.tensors
@@ -46,7 +46,7 @@ function halfMask(bundle, seed) {
 /** Host-side batch like the trainer gets from @lth/data: float32 images and int labels. */
 function hostBatch(spec, batch, seed) {
   const [h, w, c] = spec.input;
-  const rng = compute.createRng(seed);
+  const rng = compute.createRng('test', seed);
   return {
     images: Float32Array.from({ length: batch * h * w * c }, () => rng.normal()),
     labels: Int32Array.from({ length: batch }, () => rng.int(10)),

@@ -24,7 +24,7 @@ export async function run(options = {}) {
 
 function measure(backend, options) {
   const runs = options.runs ?? 5;
-  const rng = compute.createRng('bench/train-kernels');
+  const rng = compute.createRng('test', 'bench/train-kernels');
   const randn = (shape) => tf.tensor(rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), 1), shape);
   const act = randn([60, 32, 32, 64]);
   const small = randn([60, 8, 8, 64]);

@@ -16,7 +16,7 @@ const trainer = require(join(root, 'packages/trainer/dist/index.js'));
 const artifacts = require(join(root, 'packages/artifacts/dist/index.js'));
 
 function halfMask(bundle) {
-  const rng = compute.createRng(1);
+  const rng = compute.createRng('test', 1);
   return {
     meta: { content: 'mask', model: bundle.meta.model },
     tensors: bundle.tensors

@@ -24,7 +24,7 @@ const BATCH = 60;
 const LR = 2e-4;
 
 function halfMask(bundle) {
-  const rng = compute.createRng('bench/winograd-drift/mask');
+  const rng = compute.createRng('test', 'bench/winograd-drift/mask');
   return {
     meta: { content: 'mask', model: bundle.meta.model },
     tensors: bundle.tensors

@@ -104,6 +104,14 @@ describe('matrix: several seeds (or any params) in one pipeline', () => {
     expect(p.nodes.find((n) => n.id === 'report')?.config).toMatchObject({ seeds: 1 });
   });
 
+  it('--set with a list on an axis sets its values', () => {
+    const p = plan(LOTTERY, ['params.seed=[4, 7]']);
+    expect(p.matrix).toEqual({ seed: [4, 7] });
+    expect(p.nodes.map((n) => n.id)).toEqual(expect.arrayContaining(['seed=4/init', 'seed=7/init']));
+    expect(p.nodes.find((n) => n.id === 'report')?.config).toMatchObject({ seeds: 2 });
+    expect(errorsOf(LOTTERY, ['params.seed=[]'])).toEqual(["(command line):1:1: --set params.seed: matrix axis 'seed' needs at least one value"]);
+  });
+
   it('says what is wrong with a matrix or an over', () => {
     expect(errorsOf(LOTTERY.replace('  seed: [0, 1, 2]', '  sed: [0, 1]'))).toEqual([
       "p.yaml:4:3: matrix.sed: 'sed' is not a param; a matrix axis varies a param (params: seed, lr, rounds, iterations)",

@@ -41,7 +41,8 @@ export const MAX_MATRIX_COMBINATIONS = 256;
 
 /**
  * The matrix axes, checked: each names a param; a `--set params.X=v` on an axis fixes it to
- * [v] (run one seed of a multi-seed pipeline); values are unique.
+ * [v] (run one seed of a multi-seed pipeline) and `--set params.X=[a,b]` to those values;
+ * values are unique.
  */
 export function matrixAxes(doc: PipelineDoc, params: Record<string, unknown>, sets: readonly string[], src: Source, errors: Diagnostic[]): MatrixAxis[] {
   if (!doc.matrix) return [];
@@ -59,7 +60,13 @@ export function matrixAxes(doc: PipelineDoc, params: Record<string, unknown>, se
       if (seen.has(k)) errors.push(src.diag(['matrix', name, i], `value ${k} appears twice in matrix.${name}`));
       seen.add(k);
     });
-    const fixed = setNames.has(name) ? [params[name]] : values;
+    // `--set params.seed=3` runs seed 3 alone; `--set params.seed=[0,1,2]` sets the axis's values.
+    const given = params[name];
+    const fixed = setNames.has(name) ? (Array.isArray(given) ? given : [given]) : values;
+    if (fixed.length === 0) {
+      errors.push({ file: '(command line)', line: 1, col: 1, path: `--set params.${name}`, message: `matrix axis '${name}' needs at least one value` });
+      continue;
+    }
     combos *= fixed.length;
     axes.push({ name, values: fixed });
   }
