@@ -32,6 +32,11 @@ export interface TrainResult {
   metrics: Metrics;
   /** The requested checkpoints, packed (`selectCheckpoint(bundle, k)` gets w_k). */
   checkpoints: WeightBundle;
+  /**
+   * Wall-clock figures. Not in the metrics artifact: identical runs must write identical bytes
+   * (the cache addresses artifacts by content; the engine keeps stage durations in entry.json).
+   */
+  timing: { durationMs: number; msPerStep: number };
 }
 
 export interface TrainOptions {
@@ -228,8 +233,6 @@ export async function trainModel(
       iterations: plan.iterations,
       backend: tf.getBackend(),
       remaining: remainingFraction(model, opts.mask),
-      durationMs,
-      msPerStep: plan.iterations > 0 ? stepMs / plan.iterations : 0,
       seed: cfg.seed,
       finalTrainLoss: Number.isFinite(lastLoss) ? lastLoss : null,
     },
@@ -239,5 +242,6 @@ export async function trainModel(
     weights: model.toBundle('trained', { iteration: plan.iterations }),
     metrics,
     checkpoints: packCheckpoints(model.ref, saved),
+    timing: { durationMs, msPerStep: plan.iterations > 0 ? stepMs / plan.iterations : 0 },
   };
 }
