@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -78,6 +78,14 @@ export class RunRegistration {
       /* never written, or removed by a gc that judged us dead */
     }
     rmSync(this.pins, { recursive: true, force: true });
+    // Leave no empty directories behind (others' registrations keep theirs).
+    for (const d of [activeDir(this.root), join(this.root, 'pins')]) {
+      try {
+        rmdirSync(d);
+      } catch {
+        /* not empty, or absent */
+      }
+    }
   }
 }
 

@@ -130,19 +130,22 @@ export async function checkEntryFiles(dir: string, key: string, meta: EntryMeta,
   const present = new Set(onDisk);
   const missing = [...listed.keys()].filter((f) => !present.has(f));
   if (missing.length) return `file '${missing[0]}' missing`;
+  const portOf = new Map(Object.entries(meta.outputs).map(([port, o]) => [o.file, port]));
   for (const f of listed.values()) {
     const file = join(contentDir, f.path);
+    const what = portOf.has(f.path) ? `output '${portOf.get(f.path)}'` : `file '${f.path}'`;
+    const shown = join(dir, f.path);
     let size: number;
     try {
       const st = lstatSync(file);
-      if (!st.isFile()) return `'${f.path}' is not a regular file`;
+      if (!st.isFile()) return `${what} is not a regular file: ${shown}`;
       size = st.size;
     } catch {
-      return `file '${f.path}' missing: ${file}`;
+      return `${what} missing: ${shown}`;
     }
-    if (size !== f.size) return `file '${f.path}' size ${size} != ${f.size}: ${file}`;
+    if (size !== f.size) return `${what} size ${size} != ${f.size}: ${shown}`;
     const sha = await hashFile(file).catch(() => 'unreadable');
-    if (sha !== f.sha256) return `file '${f.path}' content hash mismatch: ${file}`;
+    if (sha !== f.sha256) return `${what} content hash mismatch: ${shown}`;
   }
   return undefined;
 }
