@@ -38,11 +38,11 @@ export async function run(opts = {}) {
   ];
   for (const [label, optimizer, mask] of cases) {
     const model = models.createModel(w0);
-    // Evaluations happen only at 0 and at the end; meta.msPerStep times the training steps alone.
+    // Evaluations happen only at 0 and at the end; timing.msPerStep times the training steps alone.
     const base = { batchSize: 60, evalEvery: 1e9, trainEvalExamples: 0, evalBatchSize: 1000, optimizer, weightDecay: mask ? 1e-4 : 0 };
     await trainer.trainModel(model, ds, trainer.parseTrainConfig({ ...base, iterations: 20 }), { mask });
     const r = await trainer.trainModel(model, ds, trainer.parseTrainConfig({ ...base, iterations: steps }), { mask });
-    rows.push({ name: `lenet-300-100 trainer step, batch 60, ${label}`, backend, ms: r.metrics.meta.msPerStep, runs: steps });
+    rows.push({ name: `lenet-300-100 trainer step, batch 60, ${label}`, backend, ms: r.timing.msPerStep, runs: steps });
     model.dispose();
   }
   const model = models.createModel(w0);

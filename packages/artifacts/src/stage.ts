@@ -50,6 +50,12 @@ export interface StageContext {
   outDir: string;
   /** The tfjs backend the stage runs on, as chosen by @lth/compute. */
   backend: string;
+  /**
+   * Per input port, the stages that produced the bound artifacts and how long each took
+   * (wall clock). Impure: for human-facing extra files (a report's training time) only, never
+   * for outputs, which must stay a pure function of config and inputs.
+   */
+  inputTimings?: Record<string, Array<{ stage: string; durationMs: number }>>;
 }
 
 export interface StageDef<Cfg extends z.ZodType = z.ZodType, In extends Ports = Ports, Out extends Ports = Ports> {

@@ -123,11 +123,14 @@ describe('lth CLI', () => {
     await run('--set', 'params.b=11');
     const ls = await lth(['cache', 'ls', '--cache-dir', cache, '--json'], env);
     expect(JSON.parse(ls.out)).toHaveLength(7);
-    const gc = await lth(['cache', 'gc', '--cache-dir', cache, '--keep-runs', '1', file], env);
+    // --grace 0: entries this young are otherwise kept whatever the runs say
+    const gc = await lth(['cache', 'gc', '--cache-dir', cache, '--keep-runs', '1', '--grace', '0', file], env);
     expect(gc.code).toBe(0);
     // the newest run (b=11) and the pipeline as it is now (b=10) share x: 4 + 3 entries stay
     expect(gc.out).toContain('kept 7 entries, removed 0');
-    const gc2 = await lth(['cache', 'gc', '--cache-dir', cache, '--keep-runs', '1'], env);
+    const young = await lth(['cache', 'gc', '--cache-dir', cache, '--keep-runs', '1'], env);
+    expect(young.out).toContain('kept 7 entries (3 only because a live run uses them or they are younger than 600 s), removed 0');
+    const gc2 = await lth(['cache', 'gc', '--cache-dir', cache, '--keep-runs', '1', '--grace', '0'], env);
     expect(gc2.out).toContain('kept 4 entries, removed 3');
     expect(readdirSync(join(cache, 'entries'))).toHaveLength(4);
     expect(readdirSync(join(cache, 'runs'))).toHaveLength(1);

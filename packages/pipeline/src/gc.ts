@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { alive } from './lock';
+import { liveRuns } from './active';
+import { acquireLock, alive, lockIsLive } from './lock';
 import { listRunRecords } from './record';
 import type { ArtifactStore, EntryMeta } from './store';
 
@@ -15,9 +16,13 @@ export interface CacheListing {
 
 function dirBytes(dir: string): number {
   let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      n += e.isDirectory() ? dirBytes(p) : lstatSync(p).size;
+    }
+  } catch {
+    /* removed meanwhile */
   }
   return n;
 }
@@ -41,47 +46,118 @@ export interface GcResult {
   removed: number;
   freedBytes: number;
   removedRuns: number;
+  /** Entries kept only because a live run uses them, a live lock holds them, or they are new. */
+  protected: number;
+}
+
+export interface GcOptions {
+  keepRuns: number;
+  /** Cache keys to keep (those the given pipelines need now). */
+  keep?: Iterable<string>;
+  /** Entries (and leftovers) younger than this are never removed; default 10 minutes. */
+  graceMs?: number;
+  /** Warnings: skipped run records (named by file). */
+  warn?: (message: string) => void;
+}
+
+export const DEFAULT_GC_GRACE_MS = 10 * 60_000;
+
+/** Age of a path: since its last change (written, renamed into place), whichever is newer. */
+function ageMs(path: string): number {
+  try {
+    const st = lstatSync(path);
+    return Date.now() - Math.max(st.mtimeMs, st.ctimeMs);
+  } catch {
+    return Infinity;
+  }
 }
 
 /**
- * Removes every entry not needed by the newest `keepRuns` run records nor listed in `keep`
- * (cache keys the given pipelines need now), drops older run records, corrupt entries set
- * aside, and staging directories of processes that no longer exist.
+ * Removes every entry not needed by the newest `keepRuns` run records nor listed in `keep`,
+ * drops older run records, corrupt entries set aside, and leftovers of dead processes.
+ *
+ * It never removes an entry that a live run registered (runs/active), that a live lock holds
+ * (being computed or repaired), or that is younger than the grace period; two gcs do not run
+ * at once (locks/gc.lock). A run also pins (hard-links) every entry it verified, so even an
+ * entry removed from under it keeps its content for that run.
  */
-export function gcCache(store: ArtifactStore, opts: { keepRuns: number; keep?: Iterable<string> }): GcResult {
-  const keep = new Set(opts.keep ?? []);
-  const runs = listRunRecords(store.root);
-  let removedRuns = 0;
-  runs.forEach(({ file, record }, i) => {
-    if (i < opts.keepRuns) {
-      for (const s of record.stages) if (s.cacheKey) keep.add(s.cacheKey);
-    } else {
-      unlinkSync(file);
-      removedRuns++;
+export async function gcCache(store: ArtifactStore, opts: GcOptions): Promise<GcResult> {
+  const graceMs = opts.graceMs ?? DEFAULT_GC_GRACE_MS;
+  const release = await acquireLock(join(store.root, 'locks', 'gc.lock'));
+  try {
+    const keep = new Set(opts.keep ?? []);
+    const runs = listRunRecords(store.root, opts.warn);
+    let removedRuns = 0;
+    runs.forEach(({ file, record }, i) => {
+      if (i < opts.keepRuns) {
+        for (const s of record.stages) if (s.cacheKey) keep.add(s.cacheKey);
+      } else {
+        unlinkSync(file);
+        removedRuns++;
+      }
+    });
+    const inUse = new Set(liveRuns(store.root, { reap: true }).flatMap((r) => r.keys));
+    const result: GcResult = { kept: 0, removed: 0, freedBytes: 0, removedRuns, protected: 0 };
+    const entries = join(store.root, 'entries');
+    for (const key of store.keys()) {
+      if (keep.has(key)) {
+        result.kept++;
+        continue;
+      }
+      const dir = join(entries, key);
+      if (inUse.has(key) || lockIsLive(join(store.root, 'locks', `${key}.lock`)) || ageMs(dir) < graceMs || ageMs(join(dir, 'entry.json')) < graceMs) {
+        result.kept++;
+        result.protected++;
+        continue;
+      }
+      result.freedBytes += dirBytes(dir);
+      if (/^[0-9a-f]{64}$/.test(key)) store.remove(key);
+      else rmSync(dir, { recursive: true, force: true });
+      result.removed++;
     }
-  });
-  let removed = 0;
-  let kept = 0;
-  let freedBytes = 0;
-  const entries = join(store.root, 'entries');
-  for (const key of existsSync(entries) ? readdirSync(entries) : []) {
-    if (keep.has(key)) {
-      kept++;
-      continue;
-    }
-    freedBytes += dirBytes(join(entries, key));
-    store.remove(key);
-    removed++;
+    result.freedBytes += removeLeftovers(store.root, graceMs);
+    return result;
+  } finally {
+    release();
   }
-  for (const sub of ['corrupt', 'tmp']) {
-    const dir = join(store.root, sub);
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) {
-      const pid = Number(/^[0-9a-f]+-(\d+)-/.exec(name)?.[1]);
-      if (sub === 'tmp' && Number.isInteger(pid) && alive(pid)) continue;
-      freedBytes += dirBytes(join(dir, name));
-      rmSync(join(dir, name), { recursive: true, force: true });
+}
+
+/** The pid in the name of a staging directory (`<key16>-<pid>-<hex>`) or of pins (`<stamp>-<pid>-<hex>`). */
+function ownerPid(name: string): number | undefined {
+  const m = /^[0-9a-zA-Z-]*?-(\d+)-[0-9a-f]+$/.exec(name);
+  const pid = Number(m?.[1]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * corrupt/ and trash/ entries, staging directories (tmp/) and pins of processes that are gone,
+ * and stray temporary lock files; all only once older than the grace period.
+ */
+function removeLeftovers(root: string, graceMs: number): number {
+  let freed = 0;
+  const registered = new Set(readdirSafe(join(root, 'runs', 'active')).map((n) => n.replace(/\.json$/, '')));
+  for (const sub of ['corrupt', 'trash', 'tmp', 'pins']) {
+    const dir = join(root, sub);
+    for (const name of readdirSafe(dir)) {
+      const path = join(dir, name);
+      if (ageMs(path) < graceMs) continue;
+      const pid = ownerPid(name);
+      if ((sub === 'tmp' || sub === 'pins') && pid !== undefined && alive(pid)) continue;
+      if (sub === 'pins' && registered.has(name)) continue;
+      freed += dirBytes(path);
+      rmSync(path, { recursive: true, force: true });
     }
   }
-  return { kept, removed, freedBytes, removedRuns };
+  for (const name of readdirSafe(join(root, 'locks'))) {
+    if (name.endsWith('.tmp') && ageMs(join(root, 'locks', name)) >= graceMs) rmSync(join(root, 'locks', name), { force: true });
+  }
+  return freed;
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

@@ -1,6 +1,6 @@
-import { utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { acquireLock } from './index';
 import { tempDir } from './__tests__/helpers';
 
@@ -39,4 +39,25 @@ describe('acquireLock', () => {
     setTimeout(() => abort.abort(), 200);
     await expect(acquireLock(fresh, { pollMs: 10, signal: abort.signal })).rejects.toThrow('interrupted while waiting for a cache lock');
   });
+
+  it('takes over an empty or unparsable lock at once (a full disk could leave one before lth wrote locks whole)', async () => {
+    const dir = tempDir();
+    for (const [name, text] of [['empty.lock', ''], ['partial.lock', '{"pid": 12']] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      let waited = false;
+      // a 30 s heartbeat timeout would make this wait; it must not wait at all
+      (await acquireLock(file, { pollMs: 10, onWait: () => (waited = true) }))();
+      expect([name, waited, existsSync(file)]).toEqual([name, false, false]);
+    }
+  });
+
+  it('a lock is created whole: its content is there the moment the file exists', async () => {
+    const file = join(tempDir(), 'whole.lock');
+    const release = await acquireLock(file);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
+    expect(readdirSync(dirname(file))).toEqual(['whole.lock']);
+    release();
+  });
 });
+

@@ -1,6 +1,7 @@
-import { readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, type Progress } from '@lth/artifacts';
+import { canonicalJson, confinedPath, type Progress } from '@lth/artifacts';
+import { RunRegistration } from './active';
 import { StageError } from './errors';
 import type { Executor } from './executor';
 import { MissExplainer } from './explain';
@@ -8,6 +9,7 @@ import { codeFingerprint } from './fingerprint';
 import { cacheKey, type KeyParts } from './key';
 import type { InputBinding, Plan, PlanNode } from './plan';
 import { packageVersions, writeRunRecord, type RunRecord, type StageRecord } from './record';
+import { reportLocation } from './report-location';
 import type { ArtifactStore, Entry } from './store';
 import type { StageTask, TaskInput } from './task';
 
@@ -70,9 +72,78 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
   };
 
   for (const n of plan.nodes) emit({ type: 'stage', id: n.id, uses: n.uses, state: 'pending' });
+  const registration = new RunRegistration(store.root, plan.name);
+  if (registration.problem) emit({ type: 'problem', message: registration.problem });
 
   const finish = (node: PlanNode, rec: Omit<StageRecord, 'id' | 'uses' | 'inputs'>) => {
     records.set(node.id, { id: node.id, uses: node.uses, inputs: node.inputs, ...rec });
+  };
+
+  type Resolved = { entry: Entry; key: string; status: 'ran' | 'cached'; why: string };
+
+  /**
+   * The entry of `node`: from the cache (verified, and pinned for this run) or computed under
+   * the key's lock. Its inputs are the entries already resolved for its dependencies; one that
+   * vanished meanwhile (possible only where pinning is impossible) is resolved again.
+   */
+  const resolve = async (node: PlanNode, depth = 0): Promise<Resolved> => {
+    for (const d of node.deps) {
+      const e = entries.get(d);
+      if (e && !existsSync(e.dir) && depth < 8) {
+        emit({ type: 'problem', message: `cache entry ${e.key.slice(0, 12)} of ${d} vanished while in use; resolving it again` });
+        entries.set(d, (await resolve(byId.get(d) as PlanNode, depth + 1)).entry);
+      }
+    }
+    const inputs: Record<string, TaskInput | TaskInput[]> = {};
+    const hashes: Record<string, string | string[]> = {};
+    for (const [port, b] of Object.entries(node.inputs)) {
+      const bind = (x: InputBinding): TaskInput => {
+        const e = entries.get(x.stage);
+        const out = e?.meta.outputs[x.port];
+        if (!e || !out) throw new Error(`input '${port}': ${x.stage}.${x.port} has no cache entry`);
+        // e.dir is this run's pinned copy when links work: exactly the verified files.
+        const file = confinedPath(e.dir, out.file, `cache entry ${e.key.slice(0, 12)} output '${x.port}'`);
+        return { stage: x.stage, port: x.port, file, kind: out.kind, sha256: out.sha256, computeMs: e.meta.timings.durationMs };
+      };
+      const v = Array.isArray(b) ? b.map(bind) : bind(b);
+      inputs[port] = v;
+      hashes[port] = Array.isArray(v) ? v.map((x) => x.sha256) : v.sha256;
+    }
+    const parts = keyParts(node, hashes);
+    const key = cacheKey(parts);
+    // Registered before the lookup, so that a concurrent gc keeps this entry.
+    registration.use(key);
+    const forced = isForced(node.id, opts.force ?? []) && depth === 0;
+    // Corrupt entries are repaired only under the key's lock, so that a process never moves
+    // aside an entry another process has just recomputed.
+    let entry = forced ? undefined : await store.get(key, { repair: false, pinTo: registration.pins });
+    if (entry) return { entry, key, status: 'cached', why: 'cache hit' };
+    const why = forced ? 'forced (--force)' : explainer.why(plan.name, node.id, parts);
+    const release = await store.lock(key, {
+      signal,
+      onWait: () => emit({ type: 'stage', id: node.id, uses: node.uses, state: 'waiting', why: 'another process is computing this entry' }),
+    });
+    try {
+      // Whoever held the lock may have just committed this very entry.
+      entry = forced ? undefined : await store.get(key, { pinTo: registration.pins });
+      if (entry) return { entry, key, status: 'cached', why: 'cache hit (computed by another process)' };
+      await slot();
+      try {
+        emit({ type: 'stage', id: node.id, uses: node.uses, state: 'running', why });
+        const task: StageTask = { id: node.id, uses: node.uses, pipeline: plan.name, rawConfig: node.rawConfig, key, parts, inputs };
+        entry = await executor.run(task, {
+          signal,
+          log: (message) => emit({ type: 'log', id: node.id, message }),
+          progress: (progress) => emit({ type: 'progress', id: node.id, progress }),
+        });
+      } finally {
+        freeSlot();
+      }
+      // Still under the lock: nobody can have replaced what was just committed and verified.
+      return { entry: store.pin(entry, registration.pins), key, status: 'ran', why };
+    } finally {
+      release();
+    }
   };
 
   const process1 = async (node: PlanNode): Promise<void> => {
@@ -85,62 +156,13 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
       return;
     }
     try {
-      const inputs: Record<string, TaskInput | TaskInput[]> = {};
-      const hashes: Record<string, string | string[]> = {};
-      for (const [port, b] of Object.entries(node.inputs)) {
-        const bind = (x: InputBinding): TaskInput => {
-          const e = entries.get(x.stage);
-          const out = e?.meta.outputs[x.port];
-          if (!e || !out) throw new Error(`input '${port}': ${x.stage}.${x.port} has no cache entry`);
-          return { stage: x.stage, port: x.port, file: join(e.dir, out.file), kind: out.kind, sha256: out.sha256 };
-        };
-        const v = Array.isArray(b) ? b.map(bind) : bind(b);
-        inputs[port] = v;
-        hashes[port] = Array.isArray(v) ? v.map((x) => x.sha256) : v.sha256;
-      }
-      const parts = keyParts(node, hashes);
-      const key = cacheKey(parts);
-      const forced = isForced(node.id, opts.force ?? []);
-      // Corrupt entries are repaired only under the key's lock, so that a process never moves
-      // aside an entry another process has just recomputed.
-      let entry = forced ? undefined : await store.get(key, { repair: false });
-      let why = forced ? 'forced (--force)' : 'cache hit';
-      if (!entry) {
-        if (!forced) why = explainer.why(plan.name, node.id, parts);
-        const release = await store.lock(key, {
-          signal,
-          onWait: () => emit({ type: 'stage', id: node.id, uses: node.uses, state: 'waiting', why: 'another process is computing this entry' }),
-        });
-        try {
-          // Whoever held the lock may have just committed this very entry.
-          entry = forced ? undefined : await store.get(key);
-          if (!entry) {
-            await slot();
-            try {
-              emit({ type: 'stage', id: node.id, uses: node.uses, state: 'running', why });
-              const task: StageTask = { id: node.id, uses: node.uses, pipeline: plan.name, rawConfig: node.rawConfig, key, parts, inputs };
-              entry = await executor.run(task, {
-                signal,
-                log: (message) => emit({ type: 'log', id: node.id, message }),
-                progress: (progress) => emit({ type: 'progress', id: node.id, progress }),
-              });
-            } finally {
-              freeSlot();
-            }
-            entries.set(node.id, entry);
-            const durationMs = Date.now() - t0;
-            finish(node, { status: 'ran', durationMs, cacheKey: key, why, outputs: outputsOf(entry), files: filesOf(entry), backend: entry.meta.backend });
-            emit({ type: 'stage', id: node.id, uses: node.uses, state: 'done', durationMs, why });
-            return;
-          }
-          why = 'cache hit (computed by another process)';
-        } finally {
-          release();
-        }
-      }
+      const { entry, key, status, why } = await resolve(node);
       entries.set(node.id, entry);
-      finish(node, { status: 'cached', durationMs: Date.now() - t0, cacheKey: key, why, outputs: outputsOf(entry), files: filesOf(entry), backend: entry.meta.backend });
-      emit({ type: 'stage', id: node.id, uses: node.uses, state: 'cached', why });
+      const durationMs = Date.now() - t0;
+      // The record names the entry's own files (pins are removed when the run ends).
+      const at = store.entryDir(key);
+      finish(node, { status, durationMs, computeMs: entry.meta.timings.durationMs, cacheKey: key, why, outputs: outputsOf(at, entry), files: filesOf(at, entry), backend: entry.meta.backend });
+      emit({ type: 'stage', id: node.id, uses: node.uses, state: status === 'ran' ? 'done' : 'cached', why, ...(status === 'ran' ? { durationMs } : {}) });
     } catch (err) {
       const reason = signal.aborted ? 'interrupted' : err instanceof Error ? err.message : String(err);
       const e = new StageError(node.id, reason, { cause: err });
@@ -151,11 +173,15 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
 
   // Each stage waits for its dependencies' promises; the slot semaphore bounds parallelism.
   const done = new Map<string, Promise<void>>();
-  for (const node of plan.nodes) {
-    const deps = node.deps.map((d) => done.get(d) ?? Promise.resolve());
-    done.set(node.id, Promise.all(deps).then(() => process1(node)));
+  try {
+    for (const node of plan.nodes) {
+      const deps = node.deps.map((d) => done.get(d) ?? Promise.resolve());
+      done.set(node.id, Promise.all(deps).then(() => process1(node)));
+    }
+    await Promise.all(done.values());
+  } finally {
+    registration.end();
   }
-  await Promise.all(done.values());
 
   const stages = plan.nodes.map((n) => records.get(n.id) as StageRecord);
   const finished = new Date();
@@ -177,36 +203,23 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
     stages,
     report: reportLocation(stages),
   };
-  if (opts.writeRecord !== false) writeRunRecord(store.root, rec);
+  if (opts.writeRecord !== false) {
+    // The run's work is done and cached: a record that cannot be written (read-only cache, full
+    // disk) is reported, not fatal, and the summary is still printed from `rec`.
+    try {
+      writeRunRecord(store.root, rec);
+    } catch (err) {
+      rec.recordError = err instanceof Error ? err.message : String(err);
+      emit({ type: 'problem', message: rec.recordError });
+    }
+  }
   return rec;
 }
 
-function outputsOf(e: Entry): Record<string, string> {
-  return Object.fromEntries(Object.entries(e.meta.outputs).map(([p, o]) => [p, join(e.dir, o.file)]));
+function outputsOf(dir: string, e: Entry): Record<string, string> {
+  return Object.fromEntries(Object.entries(e.meta.outputs).map(([p, o]) => [p, confinedPath(dir, o.file, `cache entry ${e.key.slice(0, 12)} output '${p}'`)]));
 }
 
-function filesOf(e: Entry): string | undefined {
-  return e.meta.files ? join(e.dir, e.meta.files) : undefined;
-}
-
-/** A report's main page: report.html / index.html, else the first .html, else the directory. */
-function mainPage(dir: string): string {
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return dir;
-  }
-  const page = ['report.html', 'index.html'].find((n) => names.includes(n)) ?? names.find((n) => n.endsWith('.html'));
-  return page ? join(dir, page) : dir;
-}
-
-/** The report stages' file directories; else the last completed stage's first output. */
-function reportLocation(stages: StageRecord[]): string | undefined {
-  const reports = stages.filter((s) => s.uses.startsWith('report/') && s.files);
-  const last = reports[reports.length - 1];
-  if (last?.files) return mainPage(last.files);
-  const done = stages.filter((s) => s.status === 'ran' || s.status === 'cached');
-  const tail = done[done.length - 1];
-  return tail?.files ?? Object.values(tail?.outputs ?? {})[0];
+function filesOf(dir: string, e: Entry): string | undefined {
+  return e.meta.filesDir ? join(dir, e.meta.filesDir) : undefined;
 }

@@ -1,38 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { hashFile, type ArtifactKind } from '@lth/artifacts';
-import type { KeyParts } from './key';
+import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { confinedPath } from '@lth/artifacts';
+import { checkEntryFiles, readEntryMeta, type EntryMeta } from './entry';
+import { fsErrorText } from './fs-safe';
 import { acquireLock, type LockOptions, type Release } from './lock';
 
-export interface EntryOutput {
-  /** Path relative to the entry directory. */
-  file: string;
-  kind: ArtifactKind;
-  sha256: string;
-}
-
-/** entry.json: everything needed to reuse the outputs and to explain a later cache miss. */
-export interface EntryMeta {
-  version: 1;
-  key: string;
-  parts: KeyParts;
-  /** Registered stage id. */
-  stage: string;
-  /** Pipeline name and expanded stage id that produced it (for `lth status` comparisons). */
-  pipeline: string;
-  path: string;
-  config: unknown;
-  inputs: Record<string, unknown>;
-  outputs: Record<string, EntryOutput>;
-  /** Extra files the stage wrote into its outDir (relative to the entry), e.g. a report. */
-  files?: string;
-  timings: { startedAt: string; finishedAt: string; durationMs: number };
-  backend: string;
-}
+export { type EntryMeta, type EntryOutput, type EntryFile } from './entry';
 
 export interface Entry {
   key: string;
+  /** Where to read the entry's files: its directory, or this run's pinned copy of it. */
   dir: string;
   meta: EntryMeta;
 }
@@ -44,27 +22,55 @@ export interface Staging {
   abort(): void;
 }
 
+export interface GetOptions {
+  /**
+   * Default true (call it holding the key's lock): a corrupt entry is reported and moved aside;
+   * with false it is only treated as missing.
+   */
+  repair?: boolean;
+  /**
+   * Hard-link the entry's files under this directory first and verify (and return) that copy:
+   * the files a run reads then stay exactly what it verified, whatever a concurrent `--force`,
+   * repair or gc does to the entry afterwards.
+   */
+  pinTo?: string;
+}
+
 /**
  * Where cache entries live. The local directory is the one implementation; an object store
  * would implement the same (get verifies, commit is atomic, lock is exclusive per key).
  */
 export interface ArtifactStore {
   readonly root: string;
+  /** A verified entry, or undefined. */
+  get(key: string, opts?: GetOptions): Promise<Entry | undefined>;
   /**
-   * A verified entry, or undefined. With `repair` (default; call it holding the key's lock) a
-   * corrupt entry is reported and moved aside; without, it is only treated as missing.
+   * The entry with its files hard-linked under `pinTo` (or as it is, where links are
+   * impossible), without verifying again: for an entry just verified, under its key's lock.
    */
-  get(key: string, opts?: { repair?: boolean }): Promise<Entry | undefined>;
+  pin(entry: Entry, pinTo: string): Entry;
+  /** Undefined when the entry is sound, else what is wrong with it. */
+  check(key: string): Promise<string | undefined>;
   begin(key: string): Staging;
   lock(key: string, opts?: LockOptions): Promise<Release>;
+  /** The valid entry.json of every entry (content not verified). */
   list(): EntryMeta[];
+  /** Names under entries/ (keys, or whatever else is there). */
+  keys(): string[];
   remove(key: string): void;
+  /** Moves an entry to corrupt/ (where `lth cache gc` deletes it). */
+  quarantine(key: string): void;
+  /** Moves whatever is under entries/ with this name (not a cache key) to corrupt/. */
+  quarantineName(name: string): void;
   entryDir(key: string): string;
 }
 
+const KEY_RE = /^[0-9a-f]{64}$/;
+
 /**
  * `<root>/entries/<key>/{entry.json, <port>.arrow, files/}`, built in `<root>/tmp/<random>/`
- * and renamed into place; `<root>/locks/<key>.lock`; corrupt entries go to `<root>/corrupt/`.
+ * and renamed into place; `<root>/locks/<key>.lock`; corrupt entries go to `<root>/corrupt/`,
+ * replaced and removed ones pass through `<root>/trash/`.
  */
 export class LocalStore implements ArtifactStore {
   constructor(
@@ -73,67 +79,139 @@ export class LocalStore implements ArtifactStore {
   ) {}
 
   entryDir(key: string): string {
+    if (!KEY_RE.test(key)) throw new Error(`not a cache key: '${key.slice(0, 80)}'`);
     return join(this.root, 'entries', key);
   }
 
-  async get(key: string, opts: { repair?: boolean } = {}): Promise<Entry | undefined> {
+  keys(): string[] {
+    const dir = join(this.root, 'entries');
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  }
+
+  async get(key: string, opts: GetOptions = {}): Promise<Entry | undefined> {
+    if (!KEY_RE.test(key)) return undefined;
     const dir = this.entryDir(key);
+    let problem = '';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (!existsSync(dir)) return undefined;
+      if (!lstatSync(dir).isDirectory()) {
+        problem = 'the entry is not a directory';
+        break;
+      }
+      const read = readEntryMeta(dir);
+      if ('problem' in read) {
+        problem = read.problem;
+        break;
+      }
+      const pinned = opts.pinTo ? this.pinFiles(dir, key, read.meta, opts.pinTo) : undefined;
+      const found = await checkEntryFiles(dir, key, read.meta, pinned ?? dir);
+      if (found === undefined) return { key, dir: pinned ?? dir, meta: read.meta };
+      if (pinned) rmSync(pinned, { recursive: true, force: true });
+      problem = found;
+      // Replaced (a forced rerun committed) or removed while we read it: not corrupt, look again.
+      const now = readEntryMeta(dir);
+      if (!existsSync(dir) || ('meta' in now && JSON.stringify(now.meta) !== JSON.stringify(read.meta))) continue;
+      break;
+    }
     if (!existsSync(dir)) return undefined;
-    const problem = await this.verify(key, dir);
-    if (problem === undefined) return { key, dir, meta: this.readMeta(dir) as EntryMeta };
     if (opts.repair === false) return undefined;
     this.onProblem(`cache entry ${key.slice(0, 12)} is corrupt (${problem}); moved aside, recomputing`);
     this.quarantine(key);
     return undefined;
   }
 
-  private readMeta(dir: string): EntryMeta | undefined {
+  pin(entry: Entry, pinTo: string): Entry {
+    const dir = this.pinFiles(this.entryDir(entry.key), entry.key, entry.meta, pinTo);
+    return dir ? { ...entry, dir } : entry;
+  }
+
+  async check(key: string): Promise<string | undefined> {
+    if (!KEY_RE.test(key)) return 'the name under entries/ is not a cache key';
+    const dir = this.entryDir(key);
     try {
-      return JSON.parse(readFileSync(join(dir, 'entry.json'), 'utf8')) as EntryMeta;
+      if (!lstatSync(dir).isDirectory()) return 'the entry is not a directory';
     } catch {
+      return 'the entry is missing';
+    }
+    const read = readEntryMeta(dir);
+    return 'problem' in read ? read.problem : checkEntryFiles(dir, key, read.meta);
+  }
+
+  /** Hard links of the listed files under `<pinTo>/<key>-<random>`; undefined if links are impossible here. */
+  private pinFiles(dir: string, key: string, meta: EntryMeta, pinTo: string): string | undefined {
+    const to = join(pinTo, `${key}-${randomBytes(4).toString('hex')}`);
+    try {
+      mkdirSync(to, { recursive: true });
+      for (const f of meta.contents) {
+        const target = confinedPath(to, f.path, `cache entry ${key.slice(0, 12)} file`);
+        mkdirSync(dirname(target), { recursive: true });
+        linkSync(confinedPath(dir, f.path, `cache entry ${key.slice(0, 12)} file`), target);
+      }
+      writeFileSync(join(to, 'entry.json'), `${JSON.stringify(meta, null, 2)}\n`);
+      return to;
+    } catch {
+      // No links here (read-only cache, another device...) or a missing or escaping file: the
+      // caller then checks the entry in place, which reports the latter.
+      rmSync(to, { recursive: true, force: true });
       return undefined;
     }
   }
 
-  /** Undefined when every output exists with its recorded sha256; else what is wrong. */
-  private async verify(key: string, dir: string): Promise<string | undefined> {
-    const meta = this.readMeta(dir);
-    if (!meta || meta.key !== key || typeof meta.outputs !== 'object') return 'entry.json missing or invalid';
-    for (const [port, out] of Object.entries(meta.outputs)) {
-      const file = join(dir, out.file);
-      if (!existsSync(file)) return `output '${port}' missing: ${file}`;
-      const sha = await hashFile(file).catch(() => 'unreadable');
-      if (sha !== out.sha256) return `output '${port}' content hash mismatch: ${file}`;
-    }
-    return undefined;
+  private aside(key: string, under: 'corrupt' | 'trash'): string {
+    return join(this.root, under, `${key}-${process.pid}-${Date.now()}-${randomBytes(3).toString('hex')}`);
   }
 
-  private quarantine(key: string): void {
-    const to = join(this.root, 'corrupt', `${key}-${Date.now()}-${randomBytes(3).toString('hex')}`);
-    mkdirSync(join(this.root, 'corrupt'), { recursive: true });
+  quarantine(key: string): void {
+    const to = this.aside(key, 'corrupt');
     try {
+      mkdirSync(dirname(to), { recursive: true });
       renameSync(this.entryDir(key), to);
-    } catch {
-      rmSync(this.entryDir(key), { recursive: true, force: true });
+    } catch (err) {
+      try {
+        rmSync(this.entryDir(key), { recursive: true, force: true });
+      } catch {
+        this.onProblem(`could not move corrupt entry ${key.slice(0, 12)} aside: ${fsErrorText(err)}; it is not used`);
+      }
     }
+  }
+
+  quarantineName(name: string): void {
+    if (name.includes('/') || name === '..' || name === '.') return;
+    const to = join(this.root, 'corrupt', `unknown-${process.pid}-${Date.now()}-${randomBytes(3).toString('hex')}`);
+    mkdirSync(dirname(to), { recursive: true });
+    renameSync(join(this.root, 'entries', name), to);
   }
 
   begin(key: string): Staging {
     const dir = join(this.root, 'tmp', `${key.slice(0, 16)}-${process.pid}-${randomBytes(6).toString('hex')}`);
-    mkdirSync(join(dir, 'files'), { recursive: true });
+    try {
+      mkdirSync(join(dir, 'files'), { recursive: true });
+    } catch (err) {
+      throw new Error(`cannot write to the cache ${this.root}: ${fsErrorText(err)}`, { cause: err });
+    }
     return {
       dir,
       commit: async (meta) => {
         writeFileSync(join(dir, 'entry.json'), `${JSON.stringify(meta, null, 2)}\n`);
         mkdirSync(join(this.root, 'entries'), { recursive: true });
         const target = this.entryDir(key);
-        if (existsSync(target)) {
-          // Replacing (forced rerun): move the old entry aside first; rename is atomic per step.
-          const old = join(this.root, 'tmp', `old-${key.slice(0, 16)}-${randomBytes(6).toString('hex')}`);
+        try {
+          renameSync(dir, target);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+          // Replacing (forced rerun): the old entry goes aside whole, the new one comes in whole.
+          // Runs reading the old one read their pinned links of it, which stay valid.
+          const old = this.aside(key, 'trash');
+          mkdirSync(dirname(old), { recursive: true });
           renameSync(target, old);
+          renameSync(dir, target);
           rmSync(old, { recursive: true, force: true });
         }
-        renameSync(dir, target);
         return { key, dir: target, meta };
       },
       abort: () => rmSync(dir, { recursive: true, force: true }),
@@ -145,17 +223,24 @@ export class LocalStore implements ArtifactStore {
   }
 
   list(): EntryMeta[] {
-    const dir = join(this.root, 'entries');
-    if (!existsSync(dir)) return [];
     const out: EntryMeta[] = [];
-    for (const key of readdirSync(dir)) {
-      const m = this.readMeta(join(dir, key));
-      if (m) out.push(m);
+    for (const key of this.keys()) {
+      if (!KEY_RE.test(key)) continue;
+      const m = readEntryMeta(join(this.root, 'entries', key));
+      if ('meta' in m && m.meta.key === key) out.push(m.meta);
     }
     return out;
   }
 
   remove(key: string): void {
-    rmSync(this.entryDir(key), { recursive: true, force: true });
+    // Renamed away first so that a half-finished removal never looks like an entry.
+    const old = this.aside(key, 'trash');
+    mkdirSync(dirname(old), { recursive: true });
+    try {
+      renameSync(this.entryDir(key), old);
+    } catch {
+      return;
+    }
+    rmSync(old, { recursive: true, force: true });
   }
 }

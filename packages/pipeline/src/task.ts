@@ -1,9 +1,10 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashFile, readArtifact, writeArtifact, type ArtifactKind, type Progress, type StageContext } from '@lth/artifacts';
 import { ensureBackend } from '@lth/compute';
 import type { KeyParts } from './key';
 import type { Registry } from './registry';
+import { describeContents, ENTRY_VERSION } from './entry';
 import type { ArtifactStore, Entry, EntryMeta, EntryOutput } from './store';
 
 /** One bound input artifact, already verified in the store. */
@@ -13,6 +14,8 @@ export interface TaskInput {
   file: string;
   kind: ArtifactKind;
   sha256: string;
+  /** How long the producing stage took (its entry's timings): for reports, never for outputs. */
+  computeMs?: number;
 }
 
 /** Everything a worker needs to run one stage; plain JSON so it can cross a process boundary. */
@@ -51,7 +54,10 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
     }
     const cfg = def.config.parse(task.rawConfig ?? {});
     const backend = (await ensureBackend()).name;
-    const ctx: StageContext = { log: hooks.log, progress: hooks.progress, signal: hooks.signal, outDir: join(staging.dir, 'files'), backend };
+    const inputTimings = Object.fromEntries(
+      Object.entries(task.inputs).map(([p, b]) => [p, (Array.isArray(b) ? b : [b]).map((x) => ({ stage: x.stage, durationMs: x.computeMs ?? 0 }))]),
+    );
+    const ctx: StageContext = { log: hooks.log, progress: hooks.progress, signal: hooks.signal, outDir: join(staging.dir, 'files'), backend, inputTimings };
     const produced = (await def.run(ctx, cfg, inputs as never)) as Record<string, unknown>;
     // A stage that completes despite an abort has valid outputs: they are committed, not lost.
     const outputs: Record<string, EntryOutput> = {};
@@ -60,11 +66,13 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
       if (value === undefined || value === null) throw new Error(`${def.id} returned no value for output '${port}' (${spec.kind})`);
       const file = `${port}.arrow`;
       await writeArtifact(join(staging.dir, file), spec.kind, value as never);
-      outputs[port] = { file, kind: spec.kind, sha256: await hashFile(join(staging.dir, file)) };
+      outputs[port] = { file, kind: spec.kind, sha256: await hashFile(join(staging.dir, file)), size: statSync(join(staging.dir, file)).size };
     }
+    // Every file of the entry, outputs and extra files alike, is listed with its hash and size.
+    const contents = await describeContents(staging.dir);
     const finished = new Date();
     const meta: EntryMeta = {
-      version: 1,
+      version: ENTRY_VERSION,
       key: task.key,
       parts: task.parts,
       stage: task.uses,
@@ -75,7 +83,8 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
         Object.entries(task.inputs).map(([p, b]) => [p, Array.isArray(b) ? b.map(strip) : strip(b)]),
       ),
       outputs,
-      files: readdirSync(join(staging.dir, 'files')).length ? 'files' : undefined,
+      ...(readdirSync(join(staging.dir, 'files')).length ? { filesDir: 'files' as const } : {}),
+      contents,
       timings: { startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationMs: finished.getTime() - started.getTime() },
       backend,
     };

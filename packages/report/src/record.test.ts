@@ -45,6 +45,9 @@ describe('reports from a run record', () => {
       stages,
     };
     expect(runInfoFromRecord(record)).toMatchObject({ stagesRun: 7, cacheHits: 3, durationMs: 180000, backend: 'wasm' });
+    // training time comes from the record (metrics artifacts hold no durations): computeMs of trainer stages
+    const timed = { ...record, stages: [...stages, { id: 'extra', uses: 'trainer/train', status: 'cached', computeMs: 1500, outputs: {} }] };
+    expect(runInfoFromRecord(timed).trainingMs).toBe(1500);
     const out = join(dir, 'out');
     const [r] = await reportFromRunRecord(record, out);
     expect(r!.table.rows.map((x) => x['pm'])).toEqual([1, 0.8, 0.64, 0.512, 1, 0.8, 0.64, 0.512]);

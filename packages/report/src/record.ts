@@ -17,7 +17,8 @@ export interface RunRecordLike {
   params?: Record<string, unknown>;
   versions?: Record<string, string>;
   pipeline: Array<{ id: string; uses: string; config: unknown; inputs: Record<string, Binding | Binding[]> }>;
-  stages: Array<{ id: string; status: string; durationMs?: number; outputs: Record<string, string> }>;
+  /** computeMs: how long the stage took when its entry was computed (a cached stage's too). */
+  stages: Array<{ id: string; uses?: string; status: string; durationMs?: number; computeMs?: number; outputs: Record<string, string> }>;
 }
 interface Binding {
   stage: string;
@@ -39,6 +40,9 @@ export function runInfoFromRecord(rec: RunRecordLike): RunInfo {
   if (rec.startedAt) info.startedAt = rec.startedAt;
   if (rec.finishedAt) info.finishedAt = rec.finishedAt;
   if (rec.durationMs !== undefined) info.durationMs = rec.durationMs;
+  // Training time lives in the run record (metrics artifacts hold no wall-clock fields).
+  const training = rec.stages.filter((s) => s.uses === 'trainer/train' && s.computeMs !== undefined);
+  if (training.length) info.trainingMs = training.reduce((a, s) => a + (s.computeMs ?? 0), 0);
   if (rec.versions && Object.keys(rec.versions).length) {
     info.notes = [`versions: ${Object.entries(rec.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`];
   }

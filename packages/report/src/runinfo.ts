@@ -11,7 +11,7 @@ export interface RunInfo {
   generatedAt?: string;
   /** Wall time of the whole pipeline run. */
   durationMs?: number;
-  /** Sum of the training runs' own durations (metrics meta.durationMs). */
+  /** Sum of the training runs' durations (from the engine; older metrics artifacts: meta.durationMs). */
   trainingMs?: number;
   runs?: number;
   iterations?: number | number[];

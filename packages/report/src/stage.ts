@@ -1,4 +1,4 @@
-import { defineStage, type AnyStageDef } from '@lth/artifacts';
+import { defineStage, type AnyStageDef, type StageContext } from '@lth/artifacts';
 import { ReportConfig } from './config';
 import { lotteryReport } from './report';
 
@@ -31,16 +31,30 @@ export const reportLottery = defineStage({
     summary: { kind: 'table', description: 'one row per (variant, round): Pm, early stop, accuracies, seeds' },
   },
   async run(ctx, cfg, inputs) {
+    const trainingMs = trainingTime(ctx.inputTimings);
     const r = await lotteryReport(inputs, cfg, {
       outDir: ctx.outDir,
-      // The only impure field, and only in the HTML/Markdown files: the summary table stays a
+      // The only impure fields, and only in the HTML/Markdown files: the summary table stays a
       // pure function of the inputs, so its content hash does not change between runs.
-      runInfo: { generatedAt: new Date().toISOString() },
+      runInfo: { generatedAt: new Date().toISOString(), ...(trainingMs !== undefined ? { trainingMs } : {}) },
     });
     for (const w of r.warnings) ctx.log(`report/lottery: warning: ${w}`);
     ctx.log(`report/lottery: ${r.table.rows.length} summary rows, wrote ${r.files.join(', ')}`);
     return { summary: r.table };
   },
 });
+
+const METRICS_PORTS = ['tickets', 'dense', 'reinit', 'randomPrune', 'compare'];
+
+/**
+ * The training runs' wall time, summed once per producing stage: the engine passes how long
+ * each input's stage took (metrics artifacts hold no durations, so that reruns are identical).
+ */
+function trainingTime(timings: StageContext['inputTimings']): number | undefined {
+  if (!timings) return undefined;
+  const byStage = new Map<string, number>();
+  for (const port of METRICS_PORTS) for (const t of timings[port] ?? []) byStage.set(t.stage, t.durationMs);
+  return byStage.size ? [...byStage.values()].reduce((a, b) => a + b, 0) : undefined;
+}
 
 export const stages: AnyStageDef[] = [reportLottery];

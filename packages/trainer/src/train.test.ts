@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -96,6 +96,21 @@ describe('train (plain function)', () => {
     const c = await train({ weights: w0, data }, { ...cfg, seed: 5 });
     a.weights.tensors.forEach((t, i) => expect(sameBytes(t.values, b.weights.tensors[i]!.values)).toBe(true));
     expect(sameBytes(a.weights.tensors[0]!.values, c.weights.tensors[0]!.values)).toBe(false);
+  });
+
+  it('writes byte-identical metrics for identical runs (no wall-clock field in the artifact; #14 defect 7)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lth-trainer-'));
+    const cfg = { ...small, iterations: 4, evalEvery: 2, augment: false, seed: 4 };
+    const files = [];
+    for (const run of ['a', 'b']) {
+      const r = await train({ weights: w0, data }, cfg);
+      expect(r.timing.durationMs).toBeGreaterThanOrEqual(0);
+      await writeArtifact(join(dir, `${run}.arrow`), 'metrics', r.metrics);
+      files.push(readFileSync(join(dir, `${run}.arrow`)));
+    }
+    expect(Buffer.compare(files[0]!, files[1]!)).toBe(0);
+    expect(Object.keys(readArtifact(join(dir, 'a.arrow'), 'metrics').meta)).not.toEqual(expect.arrayContaining(['durationMs']));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('saves checkpoints: 0 is the (masked) start, the last equals the final weights', async () => {

@@ -32,6 +32,11 @@ export interface TrainResult {
   metrics: Metrics;
   /** The requested checkpoints, packed (`selectCheckpoint(bundle, k)` gets w_k). */
   checkpoints: WeightBundle;
+  /**
+   * Wall-clock figures. Not in the metrics artifact: identical runs must write identical bytes
+   * (the cache addresses artifacts by content; the engine keeps stage durations in entry.json).
+   */
+  timing: { durationMs: number; msPerStep: number };
 }
 
 export interface TrainOptions {
@@ -250,8 +255,6 @@ export async function trainModel(
       ...(plan.start > 0 ? { startIteration: plan.start } : {}),
       backend: tf.getBackend(),
       remaining: remainingFraction(model, opts.mask),
-      durationMs,
-      msPerStep: steps > 0 ? stepMs / steps : 0,
       seed: cfg.seed,
       finalTrainLoss: Number.isFinite(lastLoss) ? lastLoss : null,
     },
@@ -261,5 +264,6 @@ export async function trainModel(
     weights: model.toBundle('trained', { iteration: plan.iterations }),
     metrics,
     checkpoints: packCheckpoints(model.ref, saved),
+    timing: { durationMs, msPerStep: steps > 0 ? stepMs / steps : 0 },
   };
 }

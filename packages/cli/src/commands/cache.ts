@@ -1,11 +1,36 @@
-import { gcCache, listCache, loadPipeline, loadRegistry, LocalStore, pipelineStatus, resolveCacheDir } from '@lth/pipeline';
-import { collect, positiveInt, type Register } from '../common';
+import {
+  cacheDirProblem,
+  DEFAULT_GC_GRACE_MS,
+  gcCache,
+  listCache,
+  loadPipeline,
+  loadRegistry,
+  LocalStore,
+  pipelineStatus,
+  resolveCacheDir,
+  UsageError,
+  verifyCache,
+} from '@lth/pipeline';
+import { collect, EXIT, positiveInt, type Register } from '../common';
+
+function openStore(flag: string | undefined, onProblem?: (m: string) => void): LocalStore {
+  const dir = resolveCacheDir(flag);
+  const problem = cacheDirProblem(dir);
+  if (problem) throw new UsageError(`--cache-dir: ${problem}`);
+  return new LocalStore(dir, onProblem);
+}
+
+function nonNegativeSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--grace must be a number of seconds >= 0, got '${v}'`);
+  return n;
+}
 
 function mb(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
-export const registerCache: Register = (program, io) => {
+export const registerCache: Register = (program, io, setExit) => {
   const cache = program.command('cache').description('inspect and clean the cache');
   cache
     .command('ls')
@@ -13,7 +38,7 @@ export const registerCache: Register = (program, io) => {
     .option('--cache-dir <dir>', 'cache directory (default: $LTH_CACHE_DIR or .lth/cache)')
     .option('--json', 'print JSON')
     .action((opts: { cacheDir?: string; json?: boolean }) => {
-      const store = new LocalStore(resolveCacheDir(opts.cacheDir));
+      const store = openStore(opts.cacheDir);
       const list = listCache(store);
       if (opts.json) return io.out(`${JSON.stringify(list, null, 2)}\n`);
       for (const e of list) io.out(`${e.key.slice(0, 12)}  ${e.finishedAt}  ${mb(e.bytes).padStart(9)}  ${e.pipeline}/${e.path}  [${e.stage}]\n`);
@@ -25,16 +50,34 @@ export const registerCache: Register = (program, io) => {
     .argument('[pipelines...]', 'pipeline files whose current stages to keep')
     .option('--keep-runs <n>', 'keep what the newest N run records used (older records are deleted)', positiveInt('--keep-runs'), 5)
     .option('--set <param=value>', 'parameter overrides for the given pipelines; repeatable', collect, [])
+    .option('--grace <seconds>', 'never remove entries younger than this', nonNegativeSeconds, DEFAULT_GC_GRACE_MS / 1000)
     .option('--cache-dir <dir>', 'cache directory (default: $LTH_CACHE_DIR or .lth/cache)')
-    .action(async (pipelines: string[], opts: { keepRuns: number; set: string[]; cacheDir?: string }) => {
-      const store = new LocalStore(resolveCacheDir(opts.cacheDir));
+    .action(async (pipelines: string[], opts: { keepRuns: number; set: string[]; grace: number; cacheDir?: string }) => {
+      const store = openStore(opts.cacheDir);
       const keep = new Set<string>();
       const registry = pipelines.length ? loadRegistry() : undefined;
       for (const file of pipelines) {
         const plan = loadPipeline(file, { registry: registry as NonNullable<typeof registry>, sets: opts.set });
         for (const s of await pipelineStatus(plan, store)) if (s.state === 'cached' && s.cacheKey) keep.add(s.cacheKey);
       }
-      const r = gcCache(store, { keepRuns: opts.keepRuns, keep });
-      io.out(`kept ${r.kept} entries, removed ${r.removed} (${mb(r.freedBytes)} freed), removed ${r.removedRuns} old run records\n`);
+      const r = await gcCache(store, { keepRuns: opts.keepRuns, keep, graceMs: opts.grace * 1000, warn: (m) => io.err(`warning: ${m}\n`) });
+      const prot = r.protected ? ` (${r.protected} only because a live run uses them or they are younger than ${opts.grace} s)` : '';
+      io.out(`kept ${r.kept} entries${prot}, removed ${r.removed} (${mb(r.freedBytes)} freed), removed ${r.removedRuns} old run records\n`);
+    });
+  cache
+    .command('verify')
+    .description('check every entry (each file against its sha256 and size, paths inside the entry); exit 1 if any is corrupt')
+    .option('--fix', 'move corrupt entries to corrupt/ (the next run recomputes them)')
+    .option('--json', 'print JSON')
+    .option('--cache-dir <dir>', 'cache directory (default: $LTH_CACHE_DIR or .lth/cache)')
+    .action(async (opts: { fix?: boolean; json?: boolean; cacheDir?: string }) => {
+      const store = openStore(opts.cacheDir);
+      const r = await verifyCache(store, { fix: opts.fix });
+      if (opts.json) io.out(`${JSON.stringify({ root: store.root, ...r }, null, 2)}\n`);
+      else {
+        for (const c of r.corrupt) io.out(`corrupt ${c.key.slice(0, 12)}: ${c.problem}${c.fixed ? ' (moved to corrupt/)' : ''}\n`);
+        io.out(`${r.checked} entries checked, ${r.corrupt.length} corrupt${r.corrupt.length && !opts.fix ? ' (lth cache verify --fix moves them aside)' : ''}\n`);
+      }
+      setExit(r.corrupt.length ? EXIT.stageFailure : EXIT.ok);
     });
 };

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { configJsonSchema, listRunRecords, loadRegistry, resolveCacheDir, UsageError, type RunRecord } from '@lth/pipeline';
+import { configJsonSchema, listRunRecords, loadRegistry, readRunRecord, resolveCacheDir, UsageError, type RunRecord } from '@lth/pipeline';
 import type { Register } from '../common';
 
 export const registerStages: Register = (program, io) => {
@@ -79,16 +78,15 @@ export const registerReport: Register = (program, io, setExit) => {
     .option('--cache-dir <dir>', 'cache directory (default: $LTH_CACHE_DIR or .lth/cache)')
     .action((run: string | undefined, opts: { cacheDir?: string }) => {
       const cacheDir = resolveCacheDir(opts.cacheDir);
-      const runs = listRunRecords(cacheDir);
+      // Invalid records (e.g. `{}`, truncated) are skipped with a warning naming the file.
+      const runs = listRunRecords(cacheDir, (m) => io.err(`warning: ${m}\n`));
       let rec: RunRecord | undefined;
       if (run && run.endsWith('.json')) {
         rec = runs.find((r) => r.file === run || r.file.endsWith(`/${run}`))?.record;
-        if (!rec) {
-          try {
-            rec = JSON.parse(readFileSync(run, 'utf8')) as RunRecord;
-          } catch {
-            rec = undefined;
-          }
+        if (!rec && !runs.some((r) => r.file === run || r.file.endsWith(`/${run}`))) {
+          const read = readRunRecord(run);
+          if ('problem' in read) throw new UsageError(`${run}: ${read.problem}`);
+          rec = read.record;
         }
       } else rec = runs.find((r) => !run || r.record.name === run)?.record;
       if (!rec) throw new UsageError(`no run record${run ? ` '${run}'` : ''} in ${cacheDir}/runs; runs: ${runs.slice(0, 10).map((r) => r.record.name).join(', ') || '(none)'}`);

@@ -1,4 +1,5 @@
 import {
+  cacheDirProblem,
   createExecutor,
   defaultJobs,
   isForced,
@@ -28,7 +29,7 @@ export function summaryLines(rec: RunRecord): string[] {
     `${rec.name}: ${rec.status} in ${(rec.durationMs / 1000).toFixed(1)}s — ${count('ran')} ran, ${count('cached')} cached, ${count('failed')} failed, ${count('skipped')} skipped (backend: ${rec.backend})`,
   ];
   for (const s of rec.stages.filter((x) => x.status === 'failed')) lines.push(`  ${s.error ?? s.id}`);
-  lines.push(`run record: ${rec.recordFile ?? '(not written)'}`);
+  lines.push(rec.recordError ? `run record: not written: ${rec.recordError}` : `run record: ${rec.recordFile ?? '(not written)'}`);
   if (rec.report) lines.push(`${rec.stages.some((s) => s.uses.startsWith('report/') && s.files) ? 'report' : 'outputs'}: ${rec.report}`);
   return lines;
 }
@@ -49,7 +50,10 @@ export const registerRun: Register = (program, io, setExit) => {
       const plan = loadPipeline(file, { registry, sets: opts.set });
       checkForce(plan, opts.force);
       const display = new RunDisplay(io);
-      const store = new LocalStore(resolveCacheDir(opts.cacheDir), (m) => display.note(`warning: ${m}`));
+      const cacheDir = resolveCacheDir(opts.cacheDir);
+      const problem = cacheDirProblem(cacheDir);
+      if (problem) throw new UsageError(`--cache-dir: ${problem}`);
+      const store = new LocalStore(cacheDir, (m) => display.note(`warning: ${m}`));
       const executor = createExecutor({ registry, store, jobs: opts.jobs, inProcess: opts.inProcess });
       const interrupt = interruptOnSigint((m) => display.note(m), 'interrupt: stopping running stages (Ctrl-C again to quit at once); completed stages stay cached');
       display.start(plan.nodes.map((n) => n.id));
