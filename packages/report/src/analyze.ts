@@ -53,6 +53,16 @@ export function runStats(m: Metrics): RunStats {
   };
 }
 
+/**
+ * Test accuracy at the evaluation nearest `iteration` (the earlier one on a tie), with the
+ * iteration actually used; null when the run has no test evaluation.
+ */
+export function accuracyAt(m: Metrics, iteration: number): { iteration: number; accuracy: number } | null {
+  let near: MetricRow | undefined;
+  for (const r of rowsOf(m, 'test')) if (!near || Math.abs(r.iteration - iteration) < Math.abs(near.iteration - iteration)) near = r;
+  return near ? { iteration: near.iteration, accuracy: near.accuracy } : null;
+}
+
 /** Test accuracy per iteration, for the learning-curve plot. */
 export function testCurve(m: Metrics): { iteration: number; accuracy: number }[] {
   return rowsOf(m, 'test').map((r) => ({ iteration: r.iteration, accuracy: r.accuracy }));

@@ -38,6 +38,13 @@ export const ReportConfig = z.strictObject({
   rate: z.number().gt(0).lt(1).optional(),
   /** Pm values whose learning curves are drawn (the nearest round of each variant). */
   curves: z.array(z.number().gt(0).max(1)).default([1, 0.513, 0.211, 0.07, 0.036, 0.019]),
+  /**
+   * Iterations to report test accuracy at (the nearest evaluation of each run), besides early
+   * stop: the paper's VGG-19 and ResNet-18 figures report accuracy at fixed iterations (VGG-19
+   * at 30K, 60K and 112K; ResNet-18 at 10K, 20K and 30K). Each adds summary columns
+   * `testAccuracyAt<N>` (mean, Min, Max, Std over seeds) and a plot vs Pm.
+   */
+  at: z.array(z.number().int().nonnegative()).min(1).optional(),
   /** Error bars across seeds: the min..max range or mean ± one standard deviation. */
   errorBars: z.enum(['minmax', 'std']).default('minmax'),
 });

@@ -214,10 +214,27 @@ export function lotteryPlots(
   rows: readonly SummaryRow[],
   runs: readonly RunPoint[],
   variants: readonly Variant[],
-  opts: Pick<ReportConfig, 'curves' | 'errorBars'>,
+  opts: Pick<ReportConfig, 'curves' | 'errorBars'> & { at?: readonly number[] },
 ): PlotSpec[] {
   const bars = opts.errorBars === 'std' ? 'mean ± one standard deviation' : 'min..max';
+  // Accuracy at fixed iterations (config.at), first: where a figure reports it, it is the headline.
+  const atPlots = (opts.at ?? []).map((it, i) =>
+    versusPm(
+      `accuracy-at-${it}-vs-pm`,
+      `Test accuracy at iteration ${it} vs Pm`,
+      `Test accuracy at the evaluation nearest iteration ${it}, mean over seeds (error bars: ${bars} across seeds).`,
+      rows.map((r) => {
+        const a = r.at[i];
+        return { ...r, testAccuracy: a?.mean ?? null, testAccuracyMin: a?.min ?? null, testAccuracyMax: a?.max ?? null, testAccuracyStd: a?.std ?? null };
+      }),
+      variants,
+      'testAccuracy',
+      `test accuracy at iteration ${it}`,
+      opts.errorBars,
+    ),
+  );
   return [
+    ...atPlots,
     versusPm(
       'accuracy-vs-pm',
       'Test accuracy at early stop vs Pm',

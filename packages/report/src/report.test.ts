@@ -142,3 +142,15 @@ describe('report/lottery stage', () => {
     expect(() => ReportConfig.parse({ labels: { ticket: 'x' } })).toThrow(/Unrecognized key.*ticket/);
   });
 });
+
+describe('lotteryReport with config.at', () => {
+  it('adds a plot per iteration, drawn first, with a point per row, and the columns in report.md', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lth-report-at-'));
+    const r = await lotteryReport(scenario(), { title: 'at', seeds: 2, at: [200, 400] }, { outDir: dir });
+    expect(r.plots.map((p) => p.name).slice(0, 2)).toEqual(['accuracy-at-200-vs-pm', 'accuracy-at-400-vs-pm']);
+    expect(readdirSync(dir)).toEqual(expect.arrayContaining(['accuracy-at-200-vs-pm.svg', 'accuracy-at-400-vs-pm.svg', 'accuracy-vs-pm.svg']));
+    expect(marks(r.plots[0]!.svg, 'symbol')).toBe(12);
+    const md = parseMarkdownTable(r.markdown);
+    expect(md.header).toEqual(expect.arrayContaining(['testAccuracyAt200', 'testAccuracyAt400Max']));
+  });
+});

@@ -18,6 +18,8 @@ export interface ReportData {
   runs: RunPoint[];
   curves?: number[];
   errorBars?: ReportConfig['errorBars'];
+  /** Iterations to report test accuracy at (config.at). */
+  at?: number[];
   /** Warnings about the inputs (see collectRuns), shown under "Notes". */
   warnings?: string[];
 }
@@ -38,11 +40,12 @@ export interface RenderedReport {
 /** Renders the summary table, the four plots (SVG), report.md and report.html, in memory. */
 export async function renderReport(data: ReportData, runInfo: RunInfo = {}): Promise<RenderedReport> {
   const defaults = ReportConfig.parse({});
-  const summary = summarize(data.variants, data.runs);
-  const table = summaryTable(summary, data.title);
+  const summary = summarize(data.variants, data.runs, data.at ?? []);
+  const table = summaryTable(summary, data.title, data.at ?? []);
   const specs = lotteryPlots(summary, data.runs, data.variants, {
     curves: data.curves ?? defaults.curves,
     errorBars: data.errorBars ?? defaults.errorBars,
+    at: data.at ?? [],
   });
   const plots: RenderedPlot[] = [];
   // One at a time: rendering is CPU-bound, so parallel promises would gain nothing.
@@ -83,7 +86,7 @@ export async function lotteryReport(
     ...runInfoFromRuns(runs),
     ...opts.runInfo,
   };
-  const report = await renderReport({ title: cfg.title, variants, runs, curves: cfg.curves, errorBars: cfg.errorBars, warnings }, info);
+  const report = await renderReport({ title: cfg.title, variants, runs, curves: cfg.curves, errorBars: cfg.errorBars, ...(cfg.at ? { at: cfg.at } : {}), warnings }, info);
   const files = opts.outDir ? await writeReport(opts.outDir, report) : [];
   return { ...report, files };
 }

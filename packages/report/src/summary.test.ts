@@ -165,3 +165,32 @@ describe('Pm alignment', () => {
     expect(c.warnings[0]).toMatch(/Pm rises from 0.512 \(tickets\[3\], round 3\) to 1 \(tickets\[4\], round 4\).*config.seeds/);
   });
 });
+
+describe('accuracy at fixed iterations (config.at: the VGG-19 / ResNet-18 figures)', () => {
+  const { tickets } = scenario();
+  const { variants, runs } = collectRuns({ tickets }, cfg({ at: [150, 260, 1000] }));
+  const rows = summarize(variants, runs, [150, 260, 1000]);
+
+  it('takes each run at its evaluation nearest the iteration (the earlier one on a tie), aggregated over seeds', () => {
+    // Round 3: bases 0.93 and 0.95, test accuracy base + 0.01 k at iteration 100 k (k = 0..4).
+    const r3 = rows.find((r) => r.variant === 'winning ticket' && r.round === 3)!;
+    const [at150, at260, at1000] = r3.at;
+    expect(at150?.iteration).toBe(150); // 100 and 200 are equally near: 100 is used
+    expect(at150?.mean).toBeCloseTo(0.95, 12);
+    expect([at150?.min, at150?.max]).toEqual([expect.closeTo(0.94, 12), expect.closeTo(0.96, 12)]);
+    expect(at150?.std).toBeCloseTo(Math.SQRT2 * 0.01, 12);
+    expect(at260?.mean).toBeCloseTo(0.97, 12); // 300
+    expect(at1000?.mean).toBeCloseTo(0.98, 12); // the last evaluation, 400
+  });
+
+  it('adds mean/Min/Max/Std columns per iteration to the summary table, after the standard ones', () => {
+    const t = summaryTable(rows, 'x', [150, 260, 1000]);
+    const names = t.meta.columns.map((c) => c.name);
+    expect(names.slice(0, SUMMARY_COLUMNS.length)).toEqual(SUMMARY_COLUMNS.map((c) => c.name));
+    expect(names.slice(SUMMARY_COLUMNS.length, SUMMARY_COLUMNS.length + 4)).toEqual(['testAccuracyAt150', 'testAccuracyAt150Min', 'testAccuracyAt150Max', 'testAccuracyAt150Std']);
+    const r3 = t.rows.find((r) => r['variant'] === 'winning ticket' && r['round'] === 3)!;
+    expect(r3['testAccuracyAt260']).toBeCloseTo(0.97, 12);
+    // Without config.at the table is unchanged.
+    expect(summaryTable(summarize(variants, runs), 'x').meta.columns.map((c) => c.name)).toEqual(SUMMARY_COLUMNS.map((c) => c.name));
+  });
+});

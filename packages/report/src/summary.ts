@@ -1,5 +1,5 @@
 import type { TableArtifact, TableCell } from '@lth/artifacts';
-import { runStats } from './analyze';
+import { accuracyAt, runStats } from './analyze';
 import type { RunPoint, Variant } from './runs';
 
 /** One (variant, round), aggregated over its seeds. */
@@ -20,6 +20,17 @@ export interface SummaryRow {
   testAccuracyStd: number | null;
   finalTestAccuracy: number | null;
   finalTrainAccuracy: number | null;
+  /** Test accuracy at fixed iterations (config.at), aggregated over seeds; empty without it. */
+  at: AtIteration[];
+}
+
+export interface AtIteration {
+  /** The iteration asked for; each run uses its evaluation nearest to it. */
+  iteration: number;
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+  std: number | null;
 }
 
 /** The summary table's columns, in order: the Arrow table and the Markdown table use these. */
@@ -50,7 +61,7 @@ function std(xs: number[]): number | null {
 }
 
 /** Groups runs by (variant, round) in variant order, then by round, and aggregates the seeds. */
-export function summarize(variants: readonly Variant[], runs: readonly RunPoint[]): SummaryRow[] {
+export function summarize(variants: readonly Variant[], runs: readonly RunPoint[], at: readonly number[] = []): SummaryRow[] {
   const out: SummaryRow[] = [];
   for (const v of variants) {
     const mine = runs.filter((r) => r.variant === v.label);
@@ -74,16 +85,35 @@ export function summarize(variants: readonly Variant[], runs: readonly RunPoint[
         testAccuracyStd: std(acc),
         finalTestAccuracy: mean(present(stats.map((s) => s.finalTestAccuracy))),
         finalTrainAccuracy: mean(present(stats.map((s) => s.finalTrainAccuracy))),
+        at: at.map((iteration) => {
+          const xs = present(group.map((r) => accuracyAt(r.metrics, iteration)?.accuracy ?? null));
+          return { iteration, mean: mean(xs), min: min(xs), max: max(xs), std: std(xs) };
+        }),
       });
     }
   }
   return out;
 }
 
-/** The summary as the `table` artifact the stage outputs. */
-export function summaryTable(rows: readonly SummaryRow[], title: string): TableArtifact {
+/** The column names of accuracy at iteration N: mean, then Min, Max and Std over seeds. */
+export function atColumns(iteration: number): [string, keyof Omit<AtIteration, 'iteration'>][] {
+  const base = `testAccuracyAt${iteration}`;
+  return [
+    [base, 'mean'],
+    [`${base}Min`, 'min'],
+    [`${base}Max`, 'max'],
+    [`${base}Std`, 'std'],
+  ];
+}
+
+/** The summary as the `table` artifact the stage outputs (with config.at's columns last). */
+export function summaryTable(rows: readonly SummaryRow[], title: string, at: readonly number[] = []): TableArtifact {
+  const extra = at.flatMap((it) => atColumns(it).map(([name]) => ({ name, type: 'float64' as const })));
   return {
-    meta: { title, columns: SUMMARY_COLUMNS.map((c) => ({ name: c.name, type: c.type })) },
-    rows: rows.map((r) => Object.fromEntries(SUMMARY_COLUMNS.map((c) => [c.name, r[c.name] as TableCell]))),
+    meta: { title, columns: [...SUMMARY_COLUMNS.map((c) => ({ name: c.name, type: c.type })), ...extra] },
+    rows: rows.map((r) => ({
+      ...Object.fromEntries(SUMMARY_COLUMNS.map((c) => [c.name, r[c.name] as TableCell])),
+      ...Object.fromEntries(r.at.flatMap((a) => atColumns(a.iteration).map(([name, field]) => [name, a[field]]))),
+    })),
   };
 }
