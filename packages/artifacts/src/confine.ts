@@ -7,7 +7,7 @@ import { isAbsolute, relative, resolve, sep } from 'path';
 export class PathEscapeError extends Error {
   constructor(
     readonly where: string,
-    readonly name: string,
+    override readonly name: string,
     readonly base: string,
     readonly problem: string,
   ) {
