@@ -50,3 +50,17 @@ function checkColumns(file: string, schema: Schema, columns: ExpectedColumns): v
 export function fail(file: string, problem: string): never {
   throw new ArtifactError(file, problem);
 }
+
+/**
+ * Runs a kind's reader so that whatever goes wrong is an ArtifactError naming the file: the
+ * layout check bounds the work, and this keeps a value that slipped through it (a type error
+ * on a damaged column) from surfacing as a bare TypeError without the file's name.
+ */
+export function guardRead<T>(file: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ArtifactError) throw err;
+    throw new ArtifactError(file, `cannot read artifact: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}

@@ -1,7 +1,7 @@
 import { Field, FixedSizeList, Uint8 } from 'apache-arrow';
 import { makeData } from 'apache-arrow';
 import { z } from 'zod';
-import { checkArtifact, fail } from './check';
+import { checkArtifact, fail, guardRead } from './check';
 import { columnData, primitiveData } from './columns';
 import { makeBatch, readIpcFile, schemaWithMeta, writeIpcFile } from './ipc';
 
@@ -87,37 +87,39 @@ export async function writeDataset(file: string, d: Dataset): Promise<void> {
 }
 
 export function readDataset(file: string, opts: { sha256?: string } = {}): Dataset {
-  const read = readIpcFile(file, opts);
-  const meta = checkArtifact(
-    file,
-    read,
-    DATASET_KIND,
-    DATASET_VERSION,
-    [
-      ['image', /^FixedSizeList\[\d+\]<Uint8>$/],
-      ['label', 'Uint8'],
-    ],
-    DatasetMeta,
-  );
-  const size = pixelsPerImage(meta);
-  const n = read.table.numRows;
-  const images = new Uint8Array(n * size);
-  const labels = new Uint8Array(n);
-  let row = 0;
-  for (const batch of read.table.batches) {
-    const img = columnData(batch, 'image');
-    if ((img.type as FixedSizeList).listSize !== size) fail(file, `images have ${(img.type as FixedSizeList).listSize} pixels, metadata shape says ${size}`);
-    const child = img.children[0];
-    if (!child) fail(file, 'image column has no pixel data');
-    const pixels = (child.values as Uint8Array).subarray((child.offset + img.offset * size), (child.offset + (img.offset + batch.numRows) * size));
-    images.set(pixels, row * size);
-    const lab = columnData(batch, 'label');
-    labels.set((lab.values as Uint8Array).subarray(lab.offset, lab.offset + batch.numRows), row);
-    row += batch.numRows;
-  }
-  const d = { meta, images, labels };
-  checkDataset(file, d);
-  return d;
+  return guardRead(file, () => {
+    const read = readIpcFile(file, opts);
+    const meta = checkArtifact(
+      file,
+      read,
+      DATASET_KIND,
+      DATASET_VERSION,
+      [
+        ['image', /^FixedSizeList\[\d+\]<Uint8>$/],
+        ['label', 'Uint8'],
+      ],
+      DatasetMeta,
+    );
+    const size = pixelsPerImage(meta);
+    const n = read.table.numRows;
+    const images = new Uint8Array(n * size);
+    const labels = new Uint8Array(n);
+    let row = 0;
+    for (const batch of read.table.batches) {
+      const img = columnData(batch, 'image');
+      if ((img.type as FixedSizeList).listSize !== size) fail(file, `images have ${(img.type as FixedSizeList).listSize} pixels, metadata shape says ${size}`);
+      const child = img.children[0];
+      if (!child) fail(file, 'image column has no pixel data');
+      const pixels = (child.values as Uint8Array).subarray((child.offset + img.offset * size), (child.offset + (img.offset + batch.numRows) * size));
+      images.set(pixels, row * size);
+      const lab = columnData(batch, 'label');
+      labels.set((lab.values as Uint8Array).subarray(lab.offset, lab.offset + batch.numRows), row);
+      row += batch.numRows;
+    }
+    const d = { meta, images, labels };
+    checkDataset(file, d);
+    return d;
+  });
 }
 
 /** The rows of one split, as views (no copy). */

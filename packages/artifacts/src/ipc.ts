@@ -14,6 +14,7 @@ import {
 } from 'apache-arrow';
 import { ArtifactError } from './errors';
 import { hashBytes } from './hash';
+import { checkIpcLayout } from './ipc-layout';
 
 /** Arrow IPC file magic, at both ends of a complete file. */
 const MAGIC = Buffer.from('ARROW1');
@@ -77,7 +78,8 @@ export interface IpcRead {
 
 /**
  * Reads an Arrow IPC file whole and checks that it is complete (magic at both ends), that its
- * sha256 matches when one is given, and that it is an lth artifact. Column views returned by
+ * sha256 matches when one is given, that its layout is sound (every length, offset and count
+ * within the file; see ipc-layout.ts), and that it is an lth artifact. Column views returned by
  * Arrow point into the file's buffer, so reading costs one copy of the file.
  */
 export function readIpcFile(file: string, opts: { sha256?: string } = {}): IpcRead {
@@ -101,6 +103,10 @@ export function readIpcFile(file: string, opts: { sha256?: string } = {}): IpcRe
   }
   let table: Table;
   try {
+    // apache-arrow trusts every length and offset in the file; check them all first, so a
+    // crafted or damaged file is refused instead of hanging the reader or exhausting the heap.
+    // This runs with or without a sha256: a matching hash only says the file is the one written.
+    checkIpcLayout(bytes);
     table = tableFromIPC(bytes);
   } catch (err) {
     throw new ArtifactError(file, `corrupted Arrow IPC file: ${(err as Error).message}`, { cause: err });

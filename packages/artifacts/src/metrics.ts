@@ -1,6 +1,6 @@
 import { Field, Float64, Int32, Utf8 } from 'apache-arrow';
 import { z } from 'zod';
-import { checkArtifact, fail } from './check';
+import { checkArtifact, fail, guardRead } from './check';
 import { columnData, primitiveData, utf8Column, utf8Data } from './columns';
 import { makeBatch, readIpcFile, schemaWithMeta, writeIpcFile } from './ipc';
 
@@ -73,31 +73,33 @@ export async function writeMetrics(file: string, m: Metrics): Promise<void> {
 }
 
 export function readMetrics(file: string, opts: { sha256?: string } = {}): Metrics {
-  const read = readIpcFile(file, opts);
-  const meta = checkArtifact(
-    file,
-    read,
-    METRICS_KIND,
-    METRICS_VERSION,
-    [
-      ['iteration', 'Int32'],
-      ['split', 'Utf8'],
-      ['loss', 'Float64'],
-      ['accuracy', 'Float64'],
-    ],
-    MetricsMeta,
-  );
-  const rows: MetricRow[] = [];
-  for (const batch of read.table.batches) {
-    const it = columnData(batch, 'iteration').values as Int32Array;
-    const loss = columnData(batch, 'loss').values as Float64Array;
-    const acc = columnData(batch, 'accuracy').values as Float64Array;
-    const splits = utf8Column(batch, 'split');
-    for (let i = 0; i < batch.numRows; i++) {
-      const split = MetricSplit.safeParse(splits[i]);
-      if (!split.success) fail(file, `row ${i}: unknown split '${splits[i]}'`);
-      rows.push({ iteration: it[i] as number, split: split.data, loss: loss[i] as number, accuracy: acc[i] as number });
+  return guardRead(file, () => {
+    const read = readIpcFile(file, opts);
+    const meta = checkArtifact(
+      file,
+      read,
+      METRICS_KIND,
+      METRICS_VERSION,
+      [
+        ['iteration', 'Int32'],
+        ['split', 'Utf8'],
+        ['loss', 'Float64'],
+        ['accuracy', 'Float64'],
+      ],
+      MetricsMeta,
+    );
+    const rows: MetricRow[] = [];
+    for (const batch of read.table.batches) {
+      const it = columnData(batch, 'iteration').values as Int32Array;
+      const loss = columnData(batch, 'loss').values as Float64Array;
+      const acc = columnData(batch, 'accuracy').values as Float64Array;
+      const splits = utf8Column(batch, 'split');
+      for (let i = 0; i < batch.numRows; i++) {
+        const split = MetricSplit.safeParse(splits[i]);
+        if (!split.success) fail(file, `row ${i}: unknown split '${splits[i]}'`);
+        rows.push({ iteration: it[i] as number, split: split.data, loss: loss[i] as number, accuracy: acc[i] as number });
+      }
     }
-  }
-  return { meta, rows };
+    return { meta, rows };
+  });
 }

@@ -1,6 +1,6 @@
 import { Field, Float64, Int32, Utf8 } from 'apache-arrow';
 import { z } from 'zod';
-import { checkArtifact, fail } from './check';
+import { checkArtifact, fail, guardRead } from './check';
 import { columnData, primitiveData, utf8Column, utf8Data } from './columns';
 import { makeBatch, readIpcFile, schemaWithMeta, writeIpcFile } from './ipc';
 import { WeightRole, type WeightRole as Role } from './tensors';
@@ -71,33 +71,35 @@ export async function writeSparsity(file: string, s: Sparsity): Promise<void> {
 }
 
 export function readSparsity(file: string, opts: { sha256?: string } = {}): Sparsity {
-  const read = readIpcFile(file, opts);
-  const meta = checkArtifact(
-    file,
-    read,
-    SPARSITY_KIND,
-    SPARSITY_VERSION,
-    [
-      ['layer', 'Utf8'],
-      ['role', 'Utf8'],
-      ['total', 'Int32'],
-      ['remaining', 'Int32'],
-      ['fraction', 'Float64'],
-    ],
-    SparsityMeta,
-  );
-  const layers: LayerSparsity[] = [];
-  for (const batch of read.table.batches) {
-    const names = utf8Column(batch, 'layer');
-    const roles = utf8Column(batch, 'role');
-    const total = columnData(batch, 'total').values as Int32Array;
-    const rem = columnData(batch, 'remaining').values as Int32Array;
-    const frac = columnData(batch, 'fraction').values as Float64Array;
-    for (let i = 0; i < batch.numRows; i++) {
-      const role = WeightRole.safeParse(roles[i]);
-      if (!role.success) fail(file, `layer '${names[i]}' has unknown role '${roles[i]}'`);
-      layers.push({ layer: names[i] as string, role: role.data, total: total[i] as number, remaining: rem[i] as number, fraction: frac[i] as number });
+  return guardRead(file, () => {
+    const read = readIpcFile(file, opts);
+    const meta = checkArtifact(
+      file,
+      read,
+      SPARSITY_KIND,
+      SPARSITY_VERSION,
+      [
+        ['layer', 'Utf8'],
+        ['role', 'Utf8'],
+        ['total', 'Int32'],
+        ['remaining', 'Int32'],
+        ['fraction', 'Float64'],
+      ],
+      SparsityMeta,
+    );
+    const layers: LayerSparsity[] = [];
+    for (const batch of read.table.batches) {
+      const names = utf8Column(batch, 'layer');
+      const roles = utf8Column(batch, 'role');
+      const total = columnData(batch, 'total').values as Int32Array;
+      const rem = columnData(batch, 'remaining').values as Int32Array;
+      const frac = columnData(batch, 'fraction').values as Float64Array;
+      for (let i = 0; i < batch.numRows; i++) {
+        const role = WeightRole.safeParse(roles[i]);
+        if (!role.success) fail(file, `layer '${names[i]}' has unknown role '${roles[i]}'`);
+        layers.push({ layer: names[i] as string, role: role.data, total: total[i] as number, remaining: rem[i] as number, fraction: frac[i] as number });
+      }
     }
-  }
-  return { meta, layers };
+    return { meta, layers };
+  });
 }

@@ -1,6 +1,6 @@
 import { Field, Float64, Utf8, vectorFromArray, type Data, type DataType } from 'apache-arrow';
 import { z } from 'zod';
-import { checkArtifact, fail } from './check';
+import { checkArtifact, fail, guardRead } from './check';
 import { makeBatch, readIpcFile, schemaWithMeta, writeIpcFile } from './ipc';
 
 export const TABLE_KIND = 'table';
@@ -41,20 +41,22 @@ export async function writeTable(file: string, t: TableArtifact): Promise<void> 
 }
 
 export function readTable(file: string, opts: { sha256?: string } = {}): TableArtifact {
-  const read = readIpcFile(file, opts);
-  const meta = checkArtifact(file, read, TABLE_KIND, TABLE_VERSION, [], TableMeta);
-  const rows: Record<string, TableCell>[] = [];
-  for (const batch of read.table.batches) {
-    const cols = meta.columns.map((c) => {
-      const v = batch.getChild(c.name);
-      if (!v) fail(file, `missing column '${c.name}'`);
-      return [c.name, v] as const;
-    });
-    for (let i = 0; i < batch.numRows; i++) {
-      const row: Record<string, TableCell> = {};
-      for (const [name, v] of cols) row[name] = (v.get(i) ?? null) as TableCell;
-      rows.push(row);
+  return guardRead(file, () => {
+    const read = readIpcFile(file, opts);
+    const meta = checkArtifact(file, read, TABLE_KIND, TABLE_VERSION, [], TableMeta);
+    const rows: Record<string, TableCell>[] = [];
+    for (const batch of read.table.batches) {
+      const cols = meta.columns.map((c) => {
+        const v = batch.getChild(c.name);
+        if (!v) fail(file, `missing column '${c.name}'`);
+        return [c.name, v] as const;
+      });
+      for (let i = 0; i < batch.numRows; i++) {
+        const row: Record<string, TableCell> = {};
+        for (const [name, v] of cols) row[name] = (v.get(i) ?? null) as TableCell;
+        rows.push(row);
+      }
     }
-  }
-  return { meta, rows };
+    return { meta, rows };
+  });
 }

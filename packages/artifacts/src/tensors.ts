@@ -1,6 +1,6 @@
 import { Field, Float32, Int32, List, Uint8, Utf8, type Schema } from 'apache-arrow';
 import { z } from 'zod';
-import { checkArtifact, fail } from './check';
+import { checkArtifact, fail, guardRead } from './check';
 import { columnData, listData, listRow, utf8Column, utf8Data, int32List } from './columns';
 import { makeBatch, readIpcFile, schemaWithMeta, writeIpcFile } from './ipc';
 
@@ -143,41 +143,43 @@ export async function writeTensors(file: string, bundle: TensorBundle): Promise<
 
 /** Reads a bundle; tensor values are views into the file's buffer (no per-tensor copy). */
 export function readTensors(file: string, opts: { sha256?: string } = {}): TensorBundle {
-  const read = readIpcFile(file, opts);
-  const meta = checkArtifact(
-    file,
-    read,
-    TENSORS_KIND,
-    TENSORS_VERSION,
-    [
-      ['name', 'Utf8'],
-      ['role', 'Utf8'],
-      ['shape', 'List<Int32>'],
-      ['dtype', 'Utf8'],
-      ['values', /^List<(Float32|Uint8)>$/],
-    ],
-    TensorsMeta,
-  );
-  const tensors: NamedTensor[] = [];
-  for (const batch of read.table.batches) {
-    const names = utf8Column(batch, 'name');
-    const roles = utf8Column(batch, 'role');
-    const dtypes = utf8Column(batch, 'dtype');
-    const shapes = columnData(batch, 'shape');
-    const values = columnData(batch, 'values');
-    for (let i = 0; i < batch.numRows; i++) {
-      const name = names[i] as string;
-      const role = WeightRole.safeParse(roles[i]);
-      if (!role.success) fail(file, `tensor '${name}' has unknown role '${roles[i]}' (valid: ${WEIGHT_ROLES.join(', ')})`);
-      const shape = Array.from(listRow<Int32Array>(shapes, i));
-      const v = listRow<TensorValues>(values, i);
-      const dtype = v instanceof Uint8Array ? 'uint8' : 'float32';
-      if (dtypes[i] !== dtype) fail(file, `tensor '${name}' says dtype '${dtypes[i]}' but holds ${dtype}`);
-      if (tensorSize(shape) !== v.length) fail(file, `tensor '${name}' has ${v.length} values but shape [${shape}]`);
-      tensors.push({ name, role: role.data, shape, values: v });
+  return guardRead(file, () => {
+    const read = readIpcFile(file, opts);
+    const meta = checkArtifact(
+      file,
+      read,
+      TENSORS_KIND,
+      TENSORS_VERSION,
+      [
+        ['name', 'Utf8'],
+        ['role', 'Utf8'],
+        ['shape', 'List<Int32>'],
+        ['dtype', 'Utf8'],
+        ['values', /^List<(Float32|Uint8)>$/],
+      ],
+      TensorsMeta,
+    );
+    const tensors: NamedTensor[] = [];
+    for (const batch of read.table.batches) {
+      const names = utf8Column(batch, 'name');
+      const roles = utf8Column(batch, 'role');
+      const dtypes = utf8Column(batch, 'dtype');
+      const shapes = columnData(batch, 'shape');
+      const values = columnData(batch, 'values');
+      for (let i = 0; i < batch.numRows; i++) {
+        const name = names[i] as string;
+        const role = WeightRole.safeParse(roles[i]);
+        if (!role.success) fail(file, `tensor '${name}' has unknown role '${roles[i]}' (valid: ${WEIGHT_ROLES.join(', ')})`);
+        const shape = Array.from(listRow<Int32Array>(shapes, i));
+        const v = listRow<TensorValues>(values, i);
+        const dtype = v instanceof Uint8Array ? 'uint8' : 'float32';
+        if (dtypes[i] !== dtype) fail(file, `tensor '${name}' says dtype '${dtypes[i]}' but holds ${dtype}`);
+        if (tensorSize(shape) !== v.length) fail(file, `tensor '${name}' has ${v.length} values but shape [${shape}]`);
+        tensors.push({ name, role: role.data, shape, values: v });
+      }
     }
-  }
-  return { meta, tensors };
+    return { meta, tensors };
+  });
 }
 
 /** Looks a tensor up by name, with an error that lists the names there are. */

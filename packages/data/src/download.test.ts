@@ -134,7 +134,7 @@ describe('CIFAR-10 download, end to end on a local server', () => {
     expect(cacheFiles()).toEqual([]);
   });
 
-  it('replaces a corrupted cached file by a fresh download', async () => {
+  it('moves a corrupted cached file to .quarantine/ unchanged and downloads a fresh copy', async () => {
     routes.set('/ok2/cifar-10-binary.tar.gz', { body: archive });
     const file = join(cache, 'cifar10', 'cifar-10-binary.tar.gz');
     require('node:fs').mkdirSync(join(cache, 'cifar10'), { recursive: true });
@@ -143,7 +143,9 @@ describe('CIFAR-10 download, end to end on a local server', () => {
     const report: LoadReport = { files: {} };
     await loadDataset({ dataset: 'cifar10', validation: 20 }, { manifest: manifest('/ok2/cifar-10-binary.tar.gz'), cacheDir: cache, local: false, progress: false, log: (m) => logs.push(m) }, report);
     expect(report.files['archive']!.origin).toBe('download');
-    expect(logs.join('\n')).toMatch(/has 5000 bytes, the manifest says \d+ \(truncated\); removing it from the cache/);
+    const moved = join(cache, 'cifar10', '.quarantine', `cifar-10-binary.tar.gz.sha256-${sha256(archive.subarray(0, 5000)).slice(0, 16)}`);
+    expect(logs.join('\n')).toContain(`has 5000 bytes, the manifest says ${archive.length} (truncated); moved it unchanged to ${moved} (nothing was deleted)`);
+    expect(readFileSync(moved).equals(archive.subarray(0, 5000))).toBe(true);
     expect(readFileSync(file).equals(archive)).toBe(true);
   });
 

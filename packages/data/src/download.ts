@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { SingleBar, Presets } from 'cli-progress';
@@ -16,7 +16,7 @@ export interface DownloadOptions {
   onProgress?: (received: number, total: number | undefined) => void;
 }
 
-function sha256(bytes: Uint8Array): string {
+export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
@@ -31,22 +31,49 @@ export function verifyContent(bytes: Uint8Array, entry: ManifestFile, where: str
   }
 }
 
-/** Writes bytes beside the target and renames them into place, so no reader sees a partial file. */
+/** Whether `file` exists and holds exactly the manifest entry's content. */
+export function holdsContent(file: string, entry: ManifestFile): boolean {
+  try {
+    verifyContent(readFileSync(file), entry, file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes bytes to a temporary name beside the target and publishes them there, so no reader
+ * sees a partial file. It never replaces a file: publishing is a hard link, which fails if the
+ * target exists (then the error says so and the existing file is untouched). The only file it
+ * ever removes is its own temporary one.
+ */
 export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.part`);
   try {
-    const fd = openSync(tmp, 'w');
+    const fd = openSync(tmp, 'wx');
     try {
       for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, file);
-  } catch (err) {
+    publish(tmp, file);
+  } finally {
     rmSync(tmp, { force: true });
-    throw err;
+  }
+}
+
+function publish(tmp: string, file: string): void {
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new Error(`${file} already exists; not replacing it`);
+    // A file system without hard links: rename, after checking that the name is free.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+    if (existsSync(file)) throw new Error(`${file} already exists; not replacing it`);
+    renameSync(tmp, file);
   }
 }
 
@@ -116,7 +143,12 @@ export async function downloadFile(entry: ManifestFile, dest: string, opts: Down
     }
   }
   verifyContent(content, entry, `download from ${url}`);
-  writeFileAtomic(dest, content);
+  try {
+    writeFileAtomic(dest, content);
+  } catch (err) {
+    // Another process may have published the same verified file first; anything else stays.
+    if (!holdsContent(dest, entry)) throw new Error(`download of ${entry.name} from ${url}: cannot cache it: ${(err as Error).message}`);
+  }
   opts.log?.(`downloaded ${entry.name} from ${url} (${received} bytes), sha256 verified`);
   return content;
 }

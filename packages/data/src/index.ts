@@ -15,6 +15,7 @@ export { loadStage, stages } from './stage';
 export { listDatasets, describeDataset, type DatasetListing, type DatasetDescription, type Availability } from './describe';
 export {
   Manifest,
+  ManifestError,
   ManifestFile,
   DATASET_NAMES,
   FORMATS,

@@ -2,7 +2,7 @@ import { splitView, type Dataset } from '@lth/artifacts';
 import { z } from 'zod';
 import { parseCifarArchive } from './cifar';
 import { parseIdx } from './idx';
-import { loadManifest, type Manifest } from './manifest';
+import { loadManifest, parseManifest, type Manifest } from './manifest';
 import { resolveFiles, type ResolvedFile, type SourceOptions } from './sources';
 import { assembleDataset, checkSplitOptions, type RawSplits } from './splits';
 import { syntheticDataset } from './synthetic';
@@ -64,7 +64,8 @@ export async function loadDataset(config: z.input<typeof LoadConfig>, opts: Load
       { validation: Math.min(cfg.validation, SYNTHETIC_POOL.maxValidation), seed: cfg.seed, subset },
     );
   }
-  const manifest = opts.manifest ?? loadManifest(cfg.dataset);
+  // A manifest given in code goes through the same schema as one read from datasets/.
+  const manifest = opts.manifest ? parseManifest(`manifest '${opts.manifest.name}' given to loadDataset`, opts.manifest) : loadManifest(cfg.dataset);
   checkSplitOptions(manifest.name, manifest.counts.train, { ...cfg, subset });
   const files = await resolveFiles(manifest, opts);
   if (report) for (const [role, f] of files) report.files[role] = { origin: f.origin, from: f.from };

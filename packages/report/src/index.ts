@@ -2,7 +2,7 @@ export { ReportConfig, type ReportConfigInput } from './config';
 export { earlyStopOf, finalAccuracy, runStats, testCurve, type RunStats } from './analyze';
 export { collectRuns, type LotteryInputs, type RunPoint, type Variant, type VariantRole, type CollectedRuns } from './runs';
 export { summarize, summaryTable, SUMMARY_COLUMNS, type SummaryRow } from './summary';
-export { formatCell, markdownTable, parseMarkdownTable, renderMarkdown } from './markdown';
+export { formatCell, markdownTable, markdownText, parseCell, parseMarkdownTable, renderMarkdown, unescapeMarkdownText } from './markdown';
 export { lotteryPlots, curveRounds, type PlotSpec } from './plots';
 export { renderSvg } from './render';
 export { renderHtml, escapeHtml } from './html';

@@ -54,7 +54,7 @@ describe('reports from a run record', () => {
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain('# Quickstart');
     expect(md).toContain('**Stages**: 7 ran, 3 from the cache');
-    expect(md).toContain('**Cache hits**: dense, round[1].train, round[2].train');
+    expect(md).toContain('**Cache hits**: dense, round\\[1\\].train, round\\[2\\].train'); // '[' escaped: inputs never form links
     expect(md).toContain('**Duration**: 3 min 0 s');
     expect(md).toContain('2026-03-01T12:03:00.000Z');
     expect(existsSync(join(out, 'report.html'))).toBe(true);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { plainContext, readTable, writeTable } from '@lth/artifacts';
-import { lotteryReport, parseMarkdownTable, formatCell, reportLottery, stages, ReportConfig } from './index';
+import { lotteryReport, markdownText, parseMarkdownTable, formatCell, reportLottery, stages, ReportConfig } from './index';
 import { scenario } from './__tests__/fixtures';
 
 /** Counts the drawn marks of one kind in a Vega SVG: the children of its mark groups. */
@@ -132,7 +132,7 @@ describe('report/lottery stage', () => {
   it('shows input warnings in both documents', async () => {
     const r = await lotteryReport({ tickets: scenario().tickets }, {});
     expect(r.warnings).toHaveLength(1);
-    expect(r.markdown).toContain(`## Warnings\n\n- ${r.warnings[0]}`);
+    expect(r.markdown).toContain(`## Warnings\n\n- ${markdownText(r.warnings[0]!)}`);
     expect(r.html).toContain('<ul class="warnings"><li>Pm rises from 0.512');
   });
 

@@ -41,6 +41,16 @@ export const registerModels: Register = (program, io) => {
     });
 };
 
+/** A dataset manifest that is missing or invalid is bad input (exit 2), named with its file and field. */
+async function manifestsAsInput<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof Error && (err.name === 'ManifestError' || err.name === 'PathEscapeError')) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 export const registerDatasets: Register = (program, io) => {
   type DataApi = {
     listDatasets?: () => Array<{ name: string; description: string; source: string }>;
@@ -51,10 +61,10 @@ export const registerDatasets: Register = (program, io) => {
     .command('datasets')
     .description('datasets and where their files would come from (cache, local, download)')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
       const api = data();
       if (typeof api.listDatasets !== 'function') throw new UsageError('@lth/data does not export listDatasets() in this build');
-      const list = api.listDatasets();
+      const list = await manifestsAsInput(() => api.listDatasets!());
       if (opts.json) return io.out(`${JSON.stringify(list, null, 2)}\n`);
       for (const d of list) io.out(`${d.name.padEnd(14)} ${d.source.padEnd(9)} ${d.description}\n`);
     });
@@ -65,7 +75,7 @@ export const registerDatasets: Register = (program, io) => {
     .action(async (name: string, opts: { json?: boolean }) => {
       const api = data();
       if (typeof api.describeDataset !== 'function') throw new UsageError('@lth/data does not export describeDataset() in this build');
-      const d = await api.describeDataset(name);
+      const d = await manifestsAsInput(() => api.describeDataset!(name));
       io.out(opts.json ? `${JSON.stringify(d, null, 2)}\n` : `${JSON.stringify(d, null, 2)}\n`);
     });
 };
