@@ -1,6 +1,7 @@
 import type { AnyStageDef } from '@lth/artifacts';
 import { PipelineError, type Diagnostic } from './errors';
 import { applySets, interpolate, paramVars } from './interpolate';
+import { roundCount, tooManyBindings, tooManyStages } from './limits';
 import { resolveRef, type InputBinding, type RefScope } from './refs';
 import type { Registry } from './registry';
 import { Source } from './source';
@@ -95,6 +96,10 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
       for (const k of Object.keys(init)) {
         if (!members.has(k)) errors.push(src.diag([...base, 'foreach', 'init', k], `'${k}' is not a stage of group '${name}'; valid: ${[...members].join(', ')}`, true));
       }
+      // Counted before anything is built: a limit error costs nothing however large the range.
+      const rounds = range.to - range.from + 1;
+      const over = tooManyStages(raws.length, rounds * members.size, `${rounds} rounds x ${members.size} stages`);
+      if (over) throw new PipelineError([...errors, src.diag([...base, 'foreach', v], over)]);
       scope.groups.set(name, { from: range.from, to: range.to, members, init });
       for (let r = range.from; r <= range.to; r++) {
         for (const [member, spec] of Object.entries(g.data.stages)) {
@@ -109,6 +114,8 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
         errors.push(...zodDiagnostics(src, base, s.error));
         continue;
       }
+      const over = tooManyStages(raws.length, 1, `stage '${name}'`);
+      if (over) throw new PipelineError([...errors, src.diag(base, over, true)]);
       scope.stages.add(name);
       raws.push({ id: name, spec: interpolate(s.data, vars, src, base, errors) as StageSpec, srcPath: base });
     }
@@ -130,6 +137,7 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
 
   const nodes: PlanNode[] = [];
   const seen = new Set<string>();
+  let bindings = 0;
   for (const raw of raws) {
     const reg = defs.get(raw.id);
     const first = raw.round === undefined || raw.round === scope.groups.get(raw.group ?? '')?.from;
@@ -178,6 +186,8 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
             }
           }
           bound.push(...res.bindings);
+          const over = tooManyBindings((bindings += res.bindings.length));
+          if (over) throw new PipelineError([...errors, src.diag(where, `(${raw.id}) ${over}`)]);
         }
       });
       if (spec.many) inputs[port] = bound;
@@ -209,13 +219,17 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
 }
 
 function parseRange(v: unknown): { from: number; to: number } | string {
-  if (typeof v === 'number' && Number.isInteger(v)) return { from: 1, to: v };
+  if (typeof v === 'number' && Number.isInteger(v)) {
+    const n = roundCount(1, v, `count ${v}`);
+    return typeof n === 'string' ? n : { from: 1, to: v };
+  }
   const m = typeof v === 'string' ? /^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$/.exec(v) : null;
   if (!m) return `expected a range "FROM..TO" of integers or a count, got ${JSON.stringify(v)}`;
   const from = Number(m[1]);
   const to = Number(m[2]);
   if (to < from - 1) return `empty range ${from}..${to}: TO must be >= FROM - 1`;
-  return { from, to };
+  const n = roundCount(from, to, `range ${JSON.stringify(v)}`);
+  return typeof n === 'string' ? n : { from, to };
 }
 
 /** Kahn's order; on a cycle returns one cycle (first node repeated at the end). */
