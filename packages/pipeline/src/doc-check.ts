@@ -67,13 +67,12 @@ export function checkDocument(doc: Document, lines: LineCounter, file: string): 
         const children: unknown[] = [];
         if (isPair(item)) {
           const key = item.key;
-          const seg = isScalar(key) ? String(key.value) : i;
+          path.push(isScalar(key) ? String(key.value) : i);
           if (keys && isScalar(key) && key.range) {
             const first = keys.get(key.value);
             if (first !== undefined) report(key.range[0], `duplicate key '${String(key.value)}' (first at line ${lines.linePos(first).line}); mapping keys must be unique`, false);
             else keys.set(key.value, key.range[0]);
           }
-          path.push(seg);
           children.push(key, item.value);
         } else {
           path.push(i);

@@ -15,6 +15,7 @@ export { runPipeline, isForced, type RunOptions, type RunEvent, type StageState 
 export { writeRunRecord, listRunRecords, runsDir, type RunRecord, type StageRecord, type StageStatus } from './record';
 export { pipelineStatus, type StageStatusLine } from './status';
 export { graphText, graphDot } from './graph';
+export { LIMITS } from './limits';
 export { listCache, gcCache, type CacheListing, type GcResult } from './gc';
 export { resolveCacheDir, defaultJobs, createExecutor } from './engine';
 export { nodeArgsForSources } from './dev';

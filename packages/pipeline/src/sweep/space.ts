@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PipelineError, UsageError, type Diagnostic } from '../errors';
 import type { Plan } from '../plan';
 import { Source } from '../source';
-import { NAME_RE } from '../spec';
+import { NAME_RE, SegmentName } from '../spec';
 import { zodDiagnostics } from '../zod-diags';
 
 const Num = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -47,7 +47,7 @@ export type PrunerSpec = z.output<typeof PrunerSpec>;
 
 export const SweepSpace = z.strictObject({
   /** Names the study directory (.lth/sweeps/<name>); default: the pipeline's name. */
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must match [A-Za-z0-9_.-]+').optional(),
+  name: SegmentName.optional(),
   description: z.string().optional(),
   seed: z.number().int().default(0),
   sampler: z.enum(['random', 'grid']).default('random'),
