@@ -102,4 +102,16 @@ describe('lth sweep', () => {
     expect(run.code).toBe(2);
     expect(run.err).toContain(`${join(dir, 't.yaml')}:1:7: name: ${bad}`);
   }, 120_000);
+
+  it('a grid or a trial count past the trials limit is refused before any trial is listed', async () => {
+    const grid = setup(SPACE.replace('high: 3 }', 'high: 1000000000000 }'));
+    const r = await grid.sweep();
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/s\.yaml:4:3: params: the grid has 1000000000000 combinations \(x: 1000000000000\); the limit is 10000 trials per sweep/);
+    const random = setup(SPACE.replace('sampler: grid', 'sampler: random\ntrials: 1000000000'));
+    const r2 = await random.sweep();
+    expect(r2.code).toBe(2);
+    expect(r2.err).toMatch(/s\.yaml:3:9: trials: 1000000000 trials; the limit is 10000 trials per sweep/);
+    expect(calls(grid.log).length + calls(random.log).length).toBe(0);
+  });
 });

@@ -53,6 +53,12 @@ export const LIMITS = {
    * bound a small file could expand (and then hash, per stage) gigabytes.
    */
   expandedChars: 16 * 1024 * 1024,
+  /**
+   * Trials of a sweep: `trials` for the random sampler, the size of the grid (the product of the
+   * parameters' value counts, computed without listing it) for the grid sampler, which lists
+   * every combination. Each trial is a pipeline run, so 10,000 is far past any real study.
+   */
+  trials: 10_000,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;

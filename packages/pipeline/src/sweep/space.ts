@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PipelineError, UsageError, type Diagnostic } from '../errors';
+import { LIMITS, limitText } from '../limits';
 import type { Plan } from '../plan';
 import { Source } from '../source';
 import { NAME_RE, SegmentName } from '../spec';
@@ -107,8 +108,31 @@ function spaceFromSource(src: Source, base: Array<string | number> = []): Loaded
       }
     }
   }
+  if (parsed.success) {
+    const over = tooManyTrials(parsed.data);
+    if (over) errors.push(src.diag(at([over.at]), over.message));
+  }
   if (errors.length || !parsed.success) throw new PipelineError(errors);
   return { space: parsed.data, src, base };
+}
+
+/**
+ * Why the space has more trials than LIMITS.trials, or undefined. A grid's size is the product
+ * of the value counts, computed without listing the grid (the sampler lists all of it).
+ */
+function tooManyTrials(space: SweepSpace): { at: string; message: string } | undefined {
+  if (space.sampler === 'random') {
+    const n = space.trials ?? 0;
+    return n > LIMITS.trials ? { at: 'trials', message: `${n} trials; ${limitText('trials', 'trials per sweep')}` } : undefined;
+  }
+  const counts = Object.entries(space.params).map(([name, p]) => {
+    const n = p.type === 'choice' ? p.values.length : p.type === 'int' ? Math.floor((p.high - p.low) / p.step) + 1 : (p.points ?? 2);
+    return [name, Math.max(0, n)] as const;
+  });
+  const size = counts.reduce((a, [, n]) => a * n, 1);
+  if (size <= LIMITS.trials) return undefined;
+  const each = counts.map(([name, n]) => `${name}: ${n}`).join(' x ');
+  return { at: 'params', message: `the grid has ${size} combinations (${each}); ${limitText('trials', 'trials per sweep')}` };
 }
 
 /**
