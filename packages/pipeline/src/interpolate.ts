@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { PipelineError, type Diagnostic } from './errors';
+import { listText, pathText, PipelineError, type Diagnostic } from './errors';
 import { limitText } from './limits';
 import type { Source } from './source';
 
@@ -68,6 +68,21 @@ function lookup(name: string, vars: Record<string, unknown>): { found: boolean; 
   return { found: false };
 }
 
+/** Unknown references already reported into an errors list. */
+const reportedRefs = new WeakMap<Diagnostic[], Set<string>>();
+const validRefsText = new WeakMap<object, string>();
+
+/** The valid `${...}` names, listed once per set of variables (a file may declare thousands). */
+function validRefs(vars: Record<string, unknown>, keep: ReadonlySet<string>): string {
+  let text = validRefsText.get(vars);
+  if (text === undefined) {
+    const names = Object.keys(vars);
+    text = listText(names.map((v) => `\${${v}}`), names.length) || '(none)';
+    validRefsText.set(vars, text);
+  }
+  return `${text}${keep.size ? `, ${[...keep].map((k) => `\${${k}}`).join(', ')}` : ''}`;
+}
+
 function interpolateString(
   s: string,
   vars: Record<string, unknown>,
@@ -81,8 +96,14 @@ function interpolateString(
     if (keep.has(name)) return { ok: false };
     const r = lookup(name, vars);
     if (!r.found) {
-      const valid = Object.keys(vars).map((v) => `\${${v}}`);
-      errors.push(src.diag(path, `unknown reference \${${name}}; valid: ${valid.join(', ') || '(none)'}${keep.size ? `, ${[...keep].map((k) => `\${${k}}`).join(', ')}` : ''}`));
+      // Once per place and name: not once per round of a group, nor per repetition in a string.
+      let seen = reportedRefs.get(errors);
+      if (!seen) reportedRefs.set(errors, (seen = new Set()));
+      const key = `${pathText(path)}\u0000${name}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        errors.push(src.diag(path, `unknown reference \${${name}}; valid: ${validRefs(vars, keep)}`));
+      }
       return { ok: false };
     }
     return { ok: true, value: r.value };
@@ -132,11 +153,11 @@ export function applySets(params: Record<string, unknown>, sets: readonly string
     const key = s.slice(0, eq).trim();
     const name = key.startsWith('params.') ? key.slice('params.'.length) : '';
     if (!name) {
-      diag(`only params can be set (expected 'params.NAME=VALUE'); valid: ${Object.keys(params).map((p) => `params.${p}`).join(', ') || '(no params)'}`);
+      diag(`only params can be set (expected 'params.NAME=VALUE'); valid: ${listText(Object.keys(params).map((p) => `params.${p}`)) || '(no params)'}`);
       continue;
     }
     if (!Object.prototype.hasOwnProperty.call(params, name)) {
-      diag(`unknown parameter '${name}'; valid: ${Object.keys(params).join(', ') || '(no params)'}`);
+      diag(`unknown parameter '${name}'; valid: ${listText(Object.keys(params)) || '(no params)'}`);
       continue;
     }
     try {

@@ -1,5 +1,5 @@
 import type { AnyStageDef } from '@lth/artifacts';
-import { PipelineError, type Diagnostic } from './errors';
+import { listText, PipelineError, type Diagnostic } from './errors';
 import { applySets, interpolate, paramVars } from './interpolate';
 import { roundCount, tooManyBindings, tooManyStages } from './limits';
 import { resolveRef, type InputBinding, type RefScope } from './refs';
@@ -94,7 +94,7 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
       const init = (interpolate(g.data.foreach.init ?? {}, vars, src, [...base, 'foreach', 'init'], errors) ?? {}) as Record<string, string>;
       const members = new Set(Object.keys(g.data.stages));
       for (const k of Object.keys(init)) {
-        if (!members.has(k)) errors.push(src.diag([...base, 'foreach', 'init', k], `'${k}' is not a stage of group '${name}'; valid: ${[...members].join(', ')}`, true));
+        if (!members.has(k)) errors.push(src.diag([...base, 'foreach', 'init', k], `'${k}' is not a stage of group '${name}'; valid: ${listText(members, members.size)}`, true));
       }
       // Counted before anything is built: a limit error costs nothing however large the range.
       const rounds = range.to - range.from + 1;
@@ -138,6 +138,9 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
   const nodes: PlanNode[] = [];
   const seen = new Set<string>();
   let bindings = 0;
+  // Positions that already have an error, extended as errors come (not rebuilt per stage).
+  const located = new Set<string>();
+  let locatedUpTo = 0;
   for (const raw of raws) {
     const reg = defs.get(raw.id);
     const first = raw.round === undefined || raw.round === scope.groups.get(raw.group ?? '')?.from;
@@ -154,7 +157,7 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
     const cfg = def.config.safeParse(raw.spec.with ?? {});
     if (!cfg.success && first) {
       // A field whose interpolation already failed is not reported a second time by the schema.
-      const located = new Set(errors.map((d) => `${d.line}:${d.col}`));
+      for (; locatedUpTo < errors.length; locatedUpTo++) located.add(`${errors[locatedUpTo]?.line}:${errors[locatedUpTo]?.col}`);
       zodDiagnostics(src, [...raw.srcPath, 'with'], cfg.error)
         .filter((d) => !located.has(`${d.line}:${d.col}`))
         .forEach(report);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PipelineError, UsageError, type Diagnostic } from '../errors';
+import { listText, PipelineError, UsageError, type Diagnostic } from '../errors';
 import { LIMITS, limitText } from '../limits';
 import type { Plan } from '../plan';
 import { Source } from '../source';
@@ -145,16 +145,16 @@ export function checkSpaceAgainst({ space, src, base = [] }: LoadedSpace, plan: 
   const at = (path: Array<string | number>) => [...base, ...path];
   const params = Object.keys(plan.params);
   for (const name of Object.keys(space.params)) {
-    if (!params.includes(name)) errors.push(src.diag(at(['params', name]), `'${name}' is not a param of pipeline '${plan.name}'; valid: ${params.join(', ') || '(none)'}`, true));
+    if (!params.includes(name)) errors.push(src.diag(at(['params', name]), `'${name}' is not a param of pipeline '${plan.name}'; valid: ${listText(params) || '(none)'}`, true));
   }
   const budget = space.pruner.budgetParam;
   if (space.pruner.type !== 'none' || space.pruner.maxBudget !== undefined) {
-    if (!params.includes(budget)) errors.push(src.diag(at(['pruner', 'budgetParam']), `budget param '${budget}' is not a param of pipeline '${plan.name}'; valid: ${params.join(', ') || '(none)'}`));
+    if (!params.includes(budget)) errors.push(src.diag(at(['pruner', 'budgetParam']), `budget param '${budget}' is not a param of pipeline '${plan.name}'; valid: ${listText(params) || '(none)'}`));
     if (budget in space.params) errors.push(src.diag(at(['params', budget]), `'${budget}' is the budget param; it cannot also be swept`, true));
   }
   const node = plan.nodes.find((n) => n.id === space.objective.stage);
   let port = '';
-  if (!node) errors.push(src.diag(at(['objective', 'stage']), `no stage '${space.objective.stage}' in pipeline '${plan.name}'; stages: ${plan.nodes.map((n) => n.id).join(', ')}`));
+  if (!node) errors.push(src.diag(at(['objective', 'stage']), `no stage '${space.objective.stage}' in pipeline '${plan.name}'; stages: ${listText(plan.nodes.map((n) => n.id))}`));
   else {
     port = Object.entries(node.def.outputs).find(([, o]) => o.kind === 'metrics')?.[0] ?? '';
     if (!port) errors.push(src.diag(at(['objective', 'stage']), `stage '${node.id}' (${node.uses}) has no metrics output`));
