@@ -139,7 +139,14 @@ stages:
     expectRefused(r, `${f}:6:7: stages.a.with.x0: unknown field 'x0'`);
     expect(r.err).toContain('... and 4900 more\n5000 errors; nothing was run');
     expect(r.err.split('\n').length).toBeLessThan(110);
-  });
+    // 5000 stages that each reference an unknown stage: each message listed all 5000 names
+    const refs = writeFile(dir, 'refs.yaml', `name: p\nstages:\n${Array.from({ length: 5000 }, (_, i) => `  s${i}: { uses: test/work, inputs: { a: t${i} } }\n`).join('')}`);
+    const many = await graph(refs);
+    expectRefused(many, `${refs}:3:39: stages.s0.inputs.a: unknown stage 't0'; valid: s0, s1, s2`);
+    expect(many.err).toContain('... (4980 more)');
+    expect(many.err).toContain('5000 errors; nothing was run');
+    expect(many.err.length).toBeLessThan(50_000);
+  }, 60_000);
 });
 
 function escape(s: string): string {
