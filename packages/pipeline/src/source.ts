@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { checkDocument, pathKey, positionIndex, type PositionIndex } from './doc-check';
-import { pathText, type Diagnostic } from './errors';
+import { pathText, PipelineError, type Diagnostic } from './errors';
 import { ExpansionBudget, LIMITS, limitText } from './limits';
 
 /** A parsed pipeline file that can map a document path back to `line:col`. */
@@ -39,10 +39,12 @@ export class Source {
   }
 
   /**
-   * Plain JS value of the document. Only call it when `parseErrors` is empty: checkDocument has
-   * then bounded the aliases' expansion, so the library's own alias heuristic is not needed.
+   * Plain JS value of the document; throws the parse errors if there are any. Only a document
+   * that passed checkDocument is converted: its aliases' expansion is then bounded (and acyclic),
+   * so the library's own alias heuristic is not needed.
    */
   value(): unknown {
+    if (this.parseErrors.length) throw new PipelineError(this.parseErrors.slice(0, 5));
     return this.doc.toJS({ maxAliasCount: -1 });
   }
 
