@@ -1,5 +1,6 @@
 import { CommanderError, type Command } from 'commander';
-import { PipelineError, UsageError } from '@lth/pipeline';
+import { PathEscapeError } from '@lth/artifacts';
+import { formatDiagnostic, PipelineError, UsageError } from '@lth/pipeline';
 
 /** Exit codes: 0 success, 1 a stage failed, 2 invalid input (pipeline file, flags). */
 export const EXIT = { ok: 0, stageFailure: 1, invalid: 2, interrupted: 130 } as const;
@@ -30,16 +31,23 @@ export function positiveInt(name: string) {
   };
 }
 
+export const MAX_DIAGNOSTICS_SHOWN = 100;
+
 /** Maps an error thrown by a command to a message and exit code. */
 export function exitCodeFor(err: unknown, io: Io): number {
   if (err instanceof CommanderError) {
     return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.invalid;
   }
   if (err instanceof PipelineError) {
-    io.err(`${err.message}\n${err.diagnostics.length} error${err.diagnostics.length === 1 ? '' : 's'}; nothing was run\n`);
+    // A file within the limits can still hold thousands of errors (say, 50,000 unknown keys):
+    // the first ones say what is wrong, the rest would bury them.
+    const n = err.diagnostics.length;
+    const shown = err.diagnostics.slice(0, MAX_DIAGNOSTICS_SHOWN).map(formatDiagnostic);
+    if (n > shown.length) shown.push(`... and ${n - shown.length} more`);
+    io.err(`${shown.join('\n')}\n${n} error${n === 1 ? '' : 's'}; nothing was run\n`);
     return EXIT.invalid;
   }
-  if (err instanceof UsageError) {
+  if (err instanceof UsageError || err instanceof PathEscapeError) {
     io.err(`lth: ${err.message}\n`);
     return EXIT.invalid;
   }

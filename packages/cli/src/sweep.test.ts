@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { calls, lth, tempDir, testEnv, writeFile } from './__tests__/harness';
+import { calls, lth, spawnLth, tempDir, testEnv, writeFile } from './__tests__/harness';
 
 const PIPELINE = `name: t
 params: { x: 0, iterations: 1 }
@@ -75,5 +75,43 @@ describe('lth sweep', () => {
     const none = await run(writeFile(dir, 'plain.yaml', PIPELINE));
     expect(none.code).toBe(2);
     expect(none.err).toMatch(/plain\.yaml: no 'sweep:' block; give the search space with --space FILE/);
+  });
+
+  it("a sweep or pipeline named '..' is refused (exit 2, located) and writes nothing outside .lth/sweeps/", async () => {
+    const dir = tempDir();
+    const log = join(dir, 'calls.log');
+    // The default study directory is .lth/sweeps/<name> under the working directory: run there.
+    const sweepIn = async (pipeline: string, space: string) => {
+      const p = spawnLth(['sweep', writeFile(dir, 't.yaml', pipeline), '--space', writeFile(dir, 's.yaml', space), '--cache-dir', join(dir, 'cache'), '--in-process'], testEnv(log), dir);
+      const { code } = await p.exit;
+      return { code, err: p.err() };
+    };
+    const bad = "must be a plain name: 1-200 characters of [A-Za-z0-9_.-], not '.' or '..'";
+    const bySpace = await sweepIn(PIPELINE, SPACE.replace('name: cli-sweep', 'name: ".."'));
+    expect(bySpace.code).toBe(2);
+    expect(bySpace.err).toContain(`${join(dir, 's.yaml')}:1:7: name: ${bad}`);
+    // without a space name the study is named after the pipeline
+    const byPipeline = await sweepIn(PIPELINE.replace('name: t', 'name: ..'), SPACE.replace('name: cli-sweep\n', ''));
+    expect(byPipeline.code).toBe(2);
+    expect(byPipeline.err).toContain(`${join(dir, 't.yaml')}:1:7: name: ${bad}`);
+    for (const r of [bySpace, byPipeline]) expect(r.err).not.toMatch(/\n\s+at /);
+    expect(readdirSync(dir).sort()).toEqual(['s.yaml', 't.yaml']);
+    expect(calls(log)).toHaveLength(0);
+    // `lth run` refuses the name too (it names the run record)
+    const run = await lth(['run', join(dir, 't.yaml'), '--cache-dir', join(dir, 'cache')], testEnv(log));
+    expect(run.code).toBe(2);
+    expect(run.err).toContain(`${join(dir, 't.yaml')}:1:7: name: ${bad}`);
+  }, 120_000);
+
+  it('a grid or a trial count past the trials limit is refused before any trial is listed', async () => {
+    const grid = setup(SPACE.replace('high: 3 }', 'high: 1000000000000 }'));
+    const r = await grid.sweep();
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/s\.yaml:4:3: params: the grid has 1000000000000 combinations \(x: 1000000000000\); the limit is 10000 trials per sweep/);
+    const random = setup(SPACE.replace('sampler: grid', 'sampler: random\ntrials: 1000000000'));
+    const r2 = await random.sweep();
+    expect(r2.code).toBe(2);
+    expect(r2.err).toMatch(/s\.yaml:3:9: trials: 1000000000 trials; the limit is 10000 trials per sweep/);
+    expect(calls(grid.log).length + calls(random.log).length).toBe(0);
   });
 });

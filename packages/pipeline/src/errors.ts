@@ -40,6 +40,23 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * `a, b, c`, or past `max` items `a, b, ..., t, ... (9980 more)`: messages list the valid
+ * choices, and a file may declare thousands (one such message per error would make the output
+ * grow with the square of the file). Stops iterating at `max` when `total` is given.
+ */
+export function listText(items: Iterable<string>, total?: number, max = 20): string {
+  const shown: string[] = [];
+  let n = 0;
+  for (const item of items) {
+    if (shown.length < max) shown.push(item);
+    n++;
+    if (total !== undefined && n >= max) break;
+  }
+  const count = total ?? n;
+  return count > shown.length ? `${shown.join(', ')}, ... (${count - shown.length} more)` : shown.join(', ');
+}
+
 export function pathText(path: ReadonlyArray<string | number>): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }

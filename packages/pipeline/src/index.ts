@@ -18,6 +18,7 @@ export { runPipeline, isForced, type RunOptions, type RunEvent, type StageState 
 export { writeRunRecord, listRunRecords, readRunRecord, runsDir, RunRecord, StageRecord, StageStatus } from './record';
 export { pipelineStatus, type StageStatusLine } from './status';
 export { graphText, graphDot } from './graph';
+export { LIMITS } from './limits';
 export { listCache, gcCache, DEFAULT_GC_GRACE_MS, type CacheListing, type GcResult, type GcOptions } from './gc';
 export { resolveCacheDir, cacheDirProblem, defaultJobs, createExecutor } from './engine';
 export { nodeArgsForSources } from './dev';

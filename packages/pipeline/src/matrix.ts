@@ -1,6 +1,7 @@
 import { canonicalJson } from '@lth/artifacts';
 import type { Diagnostic } from './errors';
 import { paramVars } from './interpolate';
+import { LIMITS } from './limits';
 import type { InputBinding, PlanNode } from './plan';
 import type { Source } from './source';
 import type { PipelineDoc } from './spec';
@@ -36,8 +37,6 @@ export interface VariantVars {
   overVars?: (axes: string[]) => Record<string, unknown>;
 }
 
-/** The largest number of combinations a matrix may expand to (each is a whole pipeline). */
-export const MAX_MATRIX_COMBINATIONS = 256;
 
 /**
  * The matrix axes, checked: each names a param; a `--set params.X=v` on an axis fixes it to
@@ -70,8 +69,8 @@ export function matrixAxes(doc: PipelineDoc, params: Record<string, unknown>, se
     combos *= fixed.length;
     axes.push({ name, values: fixed });
   }
-  if (combos > MAX_MATRIX_COMBINATIONS) {
-    errors.push(src.diag(['matrix'], `the matrix has ${combos} combinations; at most ${MAX_MATRIX_COMBINATIONS} are allowed in one pipeline`, true));
+  if (combos > LIMITS.matrixCombinations) {
+    errors.push(src.diag(['matrix'], `the matrix has ${combos} combinations; at most ${LIMITS.matrixCombinations} are allowed in one pipeline`, true));
     return [];
   }
   return axes;

@@ -1,6 +1,7 @@
 import type { AnyStageDef } from '@lth/artifacts';
-import { PipelineError, type Diagnostic } from './errors';
+import { listText, PipelineError, type Diagnostic } from './errors';
 import { applySets, interpolate, paramVars } from './interpolate';
+import { roundCount, tooManyBindings, tooManyStages } from './limits';
 import { resolveRef, type InputBinding, type RefScope } from './refs';
 import type { Registry } from './registry';
 import { Source } from './source';
@@ -77,14 +78,17 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
   // A broken matrix would make every stage's error read as if there were none.
   if (errors.length > before) throw new PipelineError(errors);
   const seen = new Set<string>();
+  // Stages and bindings over all variants: the limits bound the whole plan, not one variant.
+  const counts = { stages: 0, bindings: 0 };
   let nodes: PlanNode[];
   if (matrix.length === 0) {
-    nodes = expandVariant(doc, src, opts, { vars: paramVars(params, doc.name) }, errors, seen);
+    nodes = expandVariant(doc, src, opts, { vars: paramVars(params, doc.name) }, errors, seen, counts);
   } else {
-    const variants = matrixCombos(matrix).map((combo) => ({
-      combo,
-      nodes: expandVariant(doc, src, opts, variantVars(doc, params, matrix, combo), errors, seen),
-    }));
+    const variants = matrixCombos(matrix).map((combo) => {
+      const variant = { combo, nodes: expandVariant(doc, src, opts, variantVars(doc, params, matrix, combo), errors, seen, counts) };
+      counts.stages += variant.nodes.length;
+      return variant;
+    });
     nodes = errors.length ? [] : mergeVariants(doc, src, matrix, variants, errors);
   }
   if (errors.length === 0) {
@@ -103,7 +107,15 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
  * Expands and validates the stages of the document for one set of interpolation variables
  * (the params, or one combination of the matrix). Problems go to `errors`.
  */
-function expandVariant(doc: PipelineDoc, src: Source, opts: LoadOptions, variables: VariantVars, errors: Diagnostic[], seen: Set<string>): PlanNode[] {
+function expandVariant(
+  doc: PipelineDoc,
+  src: Source,
+  opts: LoadOptions,
+  variables: VariantVars,
+  errors: Diagnostic[],
+  seen: Set<string>,
+  counts: { stages: number; bindings: number },
+): PlanNode[] {
   const { vars } = variables;
   const raws: RawNode[] = [];
   const scope: RefScope = { stages: new Set(), groups: new Map(), defOf: () => undefined };
@@ -129,8 +141,12 @@ function expandVariant(doc: PipelineDoc, src: Source, opts: LoadOptions, variabl
       const init = (interpolate(g.data.foreach.init ?? {}, vars, src, [...base, 'foreach', 'init'], errors) ?? {}) as Record<string, string>;
       const members = new Set(Object.keys(g.data.stages));
       for (const k of Object.keys(init)) {
-        if (!members.has(k)) errors.push(src.diag([...base, 'foreach', 'init', k], `'${k}' is not a stage of group '${name}'; valid: ${[...members].join(', ')}`, true));
+        if (!members.has(k)) errors.push(src.diag([...base, 'foreach', 'init', k], `'${k}' is not a stage of group '${name}'; valid: ${listText(members, members.size)}`, true));
       }
+      // Counted before anything is built: a limit error costs nothing however large the range.
+      const rounds = range.to - range.from + 1;
+      const over = tooManyStages(counts.stages + raws.length, rounds * members.size, `${rounds} rounds x ${members.size} stages`);
+      if (over) throw new PipelineError([...errors, src.diag([...base, 'foreach', v], over)]);
       scope.groups.set(name, { from: range.from, to: range.to, members, init });
       for (let r = range.from; r <= range.to; r++) {
         for (const [member, spec] of Object.entries(g.data.stages)) {
@@ -146,6 +162,8 @@ function expandVariant(doc: PipelineDoc, src: Source, opts: LoadOptions, variabl
         errors.push(...zodDiagnostics(src, base, s.error));
         continue;
       }
+      const over = tooManyStages(counts.stages + raws.length, 1, `stage '${name}'`);
+      if (over) throw new PipelineError([...errors, src.diag(base, over, true)]);
       scope.stages.add(name);
       if (s.data.over !== undefined && !variables.overVars) {
         errors.push(src.diag([...base, 'over'], `'over' collects across the matrix, and this pipeline has no 'matrix:'`));
@@ -175,6 +193,9 @@ function expandVariant(doc: PipelineDoc, src: Source, opts: LoadOptions, variabl
   scope.defOf = (id) => defs.get(id)?.def ?? null;
 
   const nodes: PlanNode[] = [];
+  // Positions that already have an error, extended as errors come (not rebuilt per stage).
+  const located = new Set<string>();
+  let locatedUpTo = 0;
   for (const raw of raws) {
     const reg = defs.get(raw.id);
     const first = raw.round === undefined || raw.round === scope.groups.get(raw.group ?? '')?.from;
@@ -191,7 +212,7 @@ function expandVariant(doc: PipelineDoc, src: Source, opts: LoadOptions, variabl
     const cfg = def.config.safeParse(raw.spec.with ?? {});
     if (!cfg.success && first) {
       // A field whose interpolation already failed is not reported a second time by the schema.
-      const located = new Set(errors.map((d) => `${d.line}:${d.col}`));
+      for (; locatedUpTo < errors.length; locatedUpTo++) located.add(`${errors[locatedUpTo]?.line}:${errors[locatedUpTo]?.col}`);
       zodDiagnostics(src, [...raw.srcPath, 'with'], cfg.error)
         .filter((d) => !located.has(`${d.line}:${d.col}`))
         .forEach(report);
@@ -223,6 +244,8 @@ function expandVariant(doc: PipelineDoc, src: Source, opts: LoadOptions, variabl
             }
           }
           bound.push(...res.bindings);
+          const over = tooManyBindings((counts.bindings += res.bindings.length));
+          if (over) throw new PipelineError([...errors, src.diag(where, `(${raw.id}) ${over}`)]);
         }
       });
       if (spec.many) inputs[port] = bound;
@@ -264,13 +287,17 @@ function expandVariant(doc: PipelineDoc, src: Source, opts: LoadOptions, variabl
 }
 
 function parseRange(v: unknown): { from: number; to: number } | string {
-  if (typeof v === 'number' && Number.isInteger(v)) return { from: 1, to: v };
+  if (typeof v === 'number' && Number.isInteger(v)) {
+    const n = roundCount(1, v, `count ${v}`);
+    return typeof n === 'string' ? n : { from: 1, to: v };
+  }
   const m = typeof v === 'string' ? /^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$/.exec(v) : null;
   if (!m) return `expected a range "FROM..TO" of integers or a count, got ${JSON.stringify(v)}`;
   const from = Number(m[1]);
   const to = Number(m[2]);
   if (to < from - 1) return `empty range ${from}..${to}: TO must be >= FROM - 1`;
-  return { from, to };
+  const n = roundCount(from, to, `range ${JSON.stringify(v)}`);
+  return typeof n === 'string' ? n : { from, to };
 }
 
 /** Kahn's order; on a cycle returns one cycle (first node repeated at the end). */

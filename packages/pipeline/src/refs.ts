@@ -1,4 +1,5 @@
 import type { AnyStageDef } from '@lth/artifacts';
+import { listText } from './errors';
 
 /** An input bound to one output port of one expanded stage. */
 export interface InputBinding {
@@ -43,7 +44,7 @@ export function resolveRef(ref: string, site: RefSite, scope: RefScope): RefResu
       const m = /^\$\{prev\}\.([A-Za-z_][A-Za-z0-9_-]*)(?:\.([A-Za-z_][A-Za-z0-9_-]*))?$/.exec(text);
       if (!m) return { error: `'${ref}': expected '\${prev}.MEMBER' or '\${prev}.MEMBER.PORT'` };
       const member = m[1] as string;
-      if (!g.members.has(member)) return { error: `'${ref}': '${member}' is not a stage of group '${site.group}'; valid: ${[...g.members].join(', ')}` };
+      if (!g.members.has(member)) return { error: `'${ref}': '${member}' is not a stage of group '${site.group}'; valid: ${listText(g.members, g.members.size)}` };
       const init = g.init[member];
       if (init === undefined) return { omit: true };
       if (m[2] !== undefined && init.includes('.')) {
@@ -61,9 +62,9 @@ export function resolveRef(ref: string, site: RefSite, scope: RefScope): RefResu
   let port: string | undefined;
   if (index !== undefined) {
     const g = scope.groups.get(name);
-    if (!g) return { error: `'${name}' is not a foreach group; groups: ${[...scope.groups.keys()].join(', ') || '(none)'}` };
+    if (!g) return { error: `'${name}' is not a foreach group; groups: ${listText(scope.groups.keys(), scope.groups.size) || '(none)'}` };
     if (second === undefined || !g.members.has(second)) {
-      return { error: `'${ref}': name a stage of group '${name}'; valid: ${[...g.members].join(', ')}` };
+      return { error: `'${ref}': name a stage of group '${name}'; valid: ${listText(g.members, g.members.size)}` };
     }
     port = third;
     if (index === '*') {
@@ -81,8 +82,13 @@ export function resolveRef(ref: string, site: RefSite, scope: RefScope): RefResu
     else if (scope.stages.has(name)) ids = [name];
     else if (scope.groups.has(name)) return { error: `'${name}' is a foreach group: use ${name}[N].STAGE or ${name}[*].STAGE` };
     else {
-      const valid = [...(g ? [...g.members] : []), ...scope.stages, ...[...scope.groups.keys()].map((k) => `${k}[N].STAGE`)];
-      return { error: `unknown stage '${name}'; valid: ${valid.join(', ') || '(none)'}` };
+      const members = g ? g.members : new Set<string>();
+      const valid = (function* () {
+        yield* members;
+        yield* scope.stages;
+        for (const k of scope.groups.keys()) yield `${k}[N].STAGE`;
+      })();
+      return { error: `unknown stage '${name}'; valid: ${listText(valid, members.size + scope.stages.size + scope.groups.size) || '(none)'}` };
     }
     port = second;
   }

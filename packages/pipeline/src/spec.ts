@@ -1,8 +1,29 @@
 import { z } from 'zod';
+import { PathEscapeError, safeSegment } from '@lth/artifacts';
 
 /** Stage and group names: used in ids such as `round[3].train`, so no dots or brackets. */
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const Name = z.string().regex(NAME_RE, 'must match [A-Za-z_][A-Za-z0-9_-]*');
+
+/**
+ * A name that becomes a path segment: the pipeline's name (runs/<time>-<name>.json, the default
+ * study directory .lth/sweeps/<name>) and a sweep's name. `..` or `.` would name a directory
+ * outside (or the whole of) the one it belongs in, so the name must be a plain segment as
+ * `safeSegment` (@lth/artifacts) defines it, from the narrower alphabet [A-Za-z0-9_.-].
+ */
+export const SegmentName = z.string().refine((v) => /^[A-Za-z0-9_.-]+$/.test(v) && isSafeSegment(v), {
+  message: "must be a plain name: 1-200 characters of [A-Za-z0-9_.-], not '.' or '..' (it names files and directories)",
+});
+
+function isSafeSegment(name: string): boolean {
+  try {
+    safeSegment(name, 'name');
+    return true;
+  } catch (err) {
+    if (err instanceof PathEscapeError) return false;
+    throw err;
+  }
+}
 
 /** An input reference (`stage`, `stage.port`, `group[2].member.port`, `group[*].member`) or a list of them. */
 export const InputRef = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
@@ -34,7 +55,7 @@ export const GroupSpec = z.strictObject({
 export type GroupSpec = z.output<typeof GroupSpec>;
 
 export const PipelineDoc = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must match [A-Za-z0-9_.-]+'),
+  name: SegmentName,
   description: z.string().optional(),
   params: z.record(Name, z.unknown()).default({}),
   /**

@@ -74,6 +74,18 @@ describe('validation errors (file:line:col: path: message)', () => {
     expect(errorsOf('name: p\nstages: { a: [1, }\n')[0]).toMatch(/^p\.yaml:2:\d+: YAML: /);
   });
 
+  it('an unknown reference in a group is reported once, not once per round or repetition', () => {
+    expect(errorsOf('name: p\nstages:\n  g:\n    foreach: { r: 3 }\n    stages:\n      s: { uses: test/work, with: { tag: "${x}${x}" } }\n')).toEqual([
+      'p.yaml:6:42: stages.g.stages.s.with.tag: unknown reference ${x}; valid: ${params}, ${name}, ${r}, ${prev}',
+    ]);
+  });
+
+  it('lists of valid names stop at 20 (a file may declare thousands)', () => {
+    const stages = Array.from({ length: 30 }, (_, i) => `  s${i}: { uses: test/work }\n`).join('');
+    const e = errorsOf(`name: p\nstages:\n${stages}  b: { uses: test/work, inputs: { a: zz } }\n`);
+    expect(e).toEqual([`p.yaml:33:38: stages.b.inputs.a: unknown stage 'zz'; valid: ${Array.from({ length: 20 }, (_, i) => `s${i}`).join(', ')}, ... (11 more)`]);
+  });
+
   it('collects every error before failing', () => {
     const e = errorsOf('name: p\nstages:\n  a: { uses: test/nope }\n  b: { uses: test/work, inputs: { q: a } }\n  c: { uses: test/work, with: { value: x } }\n');
     expect(e).toHaveLength(3);

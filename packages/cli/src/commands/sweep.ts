@@ -1,4 +1,5 @@
 import { join, relative } from 'node:path';
+import { confinedPath, safeSegment } from '@lth/artifacts';
 import {
   createExecutor,
   defaultJobs,
@@ -104,7 +105,10 @@ export const registerSweep: Register = (program, io, setExit) => {
       const loaded = opts.space ? loadSpace(opts.space) : spaceFromPipeline(file);
       if (opts.parallel) loaded.space.parallel = opts.parallel;
       const name = loaded.space.name ?? loadPipeline(file, { registry }).name;
-      const outDir = opts.out ?? join('.lth', 'sweeps', name);
+      // The schemas already refuse a name such as '..'; confining the derived directory too keeps
+      // a study inside .lth/sweeps/ whatever a future name rule lets through. (--out is the user's.)
+      const where = loaded.space.name !== undefined ? `${spaceFile}: name` : `${file}: name`;
+      const outDir = opts.out ?? confinedPath(join('.lth', 'sweeps'), safeSegment(name, where), where);
       const store = new LocalStore(resolveCacheDir(opts.cacheDir), (m) => io.err(`warning: ${m}\n`));
       const executor = createExecutor({ registry, store, jobs: opts.jobs, inProcess: opts.inProcess });
       const interrupt = interruptOnSigint((m) => io.err(`${m}\n`), 'interrupt: stopping running trials (Ctrl-C again to quit at once); rerun the same command to resume');

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { PipelineError, UsageError, type Diagnostic } from '../errors';
+import { listText, PipelineError, UsageError, type Diagnostic } from '../errors';
+import { LIMITS, limitText } from '../limits';
 import type { Plan } from '../plan';
 import { Source } from '../source';
-import { NAME_RE } from '../spec';
+import { NAME_RE, SegmentName } from '../spec';
 import { zodDiagnostics } from '../zod-diags';
 
 const Num = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -47,7 +48,7 @@ export type PrunerSpec = z.output<typeof PrunerSpec>;
 
 export const SweepSpace = z.strictObject({
   /** Names the study directory (.lth/sweeps/<name>); default: the pipeline's name. */
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must match [A-Za-z0-9_.-]+').optional(),
+  name: SegmentName.optional(),
   description: z.string().optional(),
   seed: z.number().int().default(0),
   sampler: z.enum(['random', 'grid']).default('random'),
@@ -107,8 +108,31 @@ function spaceFromSource(src: Source, base: Array<string | number> = []): Loaded
       }
     }
   }
+  if (parsed.success) {
+    const over = tooManyTrials(parsed.data);
+    if (over) errors.push(src.diag(at([over.at]), over.message));
+  }
   if (errors.length || !parsed.success) throw new PipelineError(errors);
   return { space: parsed.data, src, base };
+}
+
+/**
+ * Why the space has more trials than LIMITS.trials, or undefined. A grid's size is the product
+ * of the value counts, computed without listing the grid (the sampler lists all of it).
+ */
+function tooManyTrials(space: SweepSpace): { at: string; message: string } | undefined {
+  if (space.sampler === 'random') {
+    const n = space.trials ?? 0;
+    return n > LIMITS.trials ? { at: 'trials', message: `${n} trials; ${limitText('trials', 'trials per sweep')}` } : undefined;
+  }
+  const counts = Object.entries(space.params).map(([name, p]) => {
+    const n = p.type === 'choice' ? p.values.length : p.type === 'int' ? Math.floor((p.high - p.low) / p.step) + 1 : (p.points ?? 2);
+    return [name, Math.max(0, n)] as const;
+  });
+  const size = counts.reduce((a, [, n]) => a * n, 1);
+  if (size <= LIMITS.trials) return undefined;
+  const each = counts.map(([name, n]) => `${name}: ${n}`).join(' x ');
+  return { at: 'params', message: `the grid has ${size} combinations (${each}); ${limitText('trials', 'trials per sweep')}` };
 }
 
 /**
@@ -121,16 +145,16 @@ export function checkSpaceAgainst({ space, src, base = [] }: LoadedSpace, plan: 
   const at = (path: Array<string | number>) => [...base, ...path];
   const params = Object.keys(plan.params);
   for (const name of Object.keys(space.params)) {
-    if (!params.includes(name)) errors.push(src.diag(at(['params', name]), `'${name}' is not a param of pipeline '${plan.name}'; valid: ${params.join(', ') || '(none)'}`, true));
+    if (!params.includes(name)) errors.push(src.diag(at(['params', name]), `'${name}' is not a param of pipeline '${plan.name}'; valid: ${listText(params) || '(none)'}`, true));
   }
   const budget = space.pruner.budgetParam;
   if (space.pruner.type !== 'none' || space.pruner.maxBudget !== undefined) {
-    if (!params.includes(budget)) errors.push(src.diag(at(['pruner', 'budgetParam']), `budget param '${budget}' is not a param of pipeline '${plan.name}'; valid: ${params.join(', ') || '(none)'}`));
+    if (!params.includes(budget)) errors.push(src.diag(at(['pruner', 'budgetParam']), `budget param '${budget}' is not a param of pipeline '${plan.name}'; valid: ${listText(params) || '(none)'}`));
     if (budget in space.params) errors.push(src.diag(at(['params', budget]), `'${budget}' is the budget param; it cannot also be swept`, true));
   }
   const node = plan.nodes.find((n) => n.id === space.objective.stage);
   let port = '';
-  if (!node) errors.push(src.diag(at(['objective', 'stage']), `no stage '${space.objective.stage}' in pipeline '${plan.name}'; stages: ${plan.nodes.map((n) => n.id).join(', ')}`));
+  if (!node) errors.push(src.diag(at(['objective', 'stage']), `no stage '${space.objective.stage}' in pipeline '${plan.name}'; stages: ${listText(plan.nodes.map((n) => n.id))}`));
   else {
     port = Object.entries(node.def.outputs).find(([, o]) => o.kind === 'metrics')?.[0] ?? '';
     if (!port) errors.push(src.diag(at(['objective', 'stage']), `stage '${node.id}' (${node.uses}) has no metrics output`));
