@@ -20,7 +20,7 @@ export { createOptimizer, type MaskedOptimizer, type OptimizerOptions } from './
 export { maskTensors, remainingFraction } from './mask';
 export {
   crossEntropy,
-  batchSums,
+  addBatchSums,
   evalForward,
   evaluateBatches,
   evaluateSplit,
@@ -29,6 +29,7 @@ export {
   type SplitEval,
   type EvalBatch,
   type EvalForward,
+  type EvalSums,
 } from './evaluate';
 export { EvalData, DEFAULT_EVAL_CACHE_BYTES, type EvalSource } from './eval-data';
 export { Evaluator, type EvaluatorOptions } from './evaluator';
