@@ -6,7 +6,10 @@
 //   (b) one evaluation as the trainer does it, measured inside trainModel (evalEvery 1): the
 //       time between a step's progress report and the 'evaluated at' one. The first
 //       evaluation (iteration 0, with any one-off preparation) is reported apart;
-//   and a breakdown of the pieces an evaluation is made of. Target: (b) <= 1.2x (a).
+//   (a') the same products with layer widths padded to multiples of 8, which is what the
+//       trainer's evaluation runs (model.inference: @lth/compute's gemm instead of XNNPACK);
+//   and a breakdown of the pieces an evaluation is made of. Target: (b) <= 1.2x (a); (b)/(a')
+//   is the evaluation's own overhead over the products it runs.
 // Wall times are medians; on a shared machine the process CPU time (in the note) is the
 // steadier figure, and the ratio is given for both.
 // Imports the built code: `npx tsc -b`. Run alone: node tools/bench/evaluate.mjs
@@ -137,7 +140,8 @@ export async function run(opts = {}) {
   const raw = measure(() => rawForward(batches, layers), runs);
   row('(a) raw forward: LeNet products+bias+relu, 17,000 images on the device, batch 500', raw, runs);
   const padded = paddedLayers(layers);
-  row('    raw forward, layer widths padded to multiples of 8 (gemm path)', measure(() => rawForward(batches, padded), runs), runs);
+  const rawPadded = measure(() => rawForward(batches, padded), runs);
+  row("(a') raw forward, layer widths padded to multiples of 8 (the gemm; what model.inference runs)", rawPadded, runs);
   tf.dispose(padded.flat());
 
   log('breakdown');
@@ -147,7 +151,21 @@ export async function run(opts = {}) {
   row('    piece: model.apply in eval mode (pre-made inputs)', measure(() => {
     for (const b of batches) model.apply(b.x, { training: false }).dispose();
   }, runs), runs);
+  if (typeof model.inference === 'function') {
+    row('    piece: model.inference() (padded, one per evaluation; pre-made inputs)', measure(() => {
+      const fwd = model.inference();
+      for (const b of batches) fwd.apply(b.x).dispose();
+      fwd.dispose();
+    }, runs), runs);
+  }
   const logits = batches.map((b) => model.apply(b.x, { training: false }));
+  if (typeof trainer.addBatchSums === 'function') {
+    const labels = batches.map((b) => b.y.dataSync());
+    row('    piece: loss + accuracy in JS from read-back logits (addBatchSums)', measure(() => {
+      const sums = { loss: 0, correct: 0, count: 0 };
+      logits.forEach((l, i) => trainer.addBatchSums(sums, l.dataSync(), labels[i], l.shape[1]));
+    }, runs), runs);
+  }
   row('    piece: crossEntropy (oneHot x logSoftmax) on the logits', measure(() => {
     logits.forEach((l, i) => trainer.crossEntropy(l, batches[i].y).dispose());
   }, runs), runs);
@@ -177,6 +195,13 @@ export async function run(opts = {}) {
     ms: steady.wall / raw.wall,
     runs: evals.length - 1,
     note: `by CPU time ${(steady.cpu / raw.cpu).toFixed(2)}x; ${load()}`,
+  });
+  rows.push({
+    name: "(b)/(a') evaluation / padded raw forward: the evaluation's own overhead (x, not ms)",
+    backend,
+    ms: steady.wall / rawPadded.wall,
+    runs: evals.length - 1,
+    note: `by CPU time ${(steady.cpu / rawPadded.cpu).toFixed(2)}x; ${load()}`,
   });
   return rows;
 }
