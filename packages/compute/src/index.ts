@@ -16,6 +16,7 @@ export {
   type BackendInfo,
 } from './backend';
 export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './wasm-kernels';
+export { gemmMatMulCount } from './wasm-gemm-matmul';
 export { registerGradients } from './gradients';
 export { withBackend, toActiveBackend } from './switch';
 export { createRng, RNG_PURPOSES, type Rng, type RngPurpose } from './rng';

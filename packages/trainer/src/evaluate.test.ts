@@ -2,7 +2,7 @@ import type { MetricRow } from '@lth/artifacts';
 import { initBackend, tf } from '@lth/compute';
 import { syntheticDataset } from '@lth/data';
 import { createModel, initWeights } from '@lth/models';
-import { crossEntropy, earlyStopFrom, evaluateSplit } from './evaluate';
+import { addBatchSums, crossEntropy, earlyStopFrom, evaluateSplit } from './evaluate';
 
 // The root Jest config runs packages as projects, where a project's testTimeout is ignored.
 jest.setTimeout(60000);
@@ -49,6 +49,34 @@ describe('crossEntropy', () => {
     const v = tf.tidy(() => crossEntropy(tf.tensor2d([[0, 0], [Math.log(3), 0]]), tf.tensor1d([0, 1], 'int32')).dataSync()[0]!);
     // ln 2 for equal logits; -log(1/4) for logits (ln 3, 0) at label 1
     expect(v).toBeCloseTo((Math.log(2) + Math.log(4)) / 2, 5);
+  });
+});
+
+describe('addBatchSums', () => {
+  it('adds -log softmax at the label and first-maximum hits, hand-checked', () => {
+    const sums = { loss: 0, correct: 0, count: 0 };
+    // Row 0: equal logits, label 0: loss ln 2, the first maximum (0) is the label.
+    // Row 1: logits (ln 3, 0), label 1: loss -log(1/4) = ln 4, the maximum is class 0.
+    addBatchSums(sums, [0, 0, Math.log(3), 0], [0, 1], 2);
+    expect(sums.loss).toBeCloseTo(Math.log(2) + Math.log(4), 12);
+    expect(sums.correct).toBe(1);
+    expect(sums.count).toBe(2);
+    // Large logits do not overflow (max-shifted): loss of (1000, 0) at label 1 is ~1000.
+    addBatchSums(sums, [1000, 0], [1], 2);
+    expect(sums.loss - Math.log(2) - Math.log(4)).toBeCloseTo(1000, 9);
+    expect(() => addBatchSums(sums, [0, 0, 0], [0, 1], 2)).toThrow(/3 logits for 2 labels of 2 classes/);
+  });
+
+  it('agrees with crossEntropy (the training loss) and argMax on random logits', () => {
+    const logits = tf.randomNormal([64, 10], 0, 4, 'float32', 5) as tf.Tensor2D;
+    const labels = tf.tensor1d(Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 10), 'int32');
+    const sums = { loss: 0, correct: 0, count: 0 };
+    addBatchSums(sums, logits.dataSync(), labels.dataSync(), 10);
+    const ce = tf.tidy(() => crossEntropy(logits, labels).dataSync()[0]!);
+    const hits = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')).dataSync()[0]!);
+    expect(Math.abs(sums.loss / 64 - ce) / ce).toBeLessThan(1e-6);
+    expect(sums.correct).toBe(hits);
+    tf.dispose([logits, labels]);
   });
 });
 

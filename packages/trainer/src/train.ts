@@ -2,7 +2,6 @@ import {
   packCheckpoints,
   splitView,
   type Dataset,
-  type MetricRow,
   type Metrics,
   type Progress,
   type TensorBundle,
@@ -12,7 +11,9 @@ import { createRng, ensureBackend, tf } from '@lth/compute';
 import { batchIterator, disposeBatch, type Batch } from '@lth/data';
 import { createModel } from '@lth/models';
 import { parseTrainConfig, resolvePlan, type TrainConfig, type TrainConfigInput } from './config';
-import { crossEntropy, earlyStopFrom, evaluateSteps, type SplitEval } from './evaluate';
+import { DEFAULT_EVAL_CACHE_BYTES } from './eval-data';
+import { crossEntropy, earlyStopFrom } from './evaluate';
+import { Evaluator } from './evaluator';
 import { maskTensors, remainingFraction } from './mask';
 import { applyMask, createOptimizer } from './optimizers';
 import { learningRate } from './schedule';
@@ -47,6 +48,12 @@ export interface TrainOptions {
   onStep?: (iteration: number, step: { lr: number }) => void;
   /** Minimum milliseconds between progress reports (and loss read-backs); default 500. */
   progressEveryMs?: number;
+  /**
+   * Device memory (bytes) for evaluation batches kept across a run's evaluations; splits that
+   * do not fit are streamed from the dataset each time. Default 256 MiB; 0 streams all.
+   * Not part of the config: it changes the speed, never the numbers.
+   */
+  evalCacheBytes?: number;
 }
 
 /**
@@ -130,7 +137,6 @@ export async function trainModel(
   const vars = names.map((n) => model.params.get(n) as tf.Variable);
   const batches = steps > 0 ? batchIterator(data, 'train', { batchSize: cfg.batchSize, seed: cfg.seed, augment: cfg.augment, skipBatches: plan.start }) : undefined;
   let batch: Batch | undefined;
-  const rows: MetricRow[] = [];
   const saved: { iteration: number; bundle: WeightBundle }[] = [];
   const checkpointSet = new Set(plan.checkpoints);
   const signal = opts.signal;
@@ -141,34 +147,24 @@ export async function trainModel(
   let lastLoss = Number.NaN;
   let warnedDiverged = false;
 
-  const evaluate = async (iteration: number) => {
-    const splits = [
-      ['train', cfg.trainEvalExamples] as const,
-      ['validation', undefined] as const,
-      ['test', undefined] as const,
-    ];
-    for (const [split, limit] of splits) {
-      if (split === 'train' && limit === 0) continue;
-      // Step through the batches, yielding to the event loop now and then: evaluating a large
-      // network on 10,000 images can take minutes on wasm, and an abort must not wait for it.
-      const steps = evaluateSteps(model, data, split, cfg.evalBatchSize, limit);
-      let r: IteratorResult<number, SplitEval | null>;
-      try {
-        for (;;) {
-          if (signal?.aborted) throw new TrainingAborted(iteration);
-          r = steps.next();
-          if (r.done) break;
-          if (Date.now() - lastTick >= 50) {
-            await tick();
-            lastTick = Date.now();
-          }
-        }
-      } finally {
-        steps.return(null);
+  // Between evaluation batches: abort promptly, and let timers run (evaluating a large network
+  // on 10,000 images can take minutes on wasm).
+  let evalIteration = plan.start;
+  const evaluator = new Evaluator(model, data, cfg, {
+    cacheBytes: opts.evalCacheBytes ?? DEFAULT_EVAL_CACHE_BYTES,
+    pause: async () => {
+      if (signal?.aborted) throw new TrainingAborted(evalIteration);
+      if (Date.now() - lastTick >= 50) {
+        await tick();
+        lastTick = Date.now();
       }
-      const result = r.value;
-      if (result) rows.push({ iteration, split, loss: result.loss, accuracy: result.accuracy });
-    }
+    },
+  });
+  const rows = evaluator.rows;
+
+  const evaluate = async (iteration: number) => {
+    evalIteration = iteration;
+    await evaluator.evaluate(iteration);
     // The evaluation as intermediate values while training runs (a sweep's pruner acts on them).
     const values: Record<string, number> = {};
     for (const row of rows) {
@@ -190,6 +186,7 @@ export async function trainModel(
     }
     if (signal?.aborted) throw new TrainingAborted(plan.start);
     await evaluate(plan.start);
+    if (steps === 0) await evaluator.finish(plan.start);
     if (checkpointSet.has(plan.start)) saved.push({ iteration: plan.start, bundle: model.toBundle('checkpoint', { iteration: plan.start }) });
     opts.progress?.({ done: plan.start, total: plan.iterations, message: plan.start > 0 ? `starting at iteration ${plan.start}` : 'starting' });
 
@@ -231,6 +228,7 @@ export async function trainModel(
       loss.dispose();
       if (done % plan.evalEvery === 0 || done === plan.iterations) await evaluate(done);
       if (checkpointSet.has(done)) saved.push({ iteration: done, bundle: model.toBundle('checkpoint', { iteration: done }) });
+      if (done === plan.iterations) await evaluator.finish(done);
       opts.onStep?.(done, { lr });
       // Let timers and abort handlers run; a tick costs ~microseconds, a step milliseconds.
       if (Date.now() - lastTick >= 50) {
@@ -242,6 +240,7 @@ export async function trainModel(
     if (batch) disposeBatch(batch);
     batches?.return(undefined as never);
     optimizer.dispose();
+    evaluator.dispose();
     for (const m of masks.values()) m.dispose();
   }
 

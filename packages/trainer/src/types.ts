@@ -12,6 +12,10 @@ export interface TrainableModel {
   params: Map<string, tf.Variable>;
   roles: Map<string, WeightRole>;
   apply(x: tf.Tensor4D, opts: { training: boolean; rng?: Rng }): tf.Tensor2D;
+  /** A faster eval-mode forward for one evaluation (@lth/models' Model has one); optional. */
+  inference?(): { apply(x: tf.Tensor4D): tf.Tensor2D; dispose(): void };
+  /** Non-trained state that eval mode reads (batch-norm running statistics); optional. */
+  buffers?: Map<string, tf.Variable>;
   toBundle(content: z.output<typeof BundleContent>, extra?: { iteration?: number }): WeightBundle;
   dispose(): void;
 }
