@@ -1,5 +1,6 @@
 import { defineStage, type AnyStageDef } from '@lth/artifacts';
 import { ReportConfig } from './config';
+import { reportInstability } from './instability-stage';
 import { lotteryReport } from './report';
 
 /**
@@ -43,4 +44,4 @@ export const reportLottery = defineStage({
   },
 });
 
-export const stages: AnyStageDef[] = [reportLottery];
+export const stages: AnyStageDef[] = [reportLottery, reportInstability as unknown as AnyStageDef];
