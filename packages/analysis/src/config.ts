@@ -71,9 +71,9 @@ export type InstabilityConfigInput = z.input<typeof InstabilityConfig>;
 
 /**
  * The copies' data-order seeds derived from one seed: two 31-bit integers from sha256 of
- * ("instability", seed, copy). Hashing keeps them far from the small seeds a pipeline uses
- * for its own training runs, so a copy does not by accident replay the data order of the run
- * it started from; they are distinct (checked).
+ * ("instability", seed, copy). Hashed values practically never equal the small seeds a
+ * pipeline uses for its own training runs, so a copy does not by accident replay the data
+ * order of the run it started from; they are distinct (checked).
  */
 export function copySeeds(seed: number): [number, number] {
   const derive = (copy: string) => createHash('sha256').update(`instability|${seed}|${copy}`).digest().readUInt32BE(0) >>> 1;

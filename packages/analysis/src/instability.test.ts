@@ -83,6 +83,7 @@ describe('analysis/instability', () => {
     await expect(run(init, { iteration: 4 })).rejects.toThrow("config.iteration is 4 but analysis/instability: 'weights' are at iteration 0 (init)");
     await expect(run({ ...init, meta: { ...init.meta, content: 'trained' } })).rejects.toThrow(/holds trained \(final\) weights/);
     await expect(run(checkpoints, { iteration: 4, train: { ...copyTrain, iterations: 2 } })).rejects.toThrow(/start at iteration 4 .* after its end at iteration 2/);
+    await expect(run(checkpoints, { iteration: 4, train: { ...copyTrain, iterations: 4 } })).rejects.toThrow('the copies would start at their end (k = T = 4)');
     const cfg = (c: Record<string, unknown>) => InstabilityConfig.safeParse({ train: copyTrain, ...c });
     expect(cfg({ seeds: [5, 5] }).error?.issues[0]?.message).toMatch(/different seeds/);
     expect(cfg({ train: { ...copyTrain, seed: 1 } }).success).toBe(false);

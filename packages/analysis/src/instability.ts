@@ -97,6 +97,7 @@ export async function instability(inputs: InstabilityInputs, config: Instability
   // Resolve T (and catch k > T) before anything trains.
   const plan = resolvePlan(parseTrainConfig({ ...cfg.train, seed: seeds[0] }, 'analysis/instability config.train'), splitView(inputs.data, 'train').count, k);
   const steps = plan.iterations - plan.start;
+  if (steps === 0) throw new Error(`analysis/instability: the copies would start at their end (k = T = ${k}): with nothing to train they are the same network, and the instability is 0 by construction`);
   const alphas = alphaGrid(cfg.points);
   const total = 2 * steps + alphas.length;
   const report = (done: number, message: string) => opts.progress?.({ done, total, message });
