@@ -14,7 +14,7 @@ function kAxis(ks: readonly number[]) {
     type: 'quantitative' as const,
     title: 'k: iteration the copies start from (rewind iteration)',
     scale: { type: 'symlog' as const, constant: 10, nice: false },
-    axis: { values: [...new Set(ks)].sort((a, b) => a - b), format: '~s', grid: true },
+    axis: { values: [...new Set(ks)].sort((a, b) => a - b), format: 'd', grid: true },
   };
 }
 
