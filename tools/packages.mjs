@@ -10,6 +10,7 @@ export const RANKS = {
   pruner: 3,
   rewinder: 3,
   report: 4,
+  analysis: 4,
   pipeline: 5,
   cli: 6,
 };

@@ -30,6 +30,7 @@ function output(record: RunRecord, id: string, port: string): string {
 
 const SMALL = ['params.evalEvery=10', 'params.seed=0'];
 const CIFAR = ['params.dataset=synthetic_cifar10', 'params.rounds=1', 'params.iterations=2', 'params.batchSize=4', ...SMALL];
+const INSTABILITY = ['params.k=4', 'params.iterations=8', 'params.subset=500', 'params.evalEvery=4', 'params.rounds=2', 'params.sparseA=1', 'params.sparseB=2', 'params.points=3', 'params.evalExamples=50', 'params.seed=0'];
 const TINY: Record<string, string[]> = {
   'quickstart.yaml': ['params.rounds=1', 'params.iterations=20', 'params.evalEvery=10'],
   'lenet-mnist.yaml': ['params.rounds=3', 'params.iterations=40', 'params.subset=2000', 'params.evalEvery=20', 'params.seed=0'],
@@ -39,7 +40,13 @@ const TINY: Record<string, string[]> = {
   'conv6-cifar10.yaml': [...CIFAR, 'params.dropout=0.5'],
   'vgg19-cifar10.yaml': [...CIFAR, 'params.width=4', 'params.rewind=1'],
   'resnet18-cifar10.yaml': [...CIFAR, 'params.width=4', 'params.warmup=1'],
+  // Instability pipelines: one k of the matrix (k = 4, so the copies and the IMP rounds train
+  // from a rewind point), two IMP rounds, three points on each path.
+  'lenet-mnist-instability.yaml': INSTABILITY,
+  'resnet20-cifar10-instability.yaml': [...INSTABILITY, 'params.dataset=synthetic_cifar10', 'params.batchSize=4', 'params.width=4', 'params.milestones=[6]', 'params.bnExamples=8', 'params.subset=null'],
 };
+// Every pipeline ends in a report stage.
+const REPORTS = ['report/lottery', 'report/instability'];
 
 beforeAll(async () => {
   await initBackend();
@@ -55,7 +62,26 @@ describe('pipelines/', () => {
   it.each(files)('%s validates with its paper defaults', (file) => {
     const plan = loadPipeline(join(dir, file), { registry });
     expect(plan.nodes.length).toBeGreaterThan(4);
-    expect(plan.nodes.some((n) => n.uses === 'report/lottery')).toBe(true);
+    expect(plan.nodes.some((n) => REPORTS.includes(n.uses))).toBe(true);
+  });
+
+  it.each(['lenet-mnist-instability.yaml', 'resnet20-cifar10-instability.yaml'])('%s: one dense run saves w_k for every k; the report gathers every k', (file) => {
+    const plan = loadPipeline(join(dir, file), { registry });
+    const ks = [0, 100, 500, 2000];
+    expect(plan.matrix).toEqual({ k: ks });
+    const dense = plan.nodes.filter((n) => n.id.endsWith('dense'));
+    expect(dense.map((n) => [n.id, (n.config as { checkpoints: number[] }).checkpoints])).toEqual([['dense', ks]]);
+    for (const k of ks) {
+      expect((plan.nodes.find((n) => n.id === `k=${k}/imp[3].reset`)?.config as { iteration: number }).iteration).toBe(k);
+      expect((plan.nodes.find((n) => n.id === `k=${k}/denseInstability`)?.config as { iteration: number }).iteration).toBe(k);
+    }
+    // The first prune acts on the dense run's weights: one stage for every k.
+    expect(plan.nodes.filter((n) => n.id.endsWith('imp[1].prune')).map((n) => n.id)).toEqual(['imp[1].prune']);
+    const report = plan.nodes.find((n) => n.id === 'report');
+    expect((report?.inputs['instability'] as { stage: string }[]).map((b) => b.stage)).toEqual(
+      ks.flatMap((k) => [`k=${k}/denseInstability`, `k=${k}/ticketA`, `k=${k}/ticketB`]),
+    );
+    expect((report?.inputs['tickets'] as unknown[]).length).toBe(4 * 15);
   });
 
   // The controls draw from their own random streams (see @lth/compute createRng), so the

@@ -121,7 +121,7 @@ export function listRunRecords(cacheDir: string, warn: (message: string) => void
 /** Versions of the workspace packages and of Node, for the run record. */
 export function packageVersions(): Record<string, string> {
   const out: Record<string, string> = { node: process.version };
-  for (const name of ['artifacts', 'compute', 'data', 'models', 'trainer', 'pruner', 'rewinder', 'report', 'pipeline']) {
+  for (const name of ['artifacts', 'compute', 'data', 'models', 'trainer', 'pruner', 'rewinder', 'report', 'analysis', 'pipeline']) {
     try {
       const pj = JSON.parse(readFileSync(join(__dirname, '..', '..', name, 'package.json'), 'utf8')) as { version?: string };
       out[`@lth/${name}`] = pj.version ?? '?';

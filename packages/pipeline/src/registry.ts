@@ -21,6 +21,7 @@ const BUILTIN: Array<[string, () => unknown]> = [
   ['@lth/pruner', () => require('@lth/pruner')],
   ['@lth/rewinder', () => require('@lth/rewinder')],
   ['@lth/report', () => require('@lth/report')],
+  ['@lth/analysis', () => require('@lth/analysis')],
 ];
 
 /** Extra stage modules (paths or package names) from LTH_STAGE_MODULES, `:`-separated. */

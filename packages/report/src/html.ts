@@ -22,7 +22,8 @@ function cell(column: string, v: TableCell): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(1);
 }
 
-const STYLE = `
+/** The report pages' shared style sheet. */
+export const STYLE = `
 :root { color-scheme: light; }
 body { font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; margin: 0; background: #f6f7f9; }
 main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 40px; }

@@ -10,3 +10,18 @@ export { runInfoFromRuns, runInfoLines, formatDuration, type RunInfo } from './r
 export { renderReport, writeReport, lotteryReport, type ReportData, type RenderedReport, type RenderedPlot } from './report';
 export { reportLottery, stages } from './stage';
 export { reportFromRunRecord, runInfoFromRecord, type RunRecordLike } from './record';
+export {
+  InstabilityReportConfig,
+  instabilityRows,
+  pathRows,
+  ticketPoints,
+  denseAccuracy,
+  type InstabilityReportConfigInput,
+  type InstabilityInputs as InstabilityReportInputs,
+  type InstabilityRow,
+  type PathRow,
+  type TicketPoint,
+} from './instability-data';
+export { pathPlot, instabilityPlot, accuracyVsRewindPlot } from './instability-plots';
+export { renderInstabilityReport, instabilityReport, escapeMarkdown, INSTABILITY_COLUMNS, type RenderedInstabilityReport } from './instability-report';
+export { reportInstability } from './instability-stage';

@@ -125,7 +125,7 @@ describe('report/lottery stage', () => {
     expect(out.summary.meta.title).toBe('stage');
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('Report generated');
     expect(logs.join('\n')).toMatch(/8 summary rows/);
-    expect(stages.map((s) => s.id)).toEqual(['report/lottery']);
+    expect(stages.map((s) => s.id)).toEqual(['report/lottery', 'report/instability']);
     expect(reportLottery.inputs.tickets).toMatchObject({ kind: 'metrics', many: true });
   });
 

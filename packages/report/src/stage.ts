@@ -1,5 +1,6 @@
 import { defineStage, type AnyStageDef, type StageContext } from '@lth/artifacts';
 import { ReportConfig } from './config';
+import { reportInstability } from './instability-stage';
 import { lotteryReport } from './report';
 
 /**
@@ -57,4 +58,4 @@ function trainingTime(timings: StageContext['inputTimings']): number | undefined
   return byStage.size ? [...byStage.values()].reduce((a, b) => a + b, 0) : undefined;
 }
 
-export const stages: AnyStageDef[] = [reportLottery];
+export const stages: AnyStageDef[] = [reportLottery, reportInstability as unknown as AnyStageDef];
