@@ -93,8 +93,18 @@ export function quietCpuBackend(): void {
 }
 
 /** The active backend, initializing the default one on first use. */
+let initializing: Promise<BackendInfo> | undefined;
+
+/**
+ * The active backend, initializing it once if nothing has. Concurrent callers (stages running
+ * in one process) share one initialization: two interleaved ones could leave a stage running
+ * on a backend that another had just replaced (seen as "backend.makeTensorInfo is not a
+ * function", and runs recorded on "cpu, wasm").
+ */
 export async function ensureBackend(): Promise<BackendInfo> {
-  return current && tf.getBackend() === current.name ? current : initBackend();
+  if (current && tf.getBackend() === current.name) return current;
+  if (!initializing) initializing = initBackend().finally(() => (initializing = undefined));
+  return initializing;
 }
 
 export function describeBackend(info: BackendInfo): string {
