@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-// @lth/pruner and @lth/rewinder are pure JS: loading them must not load tfjs (119 MB of
+// @lth/pruner is pure JS: loading it must not load tfjs (119 MB of
 // node_modules and a second of start-up for a package that only sorts numbers). The check runs
 // the built package (dist/, `npx tsc -b`) in a fresh node, as a user's project would load it.
 const repoRoot = join(__dirname, '..', '..', '..');
@@ -12,7 +12,7 @@ function modulesLoadedBy(entry: string): string[] {
   return JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: repoRoot, encoding: 'utf8' })) as string[];
 }
 
-describe.each(['pruner', 'rewinder'])('@lth/%s without tfjs', (pkg) => {
+describe.each(['pruner'])('@lth/%s without tfjs', (pkg) => {
   it('loads no @tensorflow module and not @lth/compute', () => {
     expect(existsSync(join(repoRoot, 'packages', pkg, 'dist', 'index.js'))).toBe(true); // built by `npx tsc -b`
     const loaded = modulesLoadedBy(`@lth/${pkg}`);
