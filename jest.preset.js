@@ -7,6 +7,10 @@ module.exports = (dir) => ({
   testEnvironment: 'node',
   testMatch: ['<rootDir>/src/**/*.test.ts'],
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
-  moduleNameMapper: { '^@lth/([a-z]+)$': path.join(__dirname, 'packages/$1/src/index.ts') },
+  moduleNameMapper: {
+    '^@lth/([a-z]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+    // Subpath entry points ('@lth/models/weights'), declared in the package's exports.
+    '^@lth/([a-z]+)/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/$2.ts'),
+  },
   testTimeout: 120000,
 });

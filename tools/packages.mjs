@@ -2,6 +2,7 @@
 // strictly lower rank (tools/check-boundaries.mjs enforces it), which keeps the graph acyclic
 // and keeps stage packages from ever importing the pipeline engine.
 export const RANKS = {
+  random: 0,
   artifacts: 0,
   compute: 1,
   data: 2,

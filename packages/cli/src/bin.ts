@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { describeInternalError, EXIT } from './common';
 import { main } from './program';
 
 main(process.argv.slice(2)).then(
@@ -6,7 +7,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`lth: ${String(err)}\n`);
-    process.exitCode = 1;
+    process.stderr.write(describeInternalError(err));
+    process.exitCode = EXIT.internal;
   },
 );

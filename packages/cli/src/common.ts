@@ -2,8 +2,19 @@ import { CommanderError, type Command } from 'commander';
 import { PathEscapeError } from '@lth/artifacts';
 import { formatDiagnostic, PipelineError, UsageError } from '@lth/pipeline';
 
-/** Exit codes: 0 success, 1 a stage failed, 2 invalid input (pipeline file, flags). */
-export const EXIT = { ok: 0, stageFailure: 1, invalid: 2, interrupted: 130 } as const;
+/**
+ * Exit codes (docs/PIPELINES.md, "Commands"): 0 success, 1 a stage failed (or `cache verify`
+ * found corruption), 2 invalid input (pipeline file, flags), 3 an internal error of lth itself
+ * (a bug or an environment problem: message only, the stack with LTH_DEBUG=1), 130 interrupted.
+ */
+export const EXIT = { ok: 0, stageFailure: 1, invalid: 2, internal: 3, interrupted: 130 } as const;
+
+/** An unexpected error: one line naming it, the stack trace only with LTH_DEBUG=1. */
+export function describeInternalError(err: unknown): string {
+  const debug = process.env.LTH_DEBUG === '1';
+  const text = err instanceof Error ? (debug ? (err.stack ?? err.message) : `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`) : String(err);
+  return `lth: internal error: ${text}${debug ? '' : ' (LTH_DEBUG=1 shows the stack trace)'}\n`;
+}
 
 export interface Io {
   out(text: string): void;
@@ -51,8 +62,8 @@ export function exitCodeFor(err: unknown, io: Io): number {
     io.err(`lth: ${err.message}\n`);
     return EXIT.invalid;
   }
-  io.err(`lth: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  return EXIT.stageFailure;
+  io.err(describeInternalError(err));
+  return EXIT.internal;
 }
 
 export type Register = (program: Command, io: Io, setExit: (code: number) => void) => void;

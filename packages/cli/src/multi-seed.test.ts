@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readArtifact } from '@lth/artifacts';
 import { lth, tempDir, writeFile } from './__tests__/harness';
@@ -68,6 +68,13 @@ describe('lth run of a pipeline with a seed matrix', () => {
     expect(typeof ticket2?.['testAccuracyStd']).toBe('number');
     const reinit1 = table.rows.find((row) => row['variant'] === 'random reinit' && row['round'] === 1);
     expect(reinit1).toMatchObject({ seeds: 3 });
+    // The report stage's log names its files where they are after the run (not a staging path).
+    const wrote = r.err.match(/report\/lottery: \d+ summary rows, wrote (.+)/)?.[1]?.split(', ') ?? [];
+    expect(wrote.length).toBeGreaterThanOrEqual(2);
+    for (const f of wrote) {
+      expect(f.startsWith(join(cache, 'entries'))).toBe(true);
+      expect(existsSync(f)).toBe(true);
+    }
     const md = readFileSync(join(report?.outputs['summary'] as string, '..', 'files', 'report.md'), 'utf8');
     expect(md).toContain('three seeds');
     // A second run is all cache hits; one more seed computes only that seed's stages.

@@ -104,6 +104,10 @@ stages:
       ['after', 'skipped'],
     ]);
     expect(entries(cache)).toHaveLength(1);
+    // The summary lists no outputs: 'after' was never produced, and fast's table is not the run's output.
+    expect(rec.report).toBeUndefined();
+    expect(p.err()).toContain('outputs: none (interrupted before the last stage completed');
+    expect(p.err()).not.toContain(`outputs: ${cache}`);
     const again = spawnLth(['run', file, '--cache-dir', cache, '--json'], testEnv(log), dir);
     expect((await again.exit).code).toBe(0);
     expect(JSON.parse(again.out()).stages.map((s: { id: string; status: string }) => [s.id, s.status])).toEqual([

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { exitCodeFor, processIo, type Io } from './common';
 import { registerCache } from './commands/cache';
@@ -6,9 +8,15 @@ import { registerGraph, registerStatus } from './commands/inspect';
 import { registerRun } from './commands/run';
 import { registerSweep } from './commands/sweep';
 
+/** This package's version: package.json sits one level above both src/ and dist/. */
+export function cliVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('lth')
     .description('lottery-ticket experiments as declarative pipelines with a content-addressed cache')
+    .version(cliVersion(), '-V, --version', 'print the version of lth')
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
@@ -25,7 +33,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   return program;
 }
 
-/** Runs the CLI; resolves to the exit code (0 ok, 1 stage failure, 2 invalid input). */
+/** Runs the CLI; resolves to the exit code (EXIT in common.ts: 0 ok, 1 stage failure, 2 invalid input, 3 internal error, 130 interrupted). */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let code = 0;
   const program = buildProgram(io, (c) => {

@@ -19,5 +19,6 @@ export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } fro
 export { gemmMatMulCount } from './wasm-gemm-matmul';
 export { registerGradients } from './gradients';
 export { withBackend, toActiveBackend } from './switch';
-export { createRng, RNG_PURPOSES, type Rng, type RngPurpose } from './rng';
+// Re-exported for compatibility; the seeded RNG lives in @lth/random, which loads no tfjs.
+export { createRng, RNG_PURPOSES, type Rng, type RngPurpose } from '@lth/random';
 export { adamUpdate, type AdamScalars, type AdamResult } from './adam';

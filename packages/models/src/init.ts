@@ -1,4 +1,4 @@
-import { createRng, type Rng } from '@lth/compute';
+import { createRng, type Rng } from '@lth/random';
 import type { ModelRef, WeightBundle } from '@lth/artifacts';
 import { declareTensors } from './spec';
 import { modelSpec } from './zoo';
@@ -17,7 +17,7 @@ export function initWeights(ref: ModelRef, seed: number): WeightBundle {
 /**
  * A fresh Glorot draw for the random re-initialization control: the same distribution as
  * `initWeights`, from the 'reinit' stream of (seed, round). It can never equal w0, whatever
- * the two seeds: the streams differ by purpose (see @lth/compute createRng).
+ * the two seeds: the streams differ by purpose (see @lth/random createRng).
  */
 export function reinitWeights(ref: ModelRef, seed: number, round: number): WeightBundle {
   return { ...drawGlorot(ref, createRng('reinit', seed, 'round', round)), meta: { content: 'reinit', model: { arch: ref.arch, options: { ...(ref.options ?? {}) } }, seed, iteration: 0 } };

@@ -48,6 +48,10 @@ export interface GcResult {
   removedRuns: number;
   /** Entries kept only because a live run uses them, a live lock holds them, or they are new. */
   protected: number;
+  /** The cache keys removed (with dryRun: that would be removed). */
+  removedKeys: string[];
+  /** True when nothing was removed because dryRun was set. */
+  dryRun: boolean;
 }
 
 export interface GcOptions {
@@ -58,6 +62,8 @@ export interface GcOptions {
   graceMs?: number;
   /** Warnings: skipped run records (named by file). */
   warn?: (message: string) => void;
+  /** Decide and count as usual, remove nothing (entries, run records or leftovers). */
+  dryRun?: boolean;
 }
 
 export const DEFAULT_GC_GRACE_MS = 10 * 60_000;
@@ -92,12 +98,12 @@ export async function gcCache(store: ArtifactStore, opts: GcOptions): Promise<Gc
       if (i < opts.keepRuns) {
         for (const s of record.stages) if (s.cacheKey) keep.add(s.cacheKey);
       } else {
-        unlinkSync(file);
+        if (!opts.dryRun) unlinkSync(file);
         removedRuns++;
       }
     });
     const inUse = new Set(liveRuns(store.root, { reap: true }).flatMap((r) => r.keys));
-    const result: GcResult = { kept: 0, removed: 0, freedBytes: 0, removedRuns, protected: 0 };
+    const result: GcResult = { kept: 0, removed: 0, freedBytes: 0, removedRuns, protected: 0, removedKeys: [], dryRun: Boolean(opts.dryRun) };
     const entries = join(store.root, 'entries');
     for (const key of store.keys()) {
       if (keep.has(key)) {
@@ -111,11 +117,14 @@ export async function gcCache(store: ArtifactStore, opts: GcOptions): Promise<Gc
         continue;
       }
       result.freedBytes += dirBytes(dir);
+      result.removed++;
+      result.removedKeys.push(key);
+      if (opts.dryRun) continue;
       if (/^[0-9a-f]{64}$/.test(key)) store.remove(key);
       else rmSync(dir, { recursive: true, force: true });
-      result.removed++;
     }
-    result.freedBytes += removeLeftovers(store.root, graceMs);
+    // Leftovers of dead processes are not counted in a dry run: finding them means removing them.
+    if (!opts.dryRun) result.freedBytes += removeLeftovers(store.root, graceMs);
     return result;
   } finally {
     release();

@@ -14,12 +14,16 @@ function mainPage(dir: string): string {
   return page ? join(dir, page) : dir;
 }
 
-/** The report stages' file directories; else the last completed stage's first output. */
+/**
+ * The report stages' file directories; else the pipeline's last stage's files or first output.
+ * Only what was produced: when the last stage did not complete (a failure, Ctrl-C), an earlier
+ * stage's intermediate output is not the run's output, so there is none.
+ */
 export function reportLocation(stages: StageRecord[]): string | undefined {
-  const reports = stages.filter((s) => s.uses.startsWith('report/') && s.files);
+  const reports = stages.filter((s) => s.uses.startsWith('report/') && s.files && (s.status === 'ran' || s.status === 'cached'));
   const last = reports[reports.length - 1];
   if (last?.files) return mainPage(last.files);
-  const done = stages.filter((s) => s.status === 'ran' || s.status === 'cached');
-  const tail = done[done.length - 1];
-  return tail?.files ?? Object.values(tail?.outputs ?? {})[0];
+  const tail = stages[stages.length - 1];
+  if (!tail || (tail.status !== 'ran' && tail.status !== 'cached')) return undefined;
+  return tail.files ?? Object.values(tail.outputs ?? {})[0];
 }

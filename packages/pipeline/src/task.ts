@@ -57,7 +57,8 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
     const inputTimings = Object.fromEntries(
       Object.entries(task.inputs).map(([p, b]) => [p, (Array.isArray(b) ? b : [b]).map((x) => ({ stage: x.stage, durationMs: x.computeMs ?? 0 }))]),
     );
-    const ctx: StageContext = { log: hooks.log, progress: hooks.progress, signal: hooks.signal, outDir: join(staging.dir, 'files'), backend, inputTimings };
+    const outDir = join(staging.dir, 'files');
+    const ctx: StageContext = { log: logAsCommitted(hooks.log, outDir, join(store.entryDir(task.key), 'files')), progress: hooks.progress, signal: hooks.signal, outDir, backend, inputTimings };
     const produced = (await def.run(ctx, cfg, inputs as never)) as Record<string, unknown>;
     // A stage that completes despite an abort has valid outputs: they are committed, not lost.
     const outputs: Record<string, EntryOutput> = {};
@@ -93,6 +94,15 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
     staging.abort();
     throw err;
   }
+}
+
+/**
+ * A stage names its extra files by ctx.outDir, a staging directory that is renamed into the
+ * cache when the stage completes and so never exists after the run. Its log lines name the
+ * entry's own files directory instead (what the run record names too), for every stage.
+ */
+function logAsCommitted(log: (message: string) => void, stagingFiles: string, finalFiles: string): (message: string) => void {
+  return (message) => log(message.split(stagingFiles).join(finalFiles));
 }
 
 function strip(b: TaskInput) {

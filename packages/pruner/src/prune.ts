@@ -1,5 +1,5 @@
 import type { MaskBundle, NamedTensor, TensorBundle, WeightBundle } from '@lth/artifacts';
-import { createRng } from '@lth/compute';
+import { createRng } from '@lth/random';
 import { PruneSpec, type PruneSpecInput } from './config';
 import { keepCount, remainingAfter } from './counts';
 import { checkWeights, countOnes, currentMask, nextRound, result, type PruneResult } from './masks';

@@ -1,5 +1,5 @@
 import type { MaskBundle, WeightBundle, WeightRole } from '@lth/artifacts';
-import { createRng } from '@lth/compute';
+import { createRng } from '@lth/random';
 
 // Helpers for this package's tests (not exported from index.ts).
 export function bundle(layers: Array<[string, WeightRole, number[], number[] | Float32Array]>, arch = 'toy'): WeightBundle {

@@ -1,5 +1,6 @@
 import type { MaskBundle, WeightBundle } from '@lth/artifacts';
-import { reinitWeights } from '@lth/models';
+// The tf-free entry point: rewinding and re-initializing need no tensors (see @lth/models/weights).
+import { reinitWeights } from '@lth/models/weights';
 import { applyMask } from './apply';
 
 /** The round a mask belongs to (the pruner writes it in meta.info.round; 0 if absent). */

@@ -52,7 +52,9 @@ export const registerCache: Register = (program, io, setExit) => {
     .option('--set <param=value>', 'parameter overrides for the given pipelines; repeatable', collect, [])
     .option('--grace <seconds>', 'never remove entries younger than this', nonNegativeSeconds, DEFAULT_GC_GRACE_MS / 1000)
     .option('--cache-dir <dir>', 'cache directory (default: $LTH_CACHE_DIR or .lth/cache)')
-    .action(async (pipelines: string[], opts: { keepRuns: number; set: string[]; grace: number; cacheDir?: string }) => {
+    .option('--dry-run', 'say what would be removed; remove nothing')
+    .option('--json', 'print JSON (with the removed cache keys)')
+    .action(async (pipelines: string[], opts: { keepRuns: number; set: string[]; grace: number; cacheDir?: string; dryRun?: boolean; json?: boolean }) => {
       const store = openStore(opts.cacheDir);
       const keep = new Set<string>();
       const registry = pipelines.length ? loadRegistry() : undefined;
@@ -60,8 +62,13 @@ export const registerCache: Register = (program, io, setExit) => {
         const plan = loadPipeline(file, { registry: registry as NonNullable<typeof registry>, sets: opts.set });
         for (const s of await pipelineStatus(plan, store)) if (s.state === 'cached' && s.cacheKey) keep.add(s.cacheKey);
       }
-      const r = await gcCache(store, { keepRuns: opts.keepRuns, keep, graceMs: opts.grace * 1000, warn: (m) => io.err(`warning: ${m}\n`) });
+      const r = await gcCache(store, { keepRuns: opts.keepRuns, keep, graceMs: opts.grace * 1000, dryRun: opts.dryRun, warn: (m) => io.err(`warning: ${m}\n`) });
+      if (opts.json) return io.out(`${JSON.stringify({ root: store.root, ...r }, null, 2)}\n`);
       const prot = r.protected ? ` (${r.protected} only because a live run uses them or they are younger than ${opts.grace} s)` : '';
+      if (opts.dryRun) {
+        for (const key of r.removedKeys) io.out(`would remove ${key.slice(0, 12)}\n`);
+        return io.out(`dry run: would keep ${r.kept} entries${prot}, remove ${r.removed} (${mb(r.freedBytes)}) and ${r.removedRuns} old run records; nothing was removed\n`);
+      }
       io.out(`kept ${r.kept} entries${prot}, removed ${r.removed} (${mb(r.freedBytes)} freed), removed ${r.removedRuns} old run records\n`);
     });
   cache

@@ -66,7 +66,10 @@ export const registerDatasets: Register = (program, io) => {
       if (typeof api.listDatasets !== 'function') throw new UsageError('@lth/data does not export listDatasets() in this build');
       const list = await manifestsAsInput(() => api.listDatasets!());
       if (opts.json) return io.out(`${JSON.stringify(list, null, 2)}\n`);
-      for (const d of list) io.out(`${d.name.padEnd(14)} ${d.source.padEnd(9)} ${d.description}\n`);
+      // Widths from the longest value, so long names (custom manifests) keep the columns aligned.
+      const nameWidth = Math.max(...list.map((d) => d.name.length), 4);
+      const sourceWidth = Math.max(...list.map((d) => d.source.length), 6);
+      for (const d of list) io.out(`${d.name.padEnd(nameWidth)}  ${d.source.padEnd(sourceWidth)}  ${d.description}\n`);
     });
   ds.command('show')
     .description('load a dataset and count examples per split and class')
@@ -86,7 +89,8 @@ export const registerReport: Register = (program, io, setExit) => {
     .description('print where the report (or outputs) of a run are')
     .argument('[run]', 'run record file, a run name (newest run of that pipeline), or nothing for the newest run')
     .option('--cache-dir <dir>', 'cache directory (default: $LTH_CACHE_DIR or .lth/cache)')
-    .action((run: string | undefined, opts: { cacheDir?: string }) => {
+    .option('--json', 'print JSON: run name, status, record file and report path (null when there is none)')
+    .action((run: string | undefined, opts: { cacheDir?: string; json?: boolean }) => {
       const cacheDir = resolveCacheDir(opts.cacheDir);
       // Invalid records (e.g. `{}`, truncated) are skipped with a warning naming the file.
       const runs = listRunRecords(cacheDir, (m) => io.err(`warning: ${m}\n`));
@@ -100,6 +104,10 @@ export const registerReport: Register = (program, io, setExit) => {
         }
       } else rec = runs.find((r) => !run || r.record.name === run)?.record;
       if (!rec) throw new UsageError(`no run record${run ? ` '${run}'` : ''} in ${cacheDir}/runs; runs: ${runs.slice(0, 10).map((r) => r.record.name).join(', ') || '(none)'}`);
+      if (opts.json) {
+        io.out(`${JSON.stringify({ name: rec.name, status: rec.status, recordFile: rec.recordFile ?? null, report: rec.report ?? null }, null, 2)}\n`);
+        return setExit(rec.report ? 0 : 1);
+      }
       if (!rec.report) {
         io.err(`run ${rec.name} (${rec.status}) has no report or outputs\n`);
         return setExit(1);

@@ -31,8 +31,17 @@ export const registerGraph: Register = (program, io) => {
     .argument('<file>', 'pipeline YAML file')
     .option('--set <param=value>', 'override a parameter; repeatable', collect, [])
     .option('--dot', 'Graphviz DOT output (e.g. | dot -Tsvg > graph.svg)')
-    .action((file: string, opts: { set: string[]; dot?: boolean }) => {
+    .option('--json', 'print JSON: the pipeline name and each stage with its inputs')
+    .action((file: string, opts: { set: string[]; dot?: boolean; json?: boolean }) => {
       const plan = loadPipeline(file, { registry: loadRegistry(), sets: opts.set });
+      if (opts.json) {
+        const stages = plan.nodes.map((n) => ({
+          id: n.id,
+          uses: n.uses,
+          inputs: Object.fromEntries(Object.entries(n.inputs).map(([port, b]) => [port, (Array.isArray(b) ? b : [b]).map((x) => ({ stage: x.stage, port: x.port }))])),
+        }));
+        return io.out(`${JSON.stringify({ name: plan.name, stages }, null, 2)}\n`);
+      }
       io.out(opts.dot ? graphDot(plan) : graphText(plan));
     });
 };

@@ -31,6 +31,7 @@ export function summaryLines(rec: RunRecord): string[] {
   for (const s of rec.stages.filter((x) => x.status === 'failed')) lines.push(`  ${s.error ?? s.id}`);
   lines.push(rec.recordError ? `run record: not written: ${rec.recordError}` : `run record: ${rec.recordFile ?? '(not written)'}`);
   if (rec.report) lines.push(`${rec.stages.some((s) => s.uses.startsWith('report/') && s.files) ? 'report' : 'outputs'}: ${rec.report}`);
+  else if (rec.status !== 'ok') lines.push(`outputs: none (${rec.status} before the last stage completed; completed stages are cached)`);
   return lines;
 }
 

@@ -1,0 +1,27 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+// @lth/pruner is pure JS: loading it must not load tfjs (119 MB of
+// node_modules and a second of start-up for a package that only sorts numbers). The check runs
+// the built package (dist/, `npx tsc -b`) in a fresh node, as a user's project would load it.
+const repoRoot = join(__dirname, '..', '..', '..');
+
+function modulesLoadedBy(entry: string): string[] {
+  const script = `require(${JSON.stringify(entry)}); process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: repoRoot, encoding: 'utf8' })) as string[];
+}
+
+describe.each(['pruner'])('@lth/%s without tfjs', (pkg) => {
+  it('loads no @tensorflow module and not @lth/compute', () => {
+    expect(existsSync(join(repoRoot, 'packages', pkg, 'dist', 'index.js'))).toBe(true); // built by `npx tsc -b`
+    const loaded = modulesLoadedBy(`@lth/${pkg}`);
+    expect(loaded.some((f) => f.includes(join('packages', pkg, 'dist')))).toBe(true); // the check itself loaded the package
+    expect(loaded.filter((f) => f.includes('@tensorflow') || f.includes(join('packages', 'compute')))).toEqual([]);
+  });
+});
+
+it('the entry points above are what the check looks for: @lth/models does load tfjs', () => {
+  // Guards the test: if the probe stopped seeing tfjs at all, the checks above would pass vacuously.
+  expect(modulesLoadedBy('@lth/models').some((f) => f.includes('@tensorflow'))).toBe(true);
+});
