@@ -9,25 +9,12 @@ import { splitView, type Dataset } from './dataset';
 import { summarizeSparsity } from './sparsity';
 import { readTensors } from './tensors';
 import { canonicalJson, hashFile } from './hash';
+import { SAMPLES } from './__tests__/samples';
 
 const dir = mkdtempSync(join(tmpdir(), 'lth-kinds-'));
 
-function tinyDataset(): Dataset {
-  // 5 images of 2x2x1: 3 train, 1 validation, 1 test
-  return {
-    meta: {
-      name: 'tiny',
-      shape: [2, 2, 1],
-      classes: ['a', 'b'],
-      splits: { train: { offset: 0, count: 3 }, validation: { offset: 3, count: 1 }, test: { offset: 4, count: 1 } },
-      normalization: { mean: [0.5], std: [0.25] },
-      source: { origin: 'test', files: { 'x.idx': 'ab'.repeat(32) } },
-      seed: 7,
-    },
-    images: Uint8Array.from({ length: 20 }, (_, i) => i * 10),
-    labels: Uint8Array.from([0, 1, 1, 0, 1]),
-  };
-}
+/** 5 images of 2x2x1: 3 train, 1 validation, 1 test (the fuzz test's sample too). */
+const tinyDataset = (): Dataset => SAMPLES.dataset();
 
 describe('artifact kinds round-trip', () => {
   it('dataset: pixels, labels, splits and metadata', async () => {
