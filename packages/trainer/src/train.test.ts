@@ -189,14 +189,16 @@ describe('memory and abort', () => {
     const ac = new AbortController();
     let last = 0;
     const cfg = parseTrainConfig({ ...small, iterations: 100000, evalEvery: 1000 });
-    const started = Date.now();
-    setTimeout(() => ac.abort(), 300);
-    await expect(trainModel(model, data, cfg, { mask: randomMask(w0, 4), signal: ac.signal, onStep: (it) => (last = it) })).rejects.toMatchObject({
+    // Fired from inside step 3, not by a timer, so the test does not depend on machine speed:
+    // "promptly" means the loop stops before the next step.
+    const onStep = (it: number) => {
+      last = it;
+      if (it === 3) ac.abort();
+    };
+    await expect(trainModel(model, data, cfg, { mask: randomMask(w0, 4), signal: ac.signal, onStep })).rejects.toMatchObject({
       name: 'AbortError',
     });
-    expect(Date.now() - started).toBeLessThan(3000);
-    expect(last).toBeGreaterThan(0);
-    expect(last).toBeLessThan(100000);
+    expect(last).toBe(3);
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
@@ -207,10 +209,10 @@ describe('memory and abort', () => {
     const before = tf.memory().numTensors;
     const ac = new AbortController();
     const cfg = parseTrainConfig({ iterations: 10, batchSize: 20, evalBatchSize: 1, trainEvalExamples: 0 });
-    const started = Date.now();
+    // 2,000 one-image batches outlast the 100 ms on any machine; no upper bound on wall time is
+    // asserted (a loaded CI machine can be arbitrarily slow): the abort lands inside evaluation 0.
     setTimeout(() => ac.abort(), 100);
     await expect(trainModel(model, bigTest, cfg, { signal: ac.signal })).rejects.toThrow(/aborted at iteration 0/);
-    expect(Date.now() - started).toBeLessThan(1500);
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
