@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-// @lth/pruner is pure JS: loading it must not load tfjs (119 MB of
+// @lth/pruner and @lth/rewinder are pure JS: loading them must not load tfjs (119 MB of
 // node_modules and a second of start-up for a package that only sorts numbers). The check runs
 // the package in a fresh node, as a user's project would load it.
 const repoRoot = join(__dirname, '..', '..', '..');
@@ -15,7 +15,8 @@ function modulesLoadedBy(entry: string): string[] {
   return JSON.parse(execFileSync(process.execPath, [...fromSources, '-e', script], { cwd: repoRoot, encoding: 'utf8' })) as string[];
 }
 
-describe.each(['pruner'])('@lth/%s without tfjs', (pkg) => {
+// rewinder is checked here too: it may not import the pruner, but a test may name it.
+describe.each(['pruner', 'rewinder'])('@lth/%s without tfjs', (pkg) => {
   it('loads no @tensorflow module and not @lth/compute', () => {
     const loaded = modulesLoadedBy(`@lth/${pkg}`);
     expect(loaded.some((f) => f.includes(join('packages', pkg, 'src')))).toBe(true); // the check itself loaded the package

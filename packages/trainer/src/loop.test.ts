@@ -1,6 +1,6 @@
 import { initBackend } from '@lth/compute';
-import { batchIterator, disposeBatch, syntheticDataset } from '@lth/data';
-import { linearModel } from './__tests__/linear-model';
+import { batchIterator, disposeBatch } from '@lth/data';
+import { B, D, K, linearModel, toyData, W } from './__tests__/linear-model';
 import { parseTrainConfig } from './config';
 import { trainModel } from './train';
 
@@ -10,11 +10,7 @@ beforeAll(async () => {
   await initBackend();
 });
 
-const D = 16;
-const K = 3;
-const data = syntheticDataset({ seed: 8, shape: [4, 4, 1], classes: K, train: 30, validation: 9, test: 9 });
-const W = Float32Array.from({ length: D * K }, (_, i) => Math.sin(i) * 0.3);
-const B = Float32Array.from([0.1, -0.2, 0.05]);
+const data = toyData;
 
 /** The gradient of mean softmax cross-entropy of a linear model, in float64 by hand. */
 function handGradient(x: Float32Array, y: Int32Array) {

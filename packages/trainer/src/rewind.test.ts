@@ -1,7 +1,7 @@
 import { initBackend } from '@lth/compute';
 import { syntheticDataset } from '@lth/data';
 import { initWeights } from '@lth/models';
-import { linearModel } from './__tests__/linear-model';
+import { B, D, K, linearModel, toyData, W } from './__tests__/linear-model';
 import { parseTrainConfig } from './config';
 import { train, trainModel } from './train';
 
@@ -13,11 +13,7 @@ beforeAll(async () => {
   await initBackend();
 });
 
-const D = 16;
-const K = 3;
-const data = syntheticDataset({ seed: 8, shape: [4, 4, 1], classes: K, train: 30, validation: 9, test: 9 });
-const W = Float32Array.from({ length: D * K }, (_, i) => Math.sin(i) * 0.3);
-const B = Float32Array.from([0.1, -0.2, 0.05]);
+const data = toyData;
 // SGD without momentum: the optimizer has no state, so the weights after a step depend only on
 // the weights, the batch and the learning rate.
 const sgd = { iterations: 8, batchSize: 10, seed: 5, optimizer: { type: 'sgd', lr: 0.5 }, trainEvalExamples: 0, evalEvery: 2 } as const;

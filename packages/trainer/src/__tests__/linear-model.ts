@@ -1,5 +1,6 @@
 import type { WeightBundle } from '@lth/artifacts';
 import { tf } from '@lth/compute';
+import { syntheticDataset } from '@lth/data';
 import type { TrainableModel } from '../types';
 
 /** Softmax regression on flattened images: a TrainableModel that is not from @lth/models. */
@@ -26,3 +27,10 @@ export function linearModel(w: Float32Array, b: Float32Array, inputs: number, cl
     dispose: () => params.forEach((v) => v.dispose()),
   };
 }
+
+/** The shared toy problem: 4x4 one-channel images, 3 classes, fixed starting weights. */
+export const D = 16;
+export const K = 3;
+export const toyData = syntheticDataset({ seed: 8, shape: [4, 4, 1], classes: K, train: 30, validation: 9, test: 9 });
+export const W = Float32Array.from({ length: D * K }, (_, i) => Math.sin(i) * 0.3);
+export const B = Float32Array.from([0.1, -0.2, 0.05]);
