@@ -22,4 +22,8 @@ export { LIMITS } from './limits';
 export { listCache, gcCache, DEFAULT_GC_GRACE_MS, type CacheListing, type GcResult, type GcOptions } from './gc';
 export { resolveCacheDir, cacheDirProblem, defaultJobs, createExecutor } from './engine';
 export { nodeArgsForSources } from './dev';
-export * from './sweep';
+// Validation pieces @lth/sweep reuses for its search-space files (located errors, limits, names).
+export { listText } from './errors';
+export { limitText } from './limits';
+export { SegmentName } from './spec';
+export { zodDiagnostics } from './zod-diags';

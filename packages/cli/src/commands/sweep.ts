@@ -1,21 +1,7 @@
 import { join, relative } from 'node:path';
 import { confinedPath, safeSegment } from '@lth/artifacts';
-import {
-  createExecutor,
-  defaultJobs,
-  loadPipeline,
-  loadRegistry,
-  loadSpace,
-  spaceFromPipeline,
-  LocalStore,
-  resolveCacheDir,
-  runSweep,
-  trialsText,
-  UsageError,
-  type RunEvent,
-  type SweepEvent,
-  type SweepResult,
-} from '@lth/pipeline';
+import { createExecutor, defaultJobs, loadPipeline, loadRegistry, LocalStore, resolveCacheDir, UsageError, type RunEvent } from '@lth/pipeline';
+import { loadSpace, runSweep, spaceFromPipeline, trialsText, type SweepEvent, type SweepResult } from '@lth/sweep';
 import { EXIT, interruptOnSigint, positiveInt, type Io, type Register } from '../common';
 
 interface SweepFlags {

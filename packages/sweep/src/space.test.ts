@@ -1,12 +1,10 @@
-import { PipelineError, formatDiagnostic } from '../errors';
-import { planFromText } from '../plan';
-import { testRegistry } from '../__tests__/helpers';
+import { PipelineError, UsageError, formatDiagnostic, planFromText } from '@lth/pipeline';
+import { testRegistry } from './__tests__/helpers';
 import { objectiveValue } from './objective';
 import { gridTrials, sampleTrials } from './sampler';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../errors';
 import { checkSpaceAgainst, spaceFromPipeline, spaceFromText } from './space';
 
 const messages = (fn: () => unknown): string[] => {

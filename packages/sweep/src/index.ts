@@ -1,4 +1,4 @@
-export { rungBudgets, ranked, shaNext, shaPromoted, nextNewTrial, type Job, type Schedule, type Action, type Direction } from './sha';
+export { rungBudgets, ranked, shaNext, shaPromoted, nextNewTrial, type Job, type Schedule, type Action, type Direction } from './successive-halving';
 export { ashaNext } from './asha';
 export { SweepSpace, ParamSpace, Objective, PrunerSpec, loadSpace, spaceFromText, spaceFromPipeline, checkSpaceAgainst, type LoadedSpace } from './space';
 export { sampleTrials, sampleParam, gridTrials, gridValues, type TrialParams, type ParamValue } from './sampler';

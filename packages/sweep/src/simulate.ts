@@ -1,4 +1,4 @@
-import type { Action, Job, Schedule } from './sha';
+import type { Action, Job, Schedule } from './successive-halving';
 
 export interface SimStep {
   trial: number;

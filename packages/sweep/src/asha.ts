@@ -1,4 +1,4 @@
-import { nextNewTrial, ranked, type Action, type Job, type Schedule } from './sha';
+import { nextNewTrial, ranked, type Action, type Job, type Schedule } from './successive-halving';
 
 /**
  * ASHA (Li et al. 2018, "A System for Massively Parallel Hyperparameter Tuning", Algorithm 2):

@@ -1,4 +1,4 @@
-import { createRng } from '@lth/compute';
+import { createRng } from '@lth/random';
 import type { ParamSpace, SweepSpace } from './space';
 
 export type ParamValue = string | number | boolean;

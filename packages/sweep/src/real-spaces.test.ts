@@ -3,13 +3,12 @@
 // real stage packages, so the documented sweeps do not rot. Nothing is trained here.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadPipeline } from '../plan';
-import { loadRegistry } from '../registry';
-import { rungBudgets } from './sha';
+import { loadPipeline, loadRegistry } from '@lth/pipeline';
+import { rungBudgets } from './successive-halving';
 import { sampleTrials } from './sampler';
 import { checkSpaceAgainst, loadSpace } from './space';
 
-const dir = join(__dirname, '..', '..', '..', '..', 'pipelines', 'sweeps');
+const dir = join(__dirname, '..', '..', '..', 'pipelines', 'sweeps');
 const spaces = readdirSync(dir).filter((f) => f.endsWith('.space.yaml'));
 
 describe('pipelines/sweeps/', () => {

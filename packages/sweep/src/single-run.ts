@@ -1,7 +1,7 @@
 import type { MetricRow, Metrics } from '@lth/artifacts';
 import { earlyStopFrom } from '@lth/trainer';
 import { objectiveValue } from './objective';
-import { ranked, type Direction } from './sha';
+import { ranked, type Direction } from './successive-halving';
 
 /**
  * ASHA with one training run per trial (`pruner.mode: single-run`), as Optuna's

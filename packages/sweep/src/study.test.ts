@@ -1,9 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTable } from '@lth/artifacts';
-import { InProcessExecutor } from '../executor';
-import { LocalStore } from '../store';
-import { loggingDir, testRegistry, writePipeline } from '../__tests__/helpers';
+import { InProcessExecutor, LocalStore } from '@lth/pipeline';
+import { loggingDir, testRegistry, writePipeline } from './__tests__/helpers';
 import { runSweep, type SweepEvent } from './study';
 import { loadSpace } from './space';
 

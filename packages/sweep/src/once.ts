@@ -1,9 +1,5 @@
 import { readMetrics, type MetricRow } from '@lth/artifacts';
-import type { Executor } from '../executor';
-import { loadPipeline } from '../plan';
-import type { Registry } from '../registry';
-import { runPipeline, type RunEvent } from '../run';
-import type { ArtifactStore } from '../store';
+import { loadPipeline, runPipeline, type ArtifactStore, type Executor, type Registry, type RunEvent } from '@lth/pipeline';
 import { objectiveCurve, objectiveValue } from './objective';
 import { ashaContinues, evaluations, objectiveUpTo, rowsFromValues, rungsReached } from './single-run';
 import type { SweepSpace } from './space';

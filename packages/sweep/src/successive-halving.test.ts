@@ -1,5 +1,5 @@
 import { ashaNext } from './asha';
-import { rungBudgets, shaNext, shaPromoted, type Schedule } from './sha';
+import { rungBudgets, shaNext, shaPromoted, type Schedule } from './successive-halving';
 import { reachedByRung, simulate } from './simulate';
 
 // Hand-worked: 9 trials, eta 3, budgets 1 / 3 / 9.

@@ -1,10 +1,7 @@
 import { join } from 'node:path';
 import type { MetricRow } from '@lth/artifacts';
-import { InProcessExecutor, type Executor } from '../executor';
-import { ProcessExecutor } from '../process-executor';
-import type { RunEvent } from '../run';
-import { LocalStore } from '../store';
-import { childEnv, loggingDir, testRegistry, writePipeline } from '../__tests__/helpers';
+import { InProcessExecutor, LocalStore, ProcessExecutor, type Executor, type RunEvent } from '@lth/pipeline';
+import { childEnv, loggingDir, testRegistry, writePipeline } from './__tests__/helpers';
 import { ashaContinues, objectiveUpTo, rungsReached } from './single-run';
 import { bestSoFarSpec, curvesSpec } from './html';
 import { loadSpace } from './space';

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, hashBytes } from '@lth/artifacts';
-import { UsageError } from '../errors';
+import { UsageError } from '@lth/pipeline';
 import type { TrialParams } from './sampler';
-import type { Job } from './sha';
+import type { Job } from './successive-halving';
 import type { SweepSpace } from './space';
 
 /** One trial trained at one rung's budget. Only finished trial-rungs are stored (an interrupted one is redone on resume). */

@@ -1,16 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readMetrics } from '@lth/artifacts';
-import type { Executor } from '../executor';
-import { loadPipeline } from '../plan';
-import type { Registry } from '../registry';
-import { runPipeline, type RunEvent } from '../run';
-import type { ArtifactStore } from '../store';
+import { loadPipeline, runPipeline, type ArtifactStore, type Executor, type Registry, type RunEvent } from '@lth/pipeline';
 import { ashaNext } from './asha';
 import { objectiveCurve, objectiveValue } from './objective';
 import { writeStudyOutputs } from './outputs';
 import { sampleTrials, type TrialParams } from './sampler';
-import { rungBudgets, shaNext, type Action, type Job, type Schedule } from './sha';
+import { rungBudgets, shaNext, type Action, type Job, type Schedule } from './successive-halving';
 import { checkSpaceAgainst, type LoadedSpace } from './space';
 import { bestOf, computeOf, jobsOf, readStudy, settleStates, spaceHash, writeStudy, type RungResult, type StudyFile, type TrialRecord } from './state';
 import { SharedSlots } from './slots';

@@ -1,10 +1,5 @@
 import { z } from 'zod';
-import { listText, PipelineError, UsageError, type Diagnostic } from '../errors';
-import { LIMITS, limitText } from '../limits';
-import type { Plan } from '../plan';
-import { Source } from '../source';
-import { NAME_RE, SegmentName } from '../spec';
-import { zodDiagnostics } from '../zod-diags';
+import { LIMITS, limitText, listText, NAME_RE, PipelineError, SegmentName, Source, UsageError, zodDiagnostics, type Diagnostic, type Plan } from '@lth/pipeline';
 
 const Num = z.number().refine(Number.isFinite, 'must be a finite number');
 

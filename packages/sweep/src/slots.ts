@@ -1,6 +1,4 @@
-import type { Executor } from '../executor';
-import type { TaskHooks, StageTask } from '../task';
-import type { Entry } from '../store';
+import type { Entry, Executor, StageTask, TaskHooks } from '@lth/pipeline';
 
 /**
  * Bounds the stages of all concurrent trials together by the executor's slots: each trial's
