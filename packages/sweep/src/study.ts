@@ -1,16 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readMetrics } from '@lth/artifacts';
-import { loadPipeline, runPipeline, type ArtifactStore, type Executor, type Registry, type RunEvent } from '@lth/pipeline';
-import { ashaNext } from './asha';
-import { objectiveCurve, objectiveValue } from './objective';
+import { loadPipeline, type ArtifactStore, type Executor, type Registry, type RunEvent } from '@lth/pipeline';
 import { writeStudyOutputs } from './outputs';
+import { restartMode } from './restart';
 import { sampleTrials, type TrialParams } from './sampler';
-import { rungBudgets, shaNext, type Action, type Job, type Schedule } from './successive-halving';
-import { checkSpaceAgainst, type LoadedSpace } from './space';
-import { bestOf, computeOf, jobsOf, readStudy, settleStates, spaceHash, writeStudy, type RungResult, type StudyFile, type TrialRecord } from './state';
+import { singleRunMode } from './single-run';
 import { SharedSlots } from './slots';
-import { runTrialOnce } from './once';
+import { checkSpaceAgainst, type LoadedSpace } from './space';
+import { bestOf, computeOf, readStudy, settleStates, spaceHash, writeStudy, type StudyFile, type TrialRecord } from './state';
+import { rungBudgets } from './successive-halving';
+import type { SweepEvent, SweepMode, TrialContext } from './trial';
 
 export interface SweepOptions {
   pipelineFile: string;
@@ -29,11 +28,6 @@ export interface SweepOptions {
   onRunEvent?: (trial: number, budget: number, e: RunEvent) => void;
 }
 
-export type SweepEvent =
-  | { type: 'start'; budgets: number[]; trials: number; resumed: number }
-  | { type: 'trial'; trial: number; rung: number; budget: number; params: TrialParams; state: 'running' }
-  | { type: 'trial'; trial: number; rung: number; budget: number; params: TrialParams; state: 'done' | 'failed' | 'pruned'; result: RungResult };
-
 export interface SweepResult {
   study: StudyFile;
   files: { study: string; trials: string; html: string };
@@ -42,37 +36,48 @@ export interface SweepResult {
 /**
  * Runs (or resumes) a study: trials are the pipeline with the swept params and the budget
  * param overridden (`--set`), sharing one cache, so stages that do not depend on the swept
- * params (data, init) are computed once for the whole study. In the default `restart` mode
- * the pruner decides at rung boundaries which trial trains next at which budget; a promoted
- * trial trains again from its start at the larger budget (another config, another cache key):
- * the trainer cannot resume its optimizer state from a checkpoint, so nothing here pretends to
- * continue a run. In `single-run` mode each trial runs once at the full budget and the pruner
- * stops it while it runs (once.ts).
+ * params (data, init) are computed once for the whole study. How trials run is the mode's:
+ * `restart` (restart.ts) runs every trial-rung from the start, as the pruner (SHA or ASHA)
+ * decides at rung boundaries; `single-run` (single-run.ts) runs each trial once at the full
+ * budget and the pruner stops it while it runs.
  */
 export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
+  const study = openStudy(opts);
+  const mode = study.singleRun ? singleRunMode(study.ctx) : restartMode(study.ctx);
+  mkdirSync(opts.outDir, { recursive: true });
+  study.ctx.emit({ type: 'start', budgets: study.file.budgets, trials: study.file.trials.length, resumed: study.file.trials.reduce((a, t) => a + t.rungs.length, 0) });
+  await runTrials(study, mode);
+  const files = await writeStudyOutputs(opts.outDir, study.file);
+  return { study: study.file, files };
+}
+
+/** A study being run: study.json's content and what its trial runs share and count. */
+interface OpenStudy {
+  file: StudyFile;
+  ctx: TrialContext;
+  outDir: string;
+  singleRun: boolean;
+  /** Budget computed by earlier invocations of a resumed study, and by this one. */
+  computedBefore: number;
+  computedNow: number;
+}
+
+/** Checks the space against the pipeline, samples the trials and takes over what a previous invocation finished. */
+function openStudy(opts: SweepOptions): OpenStudy {
   const { space } = opts.space;
-  const signal = opts.signal ?? new AbortController().signal;
-  const emit = opts.onEvent ?? (() => {});
   const base = loadPipeline(opts.pipelineFile, { registry: opts.registry });
   const metricsPort = checkSpaceAgainst(opts.space, base);
   const p = space.pruner;
-  const setsBudget = p.type !== 'none' || p.maxBudget !== undefined;
   const budgets =
     p.type === 'none' ? [p.maxBudget ?? Number(base.params[p.budgetParam] ?? 0)] : rungBudgets(p.minBudget as number, p.maxBudget as number, p.eta);
   const params = sampleTrials(space);
   const hash = spaceHash(space, resolve(opts.pipelineFile), params);
   const old = readStudy(opts.outDir, hash, opts.resume ?? 'auto');
   const singleRun = p.mode === 'single-run';
-  // single-run: only a trial whose run ended counts; one interrupted mid-run is run again.
-  const kept = (i: number) => (singleRun && old?.trials[i]?.trained === undefined ? {} : { rungs: old?.trials[i]?.rungs, trained: old?.trials[i]?.trained });
-  const trials: TrialRecord[] = params.map((pr, i) => {
-    const k = kept(i);
-    return { trial: i, params: pr, state: 'pending', rungs: k.rungs ?? [], ...(k.trained !== undefined ? { trained: k.trained } : {}) };
-  });
-  const computedBefore = old?.compute.budgetComputed ?? 0;
-  let computedNow = 0;
+  const trials = params.map((pr, i) => resumedTrial(i, pr, old?.trials[i], singleRun));
   let seq = Math.max(0, ...trials.flatMap((t) => t.rungs.map((r) => r.seq + 1)));
-  const study: StudyFile = {
+  const computedBefore = old?.compute.budgetComputed ?? 0;
+  const file: StudyFile = {
     version: 1,
     name: space.name ?? base.name,
     pipeline: resolve(opts.pipelineFile),
@@ -87,121 +92,83 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
     trials,
     compute: computeOf(trials, budgets[budgets.length - 1] as number, computedBefore, 0, singleRun),
   };
-  mkdirSync(opts.outDir, { recursive: true });
-  emit({ type: 'start', budgets, trials: trials.length, resumed: trials.reduce((a, t) => a + t.rungs.length, 0) });
-
-  const schedule: Schedule = { trials: trials.length, rungs: budgets.length, eta: p.eta, direction: space.objective.direction };
-  const decide: (jobs: readonly Job[], s: Schedule) => Action = p.type === 'asha' ? ashaNext : shaNext;
-  const running = new Map<string, { trial: number; rung: number; done: Promise<void> }>();
-  const executor = new SharedSlots(opts.executor);
-  const save = () => {
-    // single-run decisions are final when taken: a stopped trial is pruned at once.
-    settleStates(trials, budgets.length - 1, new Set([...running.values()].map((r) => r.trial)), study.status === 'complete' || singleRun);
-    study.updatedAt = new Date().toISOString();
-    study.compute = computeOf(trials, budgets[budgets.length - 1] as number, computedBefore, computedNow, singleRun);
-    study.best = bestOf(trials, space.objective.direction);
-    writeStudy(opts.outDir, study);
-  };
-
-  const runJob = async (trial: TrialRecord, rung: number): Promise<void> => {
-    const budget = budgets[rung] as number;
-    emit({ type: 'trial', trial: trial.trial, rung, budget, params: trial.params, state: 'running' });
-    const t0 = Date.now();
-    let value: number | null = null;
-    let error: string | undefined;
-    let curve: Array<[number, number]> | undefined;
-    let ran = 0;
-    let cached = 0;
-    try {
-      const plan = loadPipeline(opts.pipelineFile, { registry: opts.registry, sets: sets(trial, budget) });
-      // A signal per trial-rung: runPipeline's stages each listen to it, and one study-long
-      // signal would collect listeners from every trial.
-      const own = new AbortController();
-      const stop = () => own.abort();
-      signal.addEventListener('abort', stop, { once: true });
-      if (signal.aborted) own.abort();
-      const rec = await runPipeline(plan, { store: opts.store, executor, signal: own.signal, onEvent: (e) => opts.onRunEvent?.(trial.trial, budget, e) }).finally(() =>
-        signal.removeEventListener('abort', stop),
-      );
-      if (rec.status === 'interrupted') return; // not recorded: a resumed study reruns it (its finished stages are cache hits)
-      ran = rec.stages.filter((s) => s.status === 'ran').length;
-      cached = rec.stages.filter((s) => s.status === 'cached').length;
-      const st = rec.stages.find((s) => s.id === space.objective.stage);
-      const file = st?.outputs[metricsPort];
-      if (rec.status !== 'ok' || !file) error = rec.stages.find((s) => s.error)?.error ?? `stage '${space.objective.stage}' did not complete`;
-      else {
-        const metrics = readMetrics(file);
-        value = objectiveValue(metrics, space.objective.metric);
-        curve = objectiveCurve(metrics, space.objective.metric);
-        if (value === null) error = `${space.objective.stage}: no finite ${space.objective.metric} in its metrics`;
-      }
-    } catch (err) {
-      if (signal.aborted) return;
-      error = err instanceof Error ? err.message : String(err);
-    }
-    if (ran > 0) computedNow += budget;
-    const result: RungResult = { rung, budget, value, ...(error ? { error } : {}), ...(curve ? { curve } : {}), seq: seq++, durationMs: Date.now() - t0, ran, cached, finishedAt: new Date().toISOString() };
-    trial.rungs.push(result);
-    emit({ type: 'trial', trial: trial.trial, rung, budget, params: trial.params, state: value === null ? 'failed' : 'done', result });
-  };
-
-  const sets = (trial: TrialRecord, budget: number) => {
-    // JSON is valid YAML, so strings stay strings and numbers numbers through `--set` parsing.
-    const out = Object.entries(trial.params).map(([k, v]) => `params.${k}=${JSON.stringify(v)}`);
-    if (setsBudget) out.push(`params.${p.budgetParam}=${budget}`);
-    return out;
-  };
-  const once = {
-    ...opts,
+  const ctx: TrialContext = {
+    pipelineFile: opts.pipelineFile,
+    registry: opts.registry,
+    store: opts.store,
+    executor: new SharedSlots(opts.executor),
     space,
     budgets,
     metricsPort,
-    signal,
+    signal: opts.signal ?? new AbortController().signal,
     trials,
-    executor,
-    sets: (t: TrialRecord) => sets(t, budgets[budgets.length - 1] as number),
     nextSeq: () => seq++,
-    emit,
+    emit: opts.onEvent ?? (() => {}),
+    onRunEvent: opts.onRunEvent,
   };
-  const runOnce = async (trial: TrialRecord) => {
-    computedNow += await runTrialOnce(once, trial);
-  };
-  // single-run: trials start in order and each runs once; the pruner acts inside the runs.
-  const decideOnce = (): Action => {
-    const busy = new Set([...running.values()].map((r) => r.trial));
-    const next = trials.find((t) => t.trained === undefined && !busy.has(t.trial));
-    return next ? { type: 'start', trial: next.trial } : running.size ? { type: 'wait' } : { type: 'done' };
-  };
+  return { file, ctx, outDir: opts.outDir, singleRun, computedBefore, computedNow: 0 };
+}
 
+/**
+ * Trial i as a resumed study keeps it: its finished trial-rungs. single-run: only a trial whose
+ * run ended counts; one interrupted mid-run is run again.
+ */
+function resumedTrial(i: number, params: TrialParams, old: TrialRecord | undefined, singleRun: boolean): TrialRecord {
+  const keep = old !== undefined && !(singleRun && old.trained === undefined);
+  return { trial: i, params, state: 'pending', rungs: keep ? old.rungs : [], ...(keep && old.trained !== undefined ? { trained: old.trained } : {}) };
+}
+
+/**
+ * Keeps up to `parallel` trial-rungs running, as the mode decides, until it says done or the
+ * study is interrupted; study.json is rewritten whenever one starts or ends, and at the end
+ * (an error out of the loop, say study.json not writable, also leaves a resumable study).
+ */
+async function runTrials(study: OpenStudy, mode: SweepMode): Promise<void> {
+  const { ctx } = study;
+  const running = new Map<string, { trial: number; rung: number; done: Promise<void> }>();
+  const save = () => saveStudy(study, new Set([...running.values()].map((r) => r.trial)));
   let over = false;
   try {
     for (;;) {
-      while (!signal.aborted && running.size < space.parallel) {
-        const a = singleRun ? decideOnce() : decide(jobsOf(trials, [...running.values()]), schedule);
+      while (!ctx.signal.aborted && running.size < ctx.space.parallel) {
+        const a = mode.next([...running.values()]);
         if (a.type !== 'start' && a.type !== 'promote') break;
-        const trial = trials[a.trial] as TrialRecord;
         const rung = a.type === 'start' ? 0 : a.rung;
         const key = `${a.trial}:${rung}`;
-        const done = (singleRun ? runOnce(trial) : runJob(trial, rung)).finally(() => {
-          running.delete(key);
-          save();
-        });
+        const done = mode
+          .run(study.file.trials[a.trial] as TrialRecord, rung)
+          .then((computed) => {
+            study.computedNow += computed;
+          })
+          .finally(() => {
+            running.delete(key);
+            save();
+          });
         running.set(key, { trial: a.trial, rung, done });
         save();
       }
       if (running.size === 0) {
-        over = !signal.aborted;
+        over = !ctx.signal.aborted;
         break;
       }
       await Promise.race([...running.values()].map((r) => r.done));
     }
   } finally {
     await Promise.allSettled([...running.values()].map((r) => r.done));
-    await executor.close();
-    // An error out of the loop (say, study.json not writable) also leaves a resumable study.
-    study.status = over ? 'complete' : 'interrupted';
+    await ctx.executor.close();
+    study.file.status = over ? 'complete' : 'interrupted';
     save();
   }
-  const files = await writeStudyOutputs(opts.outDir, study);
-  return { study, files };
+}
+
+/** Rewrites study.json: the trials' states, the compute and the best trial as of now. */
+function saveStudy(study: OpenStudy, running: ReadonlySet<number>): void {
+  const { file, ctx } = study;
+  const top = ctx.budgets.length - 1;
+  // single-run decisions are final when taken: a stopped trial is pruned at once.
+  settleStates(file.trials, top, running, file.status === 'complete' || study.singleRun);
+  file.updatedAt = new Date().toISOString();
+  file.compute = computeOf(file.trials, ctx.budgets[top] as number, study.computedBefore, study.computedNow, study.singleRun);
+  file.best = bestOf(file.trials, ctx.space.objective.direction);
+  writeStudy(study.outDir, file);
 }
