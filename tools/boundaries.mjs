@@ -9,7 +9,9 @@
 //    peerDependencies); a dependency used only by tests belongs in devDependencies;
 //  - test files may also import the package's devDependencies and the workspace root's;
 //  - every declared run-time dependency is imported by some non-test source file, or is in
-//    the allow-list with the reason it is declared anyway.
+//    the allow-list with the reason it is declared anyway;
+//  - no files of a package import each other in a circle (type-only imports count: a circle
+//    means neither file can be read, moved or tested without the other).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative, resolve, sep } from 'node:path';
@@ -74,9 +76,11 @@ const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
 /**
  * The problems in the workspace at `root`: one line each, naming the file and line (or the
  * package.json) and what to change. `allow` maps '<package>' -> { '<dependency>': 'reason' }
- * for declared dependencies no source file imports by a literal name.
+ * for declared dependencies no source file imports by a literal name; `allowCircles` maps
+ * '<package>' -> { '<files of the circle, relative to the package, sorted, space-separated>':
+ * 'reason' } for a circle that is known and tolerated until its owner breaks it.
  */
-export function checkBoundaries(root, ranks, allow = {}) {
+export function checkBoundaries(root, ranks, allow = {}, allowCircles = {}) {
   const problems = [];
   const rootDev = new Set(Object.keys(readJson(join(root, 'package.json')).devDependencies ?? {}));
   for (const pkg of Object.keys(ranks)) {
@@ -86,13 +90,20 @@ export function checkBoundaries(root, ranks, allow = {}) {
     const runtime = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
     const dev = new Set(Object.keys(manifest.devDependencies ?? {}));
     const used = new Set();
+    /** file -> [{ to, line }]: the package's relative imports, for the circle check. */
+    const edges = new Map();
     for (const file of sourceFiles(join(pkgDir, 'src'))) {
+      edges.set(file, []);
       const test = isTestFile(relative(pkgDir, file));
       for (const { spec, line, typeOnly } of importsOf(readFileSync(file, 'utf8'))) {
         const where = `${relative(root, file)}:${line}`;
         if (spec.startsWith('.')) {
           const target = resolve(file, '..', spec);
           if (!target.startsWith(pkgDir + sep)) problems.push(`${where}: relative import '${spec}' leaves package '${pkg}'`);
+          else {
+            const to = resolveSource(target);
+            if (to) edges.get(file).push({ to, line });
+          }
           continue;
         }
         if (isBuiltin(spec)) continue;
@@ -129,6 +140,14 @@ export function checkBoundaries(root, ranks, allow = {}) {
         }
       }
     }
+    const allowedCircles = new Set(Object.keys(allowCircles[pkg] ?? {}));
+    for (const { members, circle } of importCircles(edges)) {
+      const key = members.map((f) => relative(pkgDir, f).split(sep).join('/')).join(' ');
+      if (allowedCircles.delete(key)) continue;
+      const hops = circle.map(({ file, line }) => `${relative(root, file)}:${line}`);
+      problems.push(`import circle in @lth/${pkg}: ${hops.join(' -> ')} -> ${relative(root, circle[0].file)} (move what both need into a third file)`);
+    }
+    for (const key of allowedCircles) problems.push(`tools/check-boundaries.mjs: allow-lists the import circle '${key}' in @lth/${pkg}, which is gone (remove the stale entry)`);
     for (const dep of Object.keys(allow[pkg] ?? {})) {
       if (!runtime.has(dep)) problems.push(`tools/check-boundaries.mjs: allow-lists '${dep}' for @lth/${pkg}, which does not declare it (remove the stale entry)`);
     }
@@ -139,4 +158,87 @@ export function checkBoundaries(root, ranks, allow = {}) {
     }
   }
   return problems;
+}
+
+const SOURCE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
+
+/** The source file a relative import names: as written, with an extension, as a folder's index, or x.js compiled from x.ts. */
+function resolveSource(target) {
+  const candidates = [
+    target,
+    ...SOURCE_EXTENSIONS.map((ext) => target + ext),
+    ...SOURCE_EXTENSIONS.map((ext) => join(target, `index${ext}`)),
+    ...(/\.[cm]?js$/.test(target) ? [target.replace(/js$/, 'ts')] : []),
+  ];
+  return candidates.find((c) => existsSync(c) && statSync(c).isFile());
+}
+
+/**
+ * The import circles of a graph (file -> [{ to, line }]): one per strongly connected component
+ * (Tarjan) of more than one file, or a file importing itself: { members, circle }, the
+ * component's files sorted and its shortest circle through the first of them, as
+ * [{ file, line }] where `line` is the line of `file` that imports the next file of the circle.
+ */
+export function importCircles(edges) {
+  const index = new Map();
+  const low = new Map();
+  const stack = [];
+  const onStack = new Set();
+  const components = [];
+  let next = 0;
+  const visit = (v) => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const { to } of edges.get(v) ?? []) {
+      if (!index.has(to)) {
+        visit(to);
+        low.set(v, Math.min(low.get(v), low.get(to)));
+      } else if (onStack.has(to)) low.set(v, Math.min(low.get(v), index.get(to)));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component = [];
+    let w;
+    do {
+      w = stack.pop();
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    components.push(component);
+  };
+  for (const v of [...edges.keys()].sort()) if (!index.has(v)) visit(v);
+  const circles = [];
+  for (const component of components) {
+    const members = new Set(component);
+    const start = [...component].sort()[0];
+    const selfLoop = (edges.get(start) ?? []).find((e) => e.to === start);
+    if (component.length === 1 && !selfLoop) continue;
+    // Breadth-first from start, inside the component, back to start: the shortest circle.
+    const via = new Map(); // file -> { from, line }
+    const queue = [start];
+    let last;
+    search: while (queue.length) {
+      const v = queue.shift();
+      for (const { to, line } of edges.get(v) ?? []) {
+        if (!members.has(to)) continue;
+        if (to === start) {
+          last = { from: v, line };
+          break search;
+        }
+        if (!via.has(to)) {
+          via.set(to, { from: v, line });
+          queue.push(to);
+        }
+      }
+    }
+    const circle = [{ file: last.from, line: last.line }];
+    for (let f = last.from; f !== start; ) {
+      const { from, line } = via.get(f);
+      circle.unshift({ file: from, line });
+      f = from;
+    }
+    circles.push({ members: [...component].sort(), circle });
+  }
+  return circles;
 }

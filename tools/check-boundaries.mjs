@@ -17,15 +17,25 @@ export const ALLOWED_UNIMPORTED = {
   },
 };
 
+// Import circles between files of a package that are known, and why they are tolerated for now.
+// An entry whose circle is gone is reported, so the list only shrinks.
+export const ALLOWED_CIRCLES = {
+  pipeline: {
+    'src/matrix.ts src/plan.ts':
+      "type-only (matrix.ts uses plan.ts's PlanNode and InputBinding); the engine's restructure into definition/cache/runner (issue 15) owns these files and breaks it",
+  },
+};
+
 if (process.argv.includes('--self-test')) {
   const { selfTest } = await import('./boundaries.self-test.mjs');
   process.exit(selfTest() ? 0 : 1);
 }
 
 const root = resolve(new URL('..', import.meta.url).pathname);
-const problems = checkBoundaries(root, RANKS, ALLOWED_UNIMPORTED);
+const problems = checkBoundaries(root, RANKS, ALLOWED_UNIMPORTED, ALLOWED_CIRCLES);
 if (problems.length > 0) {
   console.error(`Package boundary check failed (${problems.length}):\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`Package boundaries ok (${Object.keys(RANKS).length} packages, imports match declared dependencies).`);
+const tolerated = Object.values(ALLOWED_CIRCLES).reduce((n, circles) => n + Object.keys(circles).length, 0);
+console.log(`Package boundaries ok (${Object.keys(RANKS).length} packages, imports match declared dependencies, no import circles${tolerated ? ` but ${tolerated} allow-listed` : ''}).`);

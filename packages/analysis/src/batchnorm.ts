@@ -2,7 +2,7 @@ import { splitView, type Dataset } from '@lth/artifacts';
 import { tf, type Rng } from '@lth/compute';
 import { evalBatches } from '@lth/data';
 import { BN_MOMENTUM } from '@lth/models';
-import type { PathModel } from './path';
+import type { PathModel } from './model';
 
 export interface RecomputeOptions {
   /** The first this many training examples (full batches only). */

@@ -2,17 +2,9 @@ import type { Dataset, SplitName } from '@lth/artifacts';
 import { tf, type Rng } from '@lth/compute';
 import { evaluateSteps, type SplitEval } from '@lth/trainer';
 import { recomputeBatchNorm } from './batchnorm';
+import type { PathModel } from './model';
 
-/**
- * What the path evaluation needs of a model: tf variables for the parameters and (optionally)
- * buffers, and a forward pass. @lth/models' Model fits; tests use a small linear one.
- */
-export interface PathModel {
-  params: Map<string, tf.Variable>;
-  /** Batch-norm running statistics (the only buffers of the model zoo). */
-  buffers?: Map<string, tf.Variable>;
-  apply(x: tf.Tensor4D, opts: { training: boolean; rng?: Rng }): tf.Tensor2D;
-}
+export type { PathModel } from './model';
 
 /** Tensor values by bundle name: one endpoint of the path. */
 export type Endpoint = ReadonlyMap<string, Float32Array>;
