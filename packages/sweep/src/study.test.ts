@@ -78,7 +78,7 @@ describe('runSweep over test stages', () => {
   it('ASHA: promotes without waiting for rungs to fill (hand-worked order)', async () => {
     const { sweep } = setup(space('asha'));
     const { study } = await sweep();
-    // See sha.test.ts "values rising with the trial number": t0, t1 stay at 1; t2, t3 reach 3.
+    // See asha.test.ts "values rising with the trial number": t0, t1 stay at 1; t2, t3 reach 3.
     expect(reached(study.trials)).toEqual({ 0: [1], 1: [1], 2: [1, 3], 3: [1, 3], 4: [1, 3, 9], 5: [1, 3, 9], 6: [1, 3, 9], 7: [1, 3, 9], 8: [1, 3, 9] });
     expect(study.compute.budgetUsed).toBe(9 * 1 + 7 * 3 + 5 * 9);
   });
