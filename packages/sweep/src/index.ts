@@ -1,12 +1,15 @@
-export { rungBudgets, ranked, shaNext, shaPromoted, nextNewTrial, type Job, type Schedule, type Action, type Direction } from './successive-halving';
-export { ashaNext } from './asha';
-export { SweepSpace, ParamSpace, Objective, PrunerSpec, loadSpace, spaceFromText, spaceFromPipeline, checkSpaceAgainst, type LoadedSpace } from './space';
-export { sampleTrials, sampleParam, gridTrials, gridValues, type TrialParams, type ParamValue } from './sampler';
-export { objectiveValue } from './objective';
+// Running a study (what `lth sweep` uses).
 export { runSweep, type SweepOptions, type SweepResult } from './study';
-export { runTrial, trialSets, type SweepEvent, type TrialContext, type TrialRun } from './trial';
-export { trialsTable, trialsText, writeStudyOutputs, valueColumn } from './outputs';
-export { sweepHtml } from './html';
+export type { SweepEvent } from './trial';
+export { SweepSpace, ParamSpace, Objective, PrunerSpec, loadSpace, spaceFromText, spaceFromPipeline, checkSpaceAgainst, type LoadedSpace } from './space';
+// A study's results: study.json, trials.arrow, sweep.html and the CLI's table.
 export { readStudy, studyPath, type StudyFile, type TrialRecord, type RungResult, type Compute } from './state';
+export { trialsTable, trialsText, writeStudyOutputs } from './outputs';
+export { sweepHtml } from './html';
+// The parts, as pure functions: trials from a space, the objective from metrics, the pruning rules.
+export { sampleTrials, gridTrials, type TrialParams, type ParamValue } from './sampler';
+export { objectiveValue } from './objective';
+export { rungBudgets, shaNext, shaPromoted, type Job, type Schedule, type Action, type Direction } from './successive-halving';
+export { ashaNext } from './asha';
+export { ashaContinues } from './single-run';
 export { simulate, reachedByRung, type SimStep } from './simulate';
-export { ashaContinues, objectiveUpTo, rowsFromValues } from './single-run';
