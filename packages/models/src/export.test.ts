@@ -6,6 +6,7 @@ import { isPrunable, type MaskBundle, type ModelRef, type WeightBundle } from '@
 import { createModel } from './model';
 import { initWeights } from './init';
 import { exportLayersModel, loadExportedLayersModel } from './export';
+import { exportModel } from './export-files';
 
 const REFS: ModelRef[] = [
   { arch: 'lenet_300_100', options: {} },
@@ -74,4 +75,48 @@ test('a mask for another architecture is an error', async () => {
   const w = initWeights({ arch: 'lenet_300_100', options: {} }, 0);
   const m = randomMask(initWeights({ arch: 'conv2', options: { width: 2 } }, 0), 1);
   await expect(exportLayersModel(w, m, path.join(dir, 'bad'))).rejects.toThrow(/mask is for 'conv2' but the weights are 'lenet_300_100'/);
+});
+
+describe('exportModel', () => {
+  const weights = () => initWeights({ arch: 'conv2', options: { width: 2 } }, 7);
+  const input = () => ({ weights: weights(), normalization: { mean: [0.1, 0.2, 0.3], std: [0.4, 0.5, 0.6] }, classes: ['a', 'b'], provenance: { pipeline: 'p', stage: 'round[2].train', cacheKey: 'abc' } });
+
+  test('both formats: the four files, the normalization and provenance in model.json, loadable by tfjs-layers', async () => {
+    const out = path.join(dir, 'both');
+    const r = await exportModel(input(), { format: 'both', dir: out });
+    expect(r.files.map((f) => path.basename(f)).sort()).toEqual(['model.json', 'model.py', 'model.safetensors', 'weights.bin']);
+    expect((await fs.readdir(out)).sort()).toEqual(['model.json', 'model.py', 'model.safetensors', 'weights.bin']);
+    const json = JSON.parse(await fs.readFile(path.join(out, 'model.json'), 'utf8'));
+    expect(json.userDefinedMetadata.lth).toMatchObject({
+      model: { arch: 'conv2', options: { width: 2 } },
+      normalization: { mean: [0.1, 0.2, 0.3], std: [0.4, 0.5, 0.6] },
+      classes: ['a', 'b'],
+      mask: null,
+      provenance: { pipeline: 'p', stage: 'round[2].train', cacheKey: 'abc', seed: 7, content: 'init' },
+      input: { layout: 'NHWC', shape: [32, 32, 3] },
+    });
+    const loaded = await loadExportedLayersModel(out);
+    expect(loaded.outputs[0]!.shape).toEqual([null, 10]);
+    loaded.dispose();
+  });
+
+  test('an existing file is refused by name before anything is written; overwrite replaces', async () => {
+    const out = path.join(dir, 'exists');
+    await fs.mkdir(out);
+    await fs.writeFile(path.join(out, 'model.safetensors'), 'mine');
+    await expect(exportModel(input(), { format: 'both', dir: out })).rejects.toThrow(`${path.join(out, 'model.safetensors')} exists`);
+    expect(await fs.readdir(out)).toEqual(['model.safetensors']);
+    expect(await fs.readFile(path.join(out, 'model.safetensors'), 'utf8')).toBe('mine');
+    await exportModel(input(), { format: 'safetensors', dir: out, overwrite: true });
+    expect((await fs.readdir(out)).sort()).toEqual(['model.py', 'model.safetensors']);
+    expect((await fs.stat(path.join(out, 'model.safetensors'))).size).toBeGreaterThan(1000);
+  });
+
+  test('a mask given as the weights, or a bundle missing a tensor, is refused naming it', async () => {
+    const w = weights();
+    const mask = randomMask(w, 1);
+    await expect(exportModel({ ...input(), weights: mask as unknown as WeightBundle }, { format: 'tfjs', dir: path.join(dir, 'm') })).rejects.toThrow("holds a mask, not weights of 'conv2'");
+    const short = { ...w, tensors: w.tensors.filter((t) => t.name !== 'fc2.bias') };
+    await expect(exportModel({ ...input(), weights: short }, { format: 'tfjs', dir: path.join(dir, 'm') })).rejects.toThrow("lacks tensor 'fc2.bias'");
+  });
 });
