@@ -4,10 +4,11 @@ import type { MaskBundle, WeightBundle } from '@lth/artifacts';
 import { writeFileAtomic, ExportTargetExistsError } from './atomic';
 import { layersModelFiles } from './export';
 import { encodeSafetensors } from './safetensors';
-import { declareTensors } from './spec';
+import { declareTensors, type ModelSpec } from './spec';
 import { torchModuleSource } from './torch-module';
 import { torchStateDict } from './torch-layout';
 import { modelSpec } from './zoo';
+import { ExportInputError } from './masked';
 
 export const EXPORT_FORMATS = ['tfjs', 'safetensors', 'both'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -45,13 +46,18 @@ export interface ExportInput {
 /** Refuses what cannot be exported, naming the tensor: a mask as weights, missing or misshapen tensors. */
 function checkWeights(w: WeightBundle): void {
   const arch = w.meta.model.arch;
-  if (w.meta.content === 'mask') throw new Error(`export: the weights bundle holds a mask, not weights of '${arch}'`);
-  const spec = modelSpec(w.meta.model);
+  if (w.meta.content === 'mask') throw new ExportInputError(`export: the weights bundle holds a mask, not weights of '${arch}'`);
+  let spec: ModelSpec;
+  try {
+    spec = modelSpec(w.meta.model);
+  } catch (err) {
+    throw new ExportInputError(`export: ${(err as Error).message}`);
+  }
   const have = new Map(w.tensors.map((t) => [t.name, t]));
   for (const d of declareTensors(spec).tensors) {
     const t = have.get(d.name);
-    if (!t) throw new Error(`export: weight bundle for '${arch}' lacks tensor '${d.name}'`);
-    if (t.shape.join() !== d.shape.join()) throw new Error(`export: tensor '${d.name}' has shape [${t.shape}], '${arch}' needs [${d.shape}]`);
+    if (!t) throw new ExportInputError(`export: weight bundle for '${arch}' lacks tensor '${d.name}'`);
+    if (t.shape.join() !== d.shape.join()) throw new ExportInputError(`export: tensor '${d.name}' has shape [${t.shape}], '${arch}' needs [${d.shape}]`);
   }
 }
 

@@ -8,6 +8,7 @@ export { initStage, stages, InitConfig } from './stage';
 export { exportLayersModel, buildLayersModel, loadExportedLayersModel, layersModelFiles, type ExportResult, type LayersModelFiles } from './export';
 export { exportModel, exportMetadata, exportFileNames, EXPORT_FORMATS, EXPORT_FILES, type ExportFormat, type ExportInput, type ExportProvenance, type ExportedFiles } from './export-files';
 export { ExportTargetExistsError } from './atomic';
+export { ExportInputError } from './masked';
 export { exportStage, ExportConfig } from './export-stage';
 export { encodeSafetensors, decodeSafetensors, type SafeTensor, type SafetensorsDtype, type DecodedSafetensors } from './safetensors';
 export { torchStateDict, torchPlan, type TorchOp } from './torch-layout';
