@@ -150,6 +150,42 @@ describe.each([
   });
 });
 
+describe('docs/EXPORT.md', () => {
+  const DOC = join(__dirname, '..', '..', '..', 'docs', 'EXPORT.md');
+  /** The fenced block whose first line is the marker. */
+  const snippet = (marker: string) => {
+    const block = readFileSync(DOC, 'utf8').split('```').find((b) => b.split('\n')[1]?.trim() === marker);
+    if (!block) throw new Error(`${DOC} has no block starting with '${marker}'`);
+    return block.slice(block.indexOf('\n') + 1);
+  };
+  let cwd: string;
+  beforeAll(async () => {
+    // The snippets load the export directory 'ticket'.
+    cwd = join(dir, 'doc');
+    const r = await lth(['export', '--weights', 'ticket', '--out', join(cwd, 'ticket'), '--cache-dir', cache], {});
+    if (r.code !== 0) throw new Error(`lth export failed (${r.code}): ${r.err}`);
+  });
+  const tfjsMissing = (() => {
+    try {
+      require.resolve('@tensorflow/tfjs');
+      return undefined;
+    } catch {
+      return '@tensorflow/tfjs is not installed';
+    }
+  })();
+  const both = torchMissing || tfjsMissing ? test.skip : test;
+  both(`the PyTorch and the tfjs snippet load the export and predict the same class${torchMissing || tfjsMissing ? ` (skipped: ${torchMissing ?? tfjsMissing})` : ''}`, () => {
+    const py = spawnSync(PYTHON, ['-c', snippet('# docs-test: torch')], { cwd, encoding: 'utf8' });
+    expect([py.status, py.stderr]).toEqual([0, '']);
+    const m = /^lenet_300_100 \[1, 10\] (\d)$/.exec(py.stdout.trim());
+    expect(m).not.toBeNull();
+    const nodeModules = join(__dirname, '..', '..', '..', 'node_modules');
+    const js = spawnSync(process.execPath, ['-e', snippet('// docs-test: tfjs')], { cwd, encoding: 'utf8', env: { ...process.env, NODE_PATH: nodeModules } });
+    expect(js.status).toBe(0);
+    expect(js.stdout.trim()).toBe(`lenet_300_100 [ 1, 10 ] ${m![1]}`);
+  });
+});
+
 describe('the models/export stage', () => {
   torchTest(`its files in the run record load in PyTorch with the trainer's test accuracy${skipNote}`, () => {
     const files = stage('exported').files!;
