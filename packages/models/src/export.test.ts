@@ -2,11 +2,13 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createRng, initBackend, tf } from '@lth/compute';
-import { isPrunable, type MaskBundle, type ModelRef, type WeightBundle } from '@lth/artifacts';
+import { isPrunable, plainContext, type MaskBundle, type ModelRef, type WeightBundle } from '@lth/artifacts';
 import { createModel } from './model';
 import { initWeights } from './init';
 import { exportLayersModel, loadExportedLayersModel } from './export';
 import { exportModel } from './export-files';
+import { exportStage, ExportConfig } from './export-stage';
+import { decodeSafetensors } from './safetensors';
 
 const REFS: ModelRef[] = [
   { arch: 'lenet_300_100', options: {} },
@@ -118,5 +120,34 @@ describe('exportModel', () => {
     await expect(exportModel({ ...input(), weights: mask as unknown as WeightBundle }, { format: 'tfjs', dir: path.join(dir, 'm') })).rejects.toThrow("holds a mask, not weights of 'conv2'");
     const short = { ...w, tensors: w.tensors.filter((t) => t.name !== 'fc2.bias') };
     await expect(exportModel({ ...input(), weights: short }, { format: 'tfjs', dir: path.join(dir, 'm') })).rejects.toThrow("lacks tensor 'fc2.bias'");
+  });
+});
+
+describe('models/export stage', () => {
+  const data = {
+    meta: {
+      name: 'tiny', shape: [28, 28, 1] as [number, number, number], classes: ['a', 'b'], splits: { train: { offset: 0, count: 0 }, validation: { offset: 0, count: 0 }, test: { offset: 0, count: 0 } },
+      normalization: { mean: [0.13], std: [0.31] }, source: { origin: 'test', files: {} }, seed: 0,
+    },
+    images: new Uint8Array(0),
+    labels: new Uint8Array(0),
+  };
+  const ctx = (out: string) => plainContext(out, { log: () => {}, inputTimings: { weights: [{ stage: 'round[1].train', durationMs: 1 }], mask: [{ stage: 'round[1].prune', durationMs: 1 }], data: [{ stage: 'data', durationMs: 1 }] } });
+
+  test('writes the chosen format into its files directory with the producing stages as provenance', async () => {
+    const w = initWeights({ arch: 'lenet_300_100', options: {} }, 0);
+    const out = path.join(dir, 'stage');
+    await exportStage.run(ctx(out), ExportConfig.parse({ format: 'safetensors' }), { weights: w, mask: randomMask(w, 2), data });
+    expect((await fs.readdir(out)).sort()).toEqual(['model.py', 'model.safetensors']);
+    const { metadata } = decodeSafetensors(await fs.readFile(path.join(out, 'model.safetensors')));
+    expect(JSON.parse(metadata['lth.provenance']!)).toEqual({ content: 'init', seed: 0, stage: 'round[1].train', maskStage: 'round[1].prune', dataStage: 'data', exportedBy: 'models/export' });
+    expect(JSON.parse(metadata['lth.normalization']!)).toMatchObject({ mean: [0.13], std: [0.31] });
+  });
+
+  test('a mask wired into weights is an error naming the port', async () => {
+    const w = initWeights({ arch: 'lenet_300_100', options: {} }, 0);
+    await expect(exportStage.run(ctx(path.join(dir, 'stage-bad')), ExportConfig.parse({}), { weights: randomMask(w, 1), data })).rejects.toThrow(
+      "models/export: input 'weights' holds uint8 'mask' tensors, expected weights",
+    );
   });
 });
