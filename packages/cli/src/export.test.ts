@@ -233,4 +233,25 @@ describe('lth export: bad input exits 2 naming what is wrong', () => {
     expect([fmt.code, fmt.err]).toEqual([2, expect.stringContaining("--format must be one of tfjs, safetensors, both, got 'onnx'")]);
     expect(existsSync(out)).toBe(false);
   });
+
+  test("a cache entry's file is used like its stage: same defaults and provenance; a corrupt entry is refused", async () => {
+    const byFile = await run('--weights', stage('ticket').outputs.weights!, '--out', join(dir, 'by-file'), '--format', 'safetensors', '--json');
+    expect(byFile.code).toBe(0);
+    expect(JSON.parse(byFile.out)).toMatchObject({
+      mask: stage('prune').outputs.mask,
+      data: stage('data').outputs.dataset,
+      provenance: { pipeline: 'export-test', stage: 'ticket', cacheKey: stage('ticket').cacheKey, maskStage: 'prune', dataStage: 'data' },
+    });
+    // Last test: it damages the conv entry.
+    const file = stage('conv').outputs.weights!;
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(file, bytes);
+    for (const ref of ['conv', file]) {
+      const r = await run('--weights', ref, '--out', join(dir, 'corrupt'));
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`--weights ${ref}: cache entry ${stage('conv').cacheKey.slice(0, 12)} cannot be used: output 'weights' content hash mismatch`);
+    }
+    expect(existsSync(join(dir, 'corrupt'))).toBe(false);
+  });
 });

@@ -14,6 +14,9 @@ interface Resolved<K extends ArtifactKind> {
   stage?: string;
   cacheKey?: string;
   pipeline?: string;
+  /** The verified cache entry it is an output of, and its store. */
+  entry?: Entry;
+  store?: LocalStore;
 }
 
 /** The run whose stages `--weights round[3].train` and the like name (as `lth report` picks one). */
@@ -47,11 +50,11 @@ function findOutput(rec: RunRecord, ref: string, flag: string, port: string): { 
 }
 
 /** Reads an artifact, verified against its cache entry when it is one; bad files are bad input naming the file. */
-async function load<K extends ArtifactKind>(flag: string, file: string, kind: K, entry?: Entry, port?: string): Promise<Resolved<K>> {
+async function load<K extends ArtifactKind>(flag: string, file: string, kind: K, at?: { entry: Entry; store: LocalStore; port?: string }): Promise<Resolved<K>> {
   try {
-    const sha256 = entry && port ? entry.meta.outputs[port]?.sha256 : undefined;
+    const sha256 = at?.port ? at.entry.meta.outputs[at.port]?.sha256 : undefined;
     const value = readArtifact(file, kind, sha256 ? { sha256 } : {});
-    return { flag, file, value, ...(entry ? { stage: entry.meta.path, cacheKey: entry.key, pipeline: entry.meta.pipeline } : {}) };
+    return { flag, file, value, ...(at ? { stage: at.entry.meta.path, cacheKey: at.entry.key, pipeline: at.entry.meta.pipeline, entry: at.entry, store: at.store } : {}) };
   } catch (err) {
     if (err instanceof ArtifactError) throw new UsageError(`${flag}: ${err.message}`);
     throw err;
@@ -77,17 +80,30 @@ async function resolveRef<K extends ArtifactKind>(ref: string, flag: string, kin
       const store = new LocalStore(dirname(dirname(dir)));
       const entry = await verifiedEntry(store, basename(dir), `${flag} ${ref}`);
       const p = Object.entries(entry.meta.outputs).find(([, o]) => resolve(dir, o.file) === file)?.[0];
-      return load(flag, file, kind, entry, p);
+      return load(flag, file, kind, { entry, store, port: p });
     }
     return load(flag, file, kind);
   }
   const rec = ctx.run();
   const { stage, port: p } = findOutput(rec, ref, flag, port);
   if (!stage.cacheKey) throw new UsageError(`${flag} ${ref}: stage '${stage.id}' has no cache key in the run record`);
-  const entry = await verifiedEntry(new LocalStore(rec.cacheDir || ctx.cacheDir), stage.cacheKey, `${flag} ${ref}`);
+  const store = new LocalStore(rec.cacheDir || ctx.cacheDir);
+  const entry = await verifiedEntry(store, stage.cacheKey, `${flag} ${ref}`);
   const out = entry.meta.outputs[p];
   if (!out) throw new UsageError(`${flag} ${ref}: cache entry ${stage.cacheKey.slice(0, 12)} has no output '${p}'`);
-  return { ...(await load(flag, resolve(entry.dir, out.file), kind, entry, p)), pipeline: rec.name };
+  return load(flag, resolve(entry.dir, out.file), kind, { entry, store, port: p });
+}
+
+/**
+ * The artifact the weights' stage took on `port` (the mask it was trained with, its dataset):
+ * its entry records the input's producing stage, port and sha256, found again in the same cache.
+ */
+function boundInput(w: Resolved<'tensors'>, port: string): string | undefined {
+  const b = w.entry?.meta.inputs[port] as { stage?: unknown; port?: unknown; sha256?: unknown } | undefined;
+  if (!b || !w.store || typeof b.port !== 'string' || typeof b.sha256 !== 'string') return undefined;
+  const metas = w.store.list();
+  const found = [...metas.filter((m) => m.path === b.stage), ...metas].find((m) => m.outputs[b.port as string]?.sha256 === b.sha256);
+  return found ? resolve(w.store.entryDir(found.key), found.outputs[b.port]!.file) : undefined;
 }
 
 function format(v: string): ExportFormat {
@@ -133,17 +149,12 @@ export const registerExport: Register = (program, io) => {
       }
       const weights = await resolveRef(opts.weights, '--weights', 'tensors', 'weights', ctx);
       if (bundleDtype(weights.value) !== 'float32') throw new UsageError(`--weights: ${weights.file} holds a mask, not weights`);
-      // Defaults from the weights' stage in the run: the mask and data it was trained with.
-      const bound = (port: string) => {
-        if (!weights.stage || !rec) return undefined;
-        const b = rec.stages.find((s) => s.id === weights.stage)?.inputs[port];
-        return b && !Array.isArray(b) ? `${b.stage}.${b.port}` : undefined;
-      };
-      const maskRef = opts.mask === false ? undefined : (opts.mask ?? bound('mask'));
+      // Defaults: the mask and data the weights' stage was trained with.
+      const maskRef = opts.mask === false ? undefined : (opts.mask ?? boundInput(weights, 'mask'));
       const mask = maskRef ? await resolveRef(maskRef, '--mask', 'tensors', 'mask', ctx) : undefined;
       if (mask && bundleDtype(mask.value) !== 'uint8') throw new UsageError(`--mask: ${mask.file} holds '${mask.value.meta.content}' weights, not a mask`);
       const loads = rec?.stages.filter((s) => s.uses === 'data/load') ?? [];
-      const dataRef = opts.data ?? bound('data') ?? (loads.length === 1 ? loads[0]!.id : undefined);
+      const dataRef = opts.data ?? boundInput(weights, 'data') ?? (loads.length === 1 ? loads[0]!.id : undefined);
       if (!dataRef) throw new UsageError(`--data is needed: the dataset's normalization goes into the export, and ${weights.file} names no dataset`);
       const data = await resolveRef(dataRef, '--data', 'dataset', 'dataset', ctx);
       const seed = rec && typeof rec.params.seed === 'number' ? rec.params.seed : undefined;
