@@ -5,7 +5,7 @@ import * as path from 'path';
 /** Thrown when an export would replace a file and overwriting was not asked for. */
 export class ExportTargetExistsError extends Error {
   constructor(readonly file: string) {
-    super(`${file} exists (overwrite it with --force)`);
+    super(`${file} exists and is not overwritten (overwrite: true replaces it)`);
     this.name = 'ExportTargetExistsError';
   }
 }
