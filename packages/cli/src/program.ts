@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { exitCodeFor, processIo, type Io } from './common';
 import { registerCache } from './commands/cache';
 import { registerDatasets, registerModels, registerReport, registerStages } from './commands/catalog';
+import { registerExport } from './commands/export';
 import { registerGraph, registerStatus } from './commands/inspect';
 import { registerRun } from './commands/run';
 import { registerSweep } from './commands/sweep';
@@ -20,7 +21,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
-  for (const register of [registerRun, registerSweep, registerStatus, registerGraph, registerCache, registerStages, registerModels, registerDatasets, registerReport]) {
+  for (const register of [registerRun, registerSweep, registerStatus, registerGraph, registerCache, registerStages, registerModels, registerDatasets, registerReport, registerExport]) {
     register(program, io, setExit);
   }
   // exitOverride is not inherited by subcommands added before it was set on them.

@@ -1,30 +1,16 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { tf } from '@lth/compute';
+import { ensureBackend, tf } from '@lth/compute';
 import type { MaskBundle, WeightBundle } from '@lth/artifacts';
 import type { LayerSpec } from './spec';
 import { modelSpec } from './zoo';
+import { writeFileAtomic } from './atomic';
 import { BN_EPSILON, BN_MOMENTUM } from './model';
+import { maskedTensors } from './masked';
 
 /** Keras layer names may not contain dots; bundle names use them for nesting. */
 const layerName = (name: string): string => name.replace(/\./g, '_');
-
-/** Returns the bundle's values with the mask applied (pruned weights exactly 0). */
-function maskedValues(bundle: WeightBundle, mask: MaskBundle | undefined): Map<string, { shape: number[]; values: Float32Array }> {
-  const out = new Map(bundle.tensors.map((t) => [t.name, { shape: t.shape, values: t.values }]));
-  if (!mask) return out;
-  if (mask.meta.model.arch !== bundle.meta.model.arch) {
-    throw new Error(`exportLayersModel: mask is for '${mask.meta.model.arch}' but the weights are '${bundle.meta.model.arch}'`);
-  }
-  for (const m of mask.tensors) {
-    const w = out.get(m.name);
-    if (!w) throw new Error(`exportLayersModel: mask tensor '${m.name}' names no weight of '${bundle.meta.model.arch}'`);
-    if (m.values.length !== w.values.length) throw new Error(`exportLayersModel: mask tensor '${m.name}' has ${m.values.length} values, the weight ${w.values.length}`);
-    out.set(m.name, { shape: w.shape, values: w.values.map((v, i) => (m.values[i] ? v : 0)) });
-  }
-  return out;
-}
 
 /**
  * Builds the tfjs-layers twin of a model: the same declarative spec interpreted with the Keras
@@ -34,7 +20,7 @@ function maskedValues(bundle: WeightBundle, mask: MaskBundle | undefined): Map<s
  */
 export function buildLayersModel(bundle: WeightBundle, mask?: MaskBundle): tfl.LayersModel {
   const spec = modelSpec(bundle.meta.model);
-  const values = maskedValues(bundle, mask);
+  const values = maskedTensors(bundle, mask, 'exportLayersModel');
   const weightsOf = new Map<string, string[]>();
   const tensor = (name: string): tf.Tensor => {
     const v = values.get(name);
@@ -96,6 +82,43 @@ export function buildLayersModel(bundle: WeightBundle, mask?: MaskBundle): tfl.L
   return model;
 }
 
+/** The two files of a tfjs LayersModel, in memory. */
+export interface LayersModelFiles {
+  /** model.json: topology, weights manifest (paths: ['weights.bin']) and userDefinedMetadata. */
+  modelJson: string;
+  weightsBin: Uint8Array;
+}
+
+/**
+ * A (masked) model as the files of a tfjs LayersModel. It sets up a tfjs backend itself
+ * (@lth/compute's choice) when none is active. `userDefinedMetadata` lands in model.json as is.
+ */
+export async function layersModelFiles(bundle: WeightBundle, mask: MaskBundle | undefined, userDefinedMetadata: Record<string, unknown> = {}): Promise<LayersModelFiles> {
+  await ensureBackend();
+  const model = buildLayersModel(bundle, mask);
+  let files: LayersModelFiles | undefined;
+  try {
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+        const json = {
+          format: 'layers-model',
+          generatedBy: artifacts.generatedBy,
+          convertedBy: null,
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+          userDefinedMetadata,
+        };
+        files = { modelJson: JSON.stringify(json), weightsBin: new Uint8Array(data) };
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength } };
+      }),
+    );
+  } finally {
+    model.dispose();
+  }
+  return files!;
+}
+
 export interface ExportResult {
   modelJson: string;
   weightsBin: string;
@@ -103,38 +126,26 @@ export interface ExportResult {
 }
 
 /**
- * Writes a (masked) model as a tfjs LayersModel: `dir/model.json` + `dir/weights.bin`, loadable
- * with `tf.loadLayersModel` (e.g. `file://dir/model.json` under tfjs-node, or
- * `loadExportedLayersModel(dir)` here). The outputs are logits (no softmax), as `Model.apply`.
+ * Writes a (masked) model as a tfjs LayersModel: `dir/model.json` + `dir/weights.bin`, each
+ * file written whole or not at all, loadable with `tf.loadLayersModel` (an IOHandler such as
+ * `tf.io.fromMemory`, see docs/EXPORT.md, or `loadExportedLayersModel(dir)` here). The outputs
+ * are logits (no softmax), as `Model.apply`. Existing files are an error unless `overwrite`.
+ * `exportModel` (export-files.ts) writes this with the normalization and provenance.
  */
-export async function exportLayersModel(bundle: WeightBundle, mask: MaskBundle | undefined, dir: string): Promise<ExportResult> {
-  const model = buildLayersModel(bundle, mask);
+export async function exportLayersModel(
+  bundle: WeightBundle,
+  mask: MaskBundle | undefined,
+  dir: string,
+  opts: { overwrite?: boolean; userDefinedMetadata?: Record<string, unknown> } = {},
+): Promise<ExportResult> {
+  const files = await layersModelFiles(bundle, mask, opts.userDefinedMetadata ?? { lth: { model: bundle.meta.model, content: bundle.meta.content, masked: mask !== undefined } });
   await fs.mkdir(dir, { recursive: true });
   const modelJson = path.join(dir, 'model.json');
   const weightsBin = path.join(dir, 'weights.bin');
-  let bytes = 0;
-  try {
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
-        bytes = data.byteLength;
-        const json = {
-          format: 'layers-model',
-          generatedBy: artifacts.generatedBy,
-          convertedBy: null,
-          modelTopology: artifacts.modelTopology,
-          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
-          userDefinedMetadata: { lth: { model: bundle.meta.model, content: bundle.meta.content, masked: mask !== undefined } },
-        };
-        await fs.writeFile(weightsBin, new Uint8Array(data));
-        await fs.writeFile(modelJson, JSON.stringify(json));
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes } };
-      }),
-    );
-  } finally {
-    model.dispose();
-  }
-  return { modelJson, weightsBin, bytes };
+  // The weights first: a model.json in place always has its weights.
+  await writeFileAtomic(weightsBin, files.weightsBin, opts.overwrite ?? false);
+  await writeFileAtomic(modelJson, files.modelJson, opts.overwrite ?? false);
+  return { modelJson, weightsBin, bytes: files.weightsBin.byteLength };
 }
 
 /** Loads what exportLayersModel wrote, without tfjs-node's file:// handler. */

@@ -70,7 +70,7 @@ describe('dropout', () => {
 
 describe('models/init stage', () => {
   test('config defaults, validation and output', async () => {
-    expect(stages.map((s) => s.id)).toEqual(['models/init']);
+    expect(stages.map((s) => s.id)).toEqual(['models/init', 'models/export']);
     const cfg = InitConfig.parse({ arch: 'conv4', seed: 3 });
     expect(cfg.options).toEqual({});
     expect(InitConfig.safeParse({ arch: 'conv4', seed: 3, options: { dropout: 2 } }).success).toBe(false);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineStage, type AnyStageDef } from '@lth/artifacts';
 import { initWeights } from './init';
 import { MODEL_NAMES, modelSpec } from './zoo';
+import { exportStage } from './export-stage';
 
 export const InitConfig = z
   .object({
@@ -32,4 +33,4 @@ export const initStage = defineStage({
   },
 });
 
-export const stages: AnyStageDef[] = [initStage as unknown as AnyStageDef];
+export const stages: AnyStageDef[] = [initStage as unknown as AnyStageDef, exportStage as unknown as AnyStageDef];
