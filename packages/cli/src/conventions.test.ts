@@ -108,7 +108,10 @@ describe('lth CLI conventions', () => {
     const dir = tempDir();
     const r = await lth(['datasets'], { LTH_DATA_DIR: join(dir, 'data'), LTH_OFFLINE: '1' });
     expect(r.code).toBe(0);
-    const lines = r.out.trimEnd().split('\n');
+    // The table, then a blank line and where downloads are cached.
+    const [table, footer] = r.out.split('\n\n');
+    expect(footer).toBe(`downloads are cached in ${join(dir, 'data')} (set by LTH_DATA_DIR)\n`);
+    const lines = table!.split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(3);
     expect(Math.max(...lines.map((l) => l.split(' ')[0]!.length))).toBeGreaterThan(14);
     // Every line's second and third columns start at the same offsets.

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeIdx, repoRoot } from '@lth/data';
+import { BUNDLED_MANIFESTS, encodeIdx } from '@lth/data';
 import { lth, tempDir, writeFile } from './__tests__/harness';
 
 // Issue #14, defect 1: a dataset manifest decided where lth deletes and writes files. These
@@ -46,7 +46,7 @@ function sandbox() {
 }
 
 function realMnist(): Record<string, unknown> & { files: Record<string, Record<string, unknown>> } {
-  return JSON.parse(readFileSync(join(repoRoot(), 'datasets', 'mnist.json'), 'utf8'));
+  return JSON.parse(readFileSync(join(BUNDLED_MANIFESTS, 'mnist.json'), 'utf8'));
 }
 
 /** A tiny IDX dataset under the name mnist: 30 training and 10 test images. */

@@ -21,12 +21,10 @@ export {
   FORMATS,
   loadManifest,
   parseManifest,
-  repoRoot,
-  cacheDir,
-  manifestDir,
   type DatasetName,
   type LocalSource,
 } from './manifest';
+export { BUNDLED_MANIFESTS, cacheDir, cacheDirChoice, checkoutRoot, manifestDir, type CacheDirRule } from './paths';
 export { resolveFiles, resolveFile, locateFile, downloadsAllowed, type Origin, type SourceOptions, type ResolvedFile } from './sources';
 export { downloadFile, verifyContent, writeFileAtomic, type DownloadOptions } from './download';
 export { parseIdx, encodeIdx, maybeGunzip, isGzip, type IdxArray } from './idx';

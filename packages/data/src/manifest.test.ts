@@ -2,25 +2,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listDatasets } from './describe';
-import { DATASET_NAMES, ManifestError, cacheDir, loadManifest, manifestDir, parseManifest, repoRoot } from './manifest';
+import { DATASET_NAMES, ManifestError, loadManifest, parseManifest } from './manifest';
+import { manifestDir } from './paths';
 
 describe('manifests', () => {
-  it('finds the repository root and its datasets/ directory', () => {
-    expect(existsSync(join(repoRoot(), 'datasets', 'mnist.json'))).toBe(true);
-    expect(manifestDir()).toBe(join(repoRoot(), 'datasets'));
-  });
-
-  it('puts the cache under datasets/.cache unless LTH_DATA_DIR says otherwise', () => {
-    const saved = process.env['LTH_DATA_DIR'];
-    try {
-      delete process.env['LTH_DATA_DIR'];
-      expect(cacheDir()).toBe(join(repoRoot(), 'datasets', '.cache'));
-      process.env['LTH_DATA_DIR'] = '/tmp/somewhere';
-      expect(cacheDir()).toBe('/tmp/somewhere');
-    } finally {
-      if (saved === undefined) delete process.env['LTH_DATA_DIR'];
-      else process.env['LTH_DATA_DIR'] = saved;
-    }
+  it('ships the manifests inside the package (datasets/ beside src/ and dist/)', () => {
+    expect(existsSync(join(__dirname, '..', 'datasets', 'mnist.json'))).toBe(true);
+    expect(manifestDir({})).toBe(join(__dirname, '..', 'datasets'));
+    expect(manifestDir({ LTH_DATASETS_DIR: '/tmp/manifests' })).toBe('/tmp/manifests');
   });
 
   it.each(DATASET_NAMES)('%s has a valid manifest with a sha256 and URL for every file', (name) => {

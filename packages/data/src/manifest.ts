@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { confinedPath, safeSegment } from '@lth/artifacts';
 import { z } from 'zod';
+import { manifestDir } from './paths';
 
 /**
  * A dataset manifest that cannot be used: not found, not JSON, or invalid. Names the manifest
@@ -105,49 +106,21 @@ export const Manifest = z
   });
 export type Manifest = z.output<typeof Manifest>;
 
-/** The datasets that have a manifest under datasets/ (synthetic is generated, not loaded). */
+/** The datasets with a manifest shipped in the package (synthetic is generated, not loaded). */
 export const DATASET_NAMES = ['mnist', 'fashion_mnist', 'cifar10'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
-
-let cachedRoot: string | undefined;
-
-/**
- * The repository root: the nearest ancestor of this file holding both `datasets/` and a
- * package.json with workspaces. Walking up works from src (jest) and from dist alike.
- */
-export function repoRoot(): string {
-  if (cachedRoot) return cachedRoot;
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(join(dir, 'datasets')) && existsSync(pkg)) {
-      try {
-        if (JSON.parse(readFileSync(pkg, 'utf8')).workspaces) return (cachedRoot = dir);
-      } catch {
-        /* not the root's package.json; keep walking */
-      }
-    }
-    if (dirname(dir) === dir) break;
-  }
-  throw new Error(`@lth/data: cannot find the lth repository root (a directory with datasets/ and the workspace package.json) above ${__dirname}`);
-}
-
-/** Where manifests live: LTH_DATASETS_DIR, or datasets/ in the repository. */
-export function manifestDir(): string {
-  return process.env['LTH_DATASETS_DIR'] || join(repoRoot(), 'datasets');
-}
-
-/** The download cache: LTH_DATA_DIR, or datasets/.cache in the repository. */
-export function cacheDir(): string {
-  const env = process.env['LTH_DATA_DIR'];
-  return env ? resolve(env) : join(repoRoot(), 'datasets', '.cache');
-}
 
 /** The file each loaded manifest came from, for messages that name the file and field. */
 const sources = new WeakMap<Manifest, string>();
 
+/** The file a manifest was read from, or how it was given (a manifest built in code). */
+export function manifestFile(m: Manifest): string {
+  return sources.get(m) ?? `dataset manifest '${m.name}'`;
+}
+
 /** `<file>: files.<role>.name`-style location of a manifest field (the file when known). */
 export function manifestField(m: Manifest, field: string): string {
-  return `${sources.get(m) ?? `dataset manifest '${m.name}'`}: ${field}`;
+  return `${manifestFile(m)}: ${field}`;
 }
 
 export function parseManifest(file: string, json: unknown): Manifest {

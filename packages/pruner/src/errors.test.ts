@@ -1,5 +1,5 @@
 import { magnitudePrune, PruneSpec, RandomConfig } from './index';
-import { bundle } from './testing';
+import { bundle } from './__tests__/testing';
 
 const w = bundle([
   ['fc.weight', 'fc', [2, 2], [1, 2, 3, 4]],

@@ -1,5 +1,5 @@
 import { magnitudePrune } from './index';
-import { bundle, maskOf, randomWeights } from './testing';
+import { bundle, maskOf, randomWeights } from './__tests__/testing';
 
 describe('magnitudePrune, layerwise', () => {
   const w = bundle([

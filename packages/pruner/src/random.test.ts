@@ -1,5 +1,5 @@
 import { magnitudePrune, randomMaskLike, randomPrune } from './index';
-import { maskOf, randomWeights } from './testing';
+import { maskOf, randomWeights } from './__tests__/testing';
 
 const layers: Array<[string, 'conv' | 'fc' | 'output' | 'bias', number[]]> = [
   ['conv.weight', 'conv', [3, 3, 2, 8]],

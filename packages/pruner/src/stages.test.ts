@@ -4,7 +4,7 @@ import { join } from 'path';
 import { plainContext, readArtifact, writeArtifact, type MaskBundle } from '@lth/artifacts';
 import * as pruner from './index';
 import { magnitudeStage, randomStage, stages } from './index';
-import { randomWeights } from './testing';
+import { randomWeights } from './__tests__/testing';
 
 let dir: string;
 beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'pruner-'))));

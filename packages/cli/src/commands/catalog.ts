@@ -55,6 +55,14 @@ export const registerDatasets: Register = (program, io) => {
   type DataApi = {
     listDatasets?: () => Array<{ name: string; description: string; source: string }>;
     describeDataset?: (name: string) => Promise<unknown>;
+    cacheDirChoice?: () => { dir: string; rule: string };
+  };
+  // How the download cache was chosen, in words (the rules are in @lth/data's paths.ts).
+  const RULES: Record<string, string> = {
+    LTH_DATA_DIR: 'set by LTH_DATA_DIR',
+    checkout: 'in the lth checkout; LTH_DATA_DIR overrides',
+    XDG_CACHE_HOME: 'under XDG_CACHE_HOME; LTH_DATA_DIR overrides',
+    home: 'the per-user cache; LTH_DATA_DIR or XDG_CACHE_HOME override',
   };
   const data = () => require('@lth/data') as DataApi;
   const ds = program
@@ -70,6 +78,8 @@ export const registerDatasets: Register = (program, io) => {
       const nameWidth = Math.max(...list.map((d) => d.name.length), 4);
       const sourceWidth = Math.max(...list.map((d) => d.source.length), 6);
       for (const d of list) io.out(`${d.name.padEnd(nameWidth)}  ${d.source.padEnd(sourceWidth)}  ${d.description}\n`);
+      const cache = api.cacheDirChoice?.();
+      if (cache) io.out(`\ndownloads are cached in ${cache.dir} (${RULES[cache.rule] ?? cache.rule})\n`);
     });
   ds.command('show')
     .description('load a dataset and count examples per split and class')
