@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from '../registry';
+import { Registry } from '../definition/registry';
 import * as fixtures from './fixtures/stages';
 
 export const FIXTURES = join(__dirname, 'fixtures', 'stages.ts');

@@ -1,9 +1,9 @@
 import { readMetrics, type MetricRow } from '@lth/artifacts';
-import type { Executor } from '../executor';
-import { loadPipeline } from '../plan';
-import type { Registry } from '../registry';
-import { runPipeline, type RunEvent } from '../run';
-import type { ArtifactStore } from '../store';
+import type { Executor } from '../runner/executor';
+import { loadPipeline } from '../definition/plan';
+import type { Registry } from '../definition/registry';
+import { runPipeline, type RunEvent } from '../runner/run';
+import type { ArtifactStore } from '../cache/store';
 import { objectiveCurve, objectiveValue } from './objective';
 import { ashaContinues, evaluations, objectiveUpTo, rowsFromValues, rungsReached } from './single-run';
 import type { SweepSpace } from './space';

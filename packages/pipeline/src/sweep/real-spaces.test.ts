@@ -3,8 +3,8 @@
 // real stage packages, so the documented sweeps do not rot. Nothing is trained here.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadPipeline } from '../plan';
-import { loadRegistry } from '../registry';
+import { loadPipeline } from '../definition/plan';
+import { loadRegistry } from '../definition/registry';
 import { rungBudgets } from './sha';
 import { sampleTrials } from './sampler';
 import { checkSpaceAgainst, loadSpace } from './space';

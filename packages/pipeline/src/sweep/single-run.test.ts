@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { MetricRow } from '@lth/artifacts';
-import { InProcessExecutor, type Executor } from '../executor';
-import { ProcessExecutor } from '../process-executor';
-import type { RunEvent } from '../run';
-import { LocalStore } from '../store';
+import { InProcessExecutor, type Executor } from '../runner/executor';
+import { ProcessExecutor } from '../runner/process';
+import type { RunEvent } from '../runner/run';
+import { LocalStore } from '../cache/store';
 import { childEnv, loggingDir, testRegistry, writePipeline } from '../__tests__/helpers';
 import { ashaContinues, objectiveUpTo, rungsReached } from './single-run';
 import { bestSoFarSpec, curvesSpec } from './html';

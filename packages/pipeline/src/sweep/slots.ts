@@ -1,6 +1,6 @@
-import type { Executor } from '../executor';
-import type { TaskHooks, StageTask } from '../task';
-import type { Entry } from '../store';
+import type { Executor } from '../runner/executor';
+import type { TaskHooks, StageTask } from '../runner/task';
+import type { Entry } from '../cache/store';
 
 /**
  * Bounds the stages of all concurrent trials together by the executor's slots: each trial's

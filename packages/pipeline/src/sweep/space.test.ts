@@ -1,12 +1,12 @@
-import { PipelineError, formatDiagnostic } from '../errors';
-import { planFromText } from '../plan';
+import { PipelineError, formatDiagnostic } from '../definition/errors';
+import { planFromText } from '../definition/plan';
 import { testRegistry } from '../__tests__/helpers';
 import { objectiveValue } from './objective';
 import { gridTrials, sampleTrials } from './sampler';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../errors';
+import { UsageError } from '../definition/errors';
 import { checkSpaceAgainst, spaceFromPipeline, spaceFromText } from './space';
 
 const messages = (fn: () => unknown): string[] => {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { listText, PipelineError, UsageError, type Diagnostic } from '../errors';
-import { LIMITS, limitText } from '../limits';
-import type { Plan } from '../plan';
-import { Source } from '../source';
-import { NAME_RE, SegmentName } from '../spec';
-import { zodDiagnostics } from '../zod-diags';
+import { listText, PipelineError, UsageError, type Diagnostic } from '../definition/errors';
+import { LIMITS, limitText } from '../definition/limits';
+import type { Plan } from '../definition/plan';
+import { Source } from '../definition/source';
+import { NAME_RE, SegmentName } from '../definition/spec';
+import { zodDiagnostics } from '../definition/zod-diags';
 
 const Num = z.number().refine(Number.isFinite, 'must be a finite number');
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, hashBytes } from '@lth/artifacts';
-import { UsageError } from '../errors';
+import { UsageError } from '../definition/errors';
 import type { TrialParams } from './sampler';
 import type { Job } from './sha';
 import type { SweepSpace } from './space';

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readMetrics } from '@lth/artifacts';
-import type { Executor } from '../executor';
-import { loadPipeline } from '../plan';
-import type { Registry } from '../registry';
-import { runPipeline, type RunEvent } from '../run';
-import type { ArtifactStore } from '../store';
+import type { Executor } from '../runner/executor';
+import { loadPipeline } from '../definition/plan';
+import type { Registry } from '../definition/registry';
+import { runPipeline, type RunEvent } from '../runner/run';
+import type { ArtifactStore } from '../cache/store';
 import { ashaNext } from './asha';
 import { objectiveCurve, objectiveValue } from './objective';
 import { writeStudyOutputs } from './outputs';

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTable } from '@lth/artifacts';
-import { InProcessExecutor } from '../executor';
-import { LocalStore } from '../store';
+import { InProcessExecutor } from '../runner/executor';
+import { LocalStore } from '../cache/store';
 import { loggingDir, testRegistry, writePipeline } from '../__tests__/helpers';
 import { runSweep, type SweepEvent } from './study';
 import { loadSpace } from './space';

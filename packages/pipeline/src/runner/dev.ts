@@ -7,7 +7,7 @@ import { join } from 'node:path';
  */
 export function nodeArgsForSources(): string[] {
   if (!__filename.endsWith('.ts')) return [];
-  return ['--conditions=@lth/source', '-r', join(__dirname, '..', 'ts-register.cjs')];
+  return ['--conditions=@lth/source', '-r', join(__dirname, '..', '..', 'ts-register.cjs')];
 }
 
 /** This package's module file `name` (`worker` → dist/worker.js or src/worker.ts). */

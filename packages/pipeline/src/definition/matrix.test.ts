@@ -1,4 +1,4 @@
-import { loadRegistry, PipelineError, planFromText, type Plan } from './index';
+import { loadRegistry, PipelineError, planFromText, type Plan } from '../index';
 
 const registry = loadRegistry({ builtin: true, modules: [] });
 

@@ -2,9 +2,9 @@ import { availableParallelism } from 'node:os';
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InProcessExecutor, type Executor } from './executor';
-import { ProcessExecutor } from './process-executor';
-import type { Registry } from './registry';
-import { LocalStore } from './store';
+import { ProcessExecutor } from './process';
+import type { Registry } from '../definition/registry';
+import { LocalStore } from '../cache/store';
 
 /** `--cache-dir`, else LTH_CACHE_DIR, else `.lth/cache` in the working directory. */
 export function resolveCacheDir(flag?: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {

@@ -123,7 +123,7 @@ export function packageVersions(): Record<string, string> {
   const out: Record<string, string> = { node: process.version };
   for (const name of ['artifacts', 'compute', 'data', 'models', 'trainer', 'pruner', 'rewinder', 'report', 'analysis', 'pipeline']) {
     try {
-      const pj = JSON.parse(readFileSync(join(__dirname, '..', '..', name, 'package.json'), 'utf8')) as { version?: string };
+      const pj = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', name, 'package.json'), 'utf8')) as { version?: string };
       out[`@lth/${name}`] = pj.version ?? '?';
     } catch {
       /* not in this checkout */

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashBytes } from '@lth/artifacts';
-import { tempDir } from './__tests__/helpers';
+import { tempDir } from '../__tests__/helpers';
 import { checkEntryFiles, describeContents, ENTRY_VERSION, type EntryMeta } from './entry';
 
 // Property: whatever names an entry.json lists (it may come from another user's cache or a

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { nodeArgsForSources, ownModule } from './dev';
 import type { Executor } from './executor';
-import type { ArtifactStore, Entry } from './store';
+import type { ArtifactStore, Entry } from '../cache/store';
 import type { StageTask, TaskHooks } from './task';
 import type { FromWorker, ToWorker } from './worker';
 

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { acquireLock } from './index';
-import { tempDir } from './__tests__/helpers';
+import { acquireLock } from '../index';
+import { tempDir } from '../__tests__/helpers';
 
 describe('acquireLock', () => {
   it('is exclusive: the second waits until the first releases', async () => {

@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, confinedPath, type Progress } from '@lth/artifacts';
-import { RunRegistration } from './active';
-import { StageError } from './errors';
+import { RunRegistration } from '../cache/active';
+import { StageError } from '../definition/errors';
 import type { Executor } from './executor';
 import { MissExplainer } from './explain';
-import { codeFingerprint } from './fingerprint';
-import { cacheKey, type KeyParts } from './key';
-import type { InputBinding, Plan, PlanNode } from './plan';
-import { packageVersions, writeRunRecord, type RunRecord, type StageRecord } from './record';
+import { codeFingerprint } from '../cache/fingerprint';
+import { cacheKey, type KeyParts } from '../cache/key';
+import type { InputBinding, Plan, PlanNode } from '../definition/plan';
+import { packageVersions, writeRunRecord, type RunRecord, type StageRecord } from '../cache/record';
 import { reportLocation } from './report-location';
-import type { ArtifactStore, Entry } from './store';
+import type { ArtifactStore, Entry } from '../cache/store';
 import type { StageTask, TaskInput } from './task';
 
 export type StageState = 'pending' | 'waiting' | 'cached' | 'running' | 'done' | 'failed' | 'skipped';

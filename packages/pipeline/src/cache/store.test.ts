@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashFile, readArtifact, writeArtifact, type TableArtifact } from '@lth/artifacts';
 import { describeContents, ENTRY_VERSION } from './entry';
-import { LocalStore, type EntryMeta } from './index';
-import { tempDir } from './__tests__/helpers';
+import { LocalStore, type EntryMeta } from '../index';
+import { tempDir } from '../__tests__/helpers';
 
 const KEY = 'ab'.repeat(32);
 const table = (v: number): TableArtifact => ({ meta: { title: 't', columns: [{ name: 'v', type: 'float64' }] }, rows: [{ v }] });

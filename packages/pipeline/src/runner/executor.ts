@@ -1,5 +1,5 @@
-import type { Registry } from './registry';
-import type { ArtifactStore, Entry } from './store';
+import type { Registry } from '../definition/registry';
+import type { ArtifactStore, Entry } from '../cache/store';
 import { runTask, type StageTask, type TaskHooks } from './task';
 
 /**

@@ -1,5 +1,5 @@
-import { diffParts, type KeyParts } from './key';
-import type { ArtifactStore, EntryMeta } from './store';
+import { diffParts, type KeyParts } from '../cache/key';
+import type { ArtifactStore, EntryMeta } from '../cache/store';
 
 /**
  * Why a stage misses the cache: compared with the newest entry made for the same pipeline

@@ -1,6 +1,6 @@
 import type { Progress } from '@lth/artifacts';
-import { loadRegistry } from './registry';
-import { LocalStore } from './store';
+import { loadRegistry } from '../definition/registry';
+import { LocalStore } from '../cache/store';
 import { runTask, type StageTask } from './task';
 
 /**

@@ -2,10 +2,10 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashFile, readArtifact, writeArtifact, type ArtifactKind, type Progress, type StageContext } from '@lth/artifacts';
 import { ensureBackend } from '@lth/compute';
-import type { KeyParts } from './key';
-import type { Registry } from './registry';
-import { describeContents, ENTRY_VERSION } from './entry';
-import type { ArtifactStore, Entry, EntryMeta, EntryOutput } from './store';
+import type { KeyParts } from '../cache/key';
+import type { Registry } from '../definition/registry';
+import { describeContents, ENTRY_VERSION } from '../cache/entry';
+import type { ArtifactStore, Entry, EntryMeta, EntryOutput } from '../cache/store';
 
 /** One bound input artifact, already verified in the store. */
 export interface TaskInput {

@@ -1,5 +1,5 @@
-import { PipelineError, planFromText, type Plan } from './index';
-import { testRegistry } from './__tests__/helpers';
+import { PipelineError, planFromText, type Plan } from '../index';
+import { testRegistry } from '../__tests__/helpers';
 
 const registry = testRegistry();
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InProcessExecutor, LocalStore, planFromText, ProcessExecutor, runPipeline, type Executor, type RunEvent } from './index';
-import { childEnv, tempDir, testRegistry } from './__tests__/helpers';
+import { InProcessExecutor, LocalStore, planFromText, ProcessExecutor, runPipeline, type Executor, type RunEvent } from '../index';
+import { childEnv, tempDir, testRegistry } from '../__tests__/helpers';
 
 const text = (dir: string) => `name: par
 stages:

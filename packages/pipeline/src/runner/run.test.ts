@@ -10,8 +10,8 @@ import {
   runPipeline,
   type RunEvent,
   type RunRecord,
-} from './index';
-import { loggingDir, tempDir, testRegistry } from './__tests__/helpers';
+} from '../index';
+import { loggingDir, tempDir, testRegistry } from '../__tests__/helpers';
 
 process.env['LTH_BACKEND'] = 'cpu';
 

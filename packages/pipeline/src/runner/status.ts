@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import type { InputBinding, Plan } from './plan';
+import type { InputBinding, Plan } from '../definition/plan';
 import { MissExplainer } from './explain';
-import { cacheKey } from './key';
+import { cacheKey } from '../cache/key';
 import { isForced, keyParts } from './run';
-import type { ArtifactStore, Entry } from './store';
+import type { ArtifactStore, Entry } from '../cache/store';
 
 export interface StageStatusLine {
   id: string;
