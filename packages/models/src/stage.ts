@@ -32,4 +32,4 @@ export const initStage = defineStage({
   },
 });
 
-export const stages: AnyStageDef[] = [initStage as unknown as AnyStageDef];
+export const stages: AnyStageDef[] = [initStage];

@@ -4,7 +4,6 @@ import {
   createExecutor,
   defaultJobs,
   loadPipeline,
-  loadRegistry,
   loadSpace,
   spaceFromPipeline,
   LocalStore,
@@ -17,6 +16,7 @@ import {
   type SweepResult,
 } from '@lth/pipeline';
 import { EXIT, interruptOnSigint, positiveInt, type Io, type Register } from '../common';
+import { cliRegistry } from '../stage-modules';
 
 interface SweepFlags {
   space?: string;
@@ -99,7 +99,7 @@ export const registerSweep: Register = (program, io, setExit) => {
     .option('--json', 'print study.json on stdout')
     .action(async (file: string, opts: SweepFlags) => {
       if (opts.resume && opts.fresh) throw new UsageError('--resume and --fresh exclude each other');
-      const registry = loadRegistry();
+      const registry = cliRegistry();
       // --space wins over a `sweep:` block in the pipeline (say, to try another space).
       const spaceFile = opts.space ?? file;
       const loaded = opts.space ? loadSpace(opts.space) : spaceFromPipeline(file);

@@ -4,12 +4,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { fsErrorText, writeFileAtomic } from './fs-safe';
+import { activeDir, activeFile, activeIdOf, pinsDir, pinsRoot } from './layout';
 import { alive } from './lock';
 
 /**
- * Runs in progress register themselves in `<cache>/runs/active/<id>.json` ({pid, host, keys})
- * before they look up or compute any entry, and pin (hard-link) the entries they use under
- * `<cache>/pins/<id>/`. `lth cache gc` keeps every entry a live registration names; a
+ * Runs in progress register themselves in runs/active/<id>.json ({pid, host, keys}) before
+ * they look up or compute any entry, and pin (hard-link) the entries they use under
+ * pins/<id>/ (names: layout.ts). `lth cache gc` keeps every entry a live registration names; a
  * registration of a dead process (this host) is stale and removed with its pins.
  */
 export const ActiveRun = z.looseObject({
@@ -24,13 +25,6 @@ export type ActiveRun = z.output<typeof ActiveRun>;
 /** A registration from another host is trusted this long after its last update. */
 const OTHER_HOST_TTL_MS = 24 * 3600_000;
 
-export function activeDir(root: string): string {
-  return join(root, 'runs', 'active');
-}
-
-export function pinsDir(root: string, id: string): string {
-  return join(root, 'pins', id);
-}
 
 export class RunRegistration {
   readonly id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -44,7 +38,7 @@ export class RunRegistration {
     private readonly root: string,
     private readonly pipeline: string,
   ) {
-    this.file = join(activeDir(root), `${this.id}.json`);
+    this.file = activeFile(root, this.id);
     this.write();
   }
 
@@ -79,7 +73,7 @@ export class RunRegistration {
     }
     rmSync(this.pins, { recursive: true, force: true });
     // Leave no empty directories behind (others' registrations keep theirs).
-    for (const d of [activeDir(this.root), join(this.root, 'pins')]) {
+    for (const d of [activeDir(this.root), pinsRoot(this.root)]) {
       try {
         rmdirSync(d);
       } catch {
@@ -94,7 +88,7 @@ export function liveRuns(root: string, opts: { reap?: boolean } = {}): ActiveRun
   const dir = activeDir(root);
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+    names = readdirSync(dir).filter((n) => activeIdOf(n) !== undefined);
   } catch {
     return [];
   }
@@ -114,7 +108,7 @@ export function liveRuns(root: string, opts: { reap?: boolean } = {}): ActiveRun
     if (live && run) out.push(run);
     else if (!live && opts.reap) {
       rmSync(file, { force: true });
-      rmSync(pinsDir(root, name.replace(/\.json$/, '')), { recursive: true, force: true });
+      rmSync(pinsDir(root, activeIdOf(name) as string), { recursive: true, force: true });
     }
   }
   return out;

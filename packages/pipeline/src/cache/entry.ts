@@ -2,9 +2,10 @@ import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ARTIFACT_KINDS, confinedPath, hashFile, type ArtifactKind } from '@lth/artifacts';
+import { ENTRY_META, entryMetaFile, FILES_DIR } from './layout';
 
 /**
- * entry.json, validated on every read: an entry whose entry.json does not parse, does not
+ * An entry's manifest (ENTRY_META), validated on every read: an entry whose manifest does not parse, does not
  * match this schema, names a file outside its directory, or whose files differ from the list
  * (by sha256, size, or an extra/missing file) is corrupt, never trusted and never a crash.
  */
@@ -46,8 +47,8 @@ export const EntryMeta = z.strictObject({
   inputs: z.record(z.string(), z.unknown()),
   outputs: z.record(z.string(), EntryOutput),
   /** Directory (relative to the entry) of the extra files the stage wrote, e.g. a report. */
-  filesDir: z.literal('files').optional(),
-  /** Every file of the entry but entry.json, outputs included: the entry's content. */
+  filesDir: z.literal(FILES_DIR).optional(),
+  /** Every file of the entry but the manifest, outputs included: the entry's content. */
   contents: z.array(EntryFile),
   /** Wall-clock facts, kept here and not in any artifact so that outputs stay reproducible. */
   timings: z.strictObject({ startedAt: z.string(), finishedAt: z.string(), durationMs: z.number().nonnegative() }),
@@ -55,27 +56,27 @@ export const EntryMeta = z.strictObject({
 });
 export type EntryMeta = z.output<typeof EntryMeta>;
 
-/** The parsed entry.json of `dir`, or what is wrong with it. */
+/** The parsed manifest of the entry `dir`, or what is wrong with it. */
 export function readEntryMeta(dir: string): { meta: EntryMeta } | { problem: string } {
   let text: string;
   try {
-    const st = lstatSync(join(dir, 'entry.json'));
-    if (!st.isFile()) return { problem: 'entry.json is not a regular file' };
-    if (st.size > MAX_ENTRY_JSON_BYTES) return { problem: `entry.json is ${st.size} bytes (limit ${MAX_ENTRY_JSON_BYTES})` };
-    text = readFileSync(join(dir, 'entry.json'), 'utf8');
+    const st = lstatSync(entryMetaFile(dir));
+    if (!st.isFile()) return { problem: `${ENTRY_META} is not a regular file` };
+    if (st.size > MAX_ENTRY_JSON_BYTES) return { problem: `${ENTRY_META} is ${st.size} bytes (limit ${MAX_ENTRY_JSON_BYTES})` };
+    text = readFileSync(entryMetaFile(dir), 'utf8');
   } catch (err) {
-    return { problem: `entry.json unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+    return { problem: `${ENTRY_META} unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { problem: 'entry.json is not valid JSON' };
+    return { problem: `${ENTRY_META} is not valid JSON` };
   }
   const r = EntryMeta.safeParse(json);
   if (!r.success) {
     const i = r.error.issues[0];
-    return { problem: `entry.json invalid at ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'does not match the schema'}` };
+    return { problem: `${ENTRY_META} invalid at ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'does not match the schema'}` };
   }
   return { meta: r.data };
 }
@@ -96,13 +97,13 @@ export function walkFiles(dir: string, rel = ''): { files: string[] } | { proble
 }
 
 /**
- * Undefined when the files under `dir` are exactly meta.contents (plus entry.json), each
+ * Undefined when the files under `dir` are exactly meta.contents (plus the manifest), each
  * confined to `dir`, a regular file, with its recorded size and sha256, and every output is
  * one of them; else what is wrong. Sizes and hashes are checked on the copy in `contentDir`
  * (a pinned copy of the entry) when given.
  */
 export async function checkEntryFiles(dir: string, key: string, meta: EntryMeta, contentDir = dir): Promise<string | undefined> {
-  if (meta.key !== key) return `entry.json is for key ${meta.key.slice(0, 12)}, not ${key.slice(0, 12)}`;
+  if (meta.key !== key) return `${ENTRY_META} is for key ${meta.key.slice(0, 12)}, not ${key.slice(0, 12)}`;
   const listed = new Map<string, EntryFile>();
   for (const f of meta.contents) {
     try {
@@ -110,7 +111,7 @@ export async function checkEntryFiles(dir: string, key: string, meta: EntryMeta,
     } catch (err) {
       return (err as Error).message;
     }
-    if (f.path === 'entry.json' || listed.has(f.path)) return `file '${f.path}' listed twice or reserved`;
+    if (f.path === ENTRY_META || listed.has(f.path)) return `file '${f.path}' listed twice or reserved`;
     listed.set(f.path, f);
   }
   for (const [port, out] of Object.entries(meta.outputs)) {
@@ -121,7 +122,7 @@ export async function checkEntryFiles(dir: string, key: string, meta: EntryMeta,
   try {
     const w = walkFiles(dir);
     if ('problem' in w) return w.problem;
-    onDisk = w.files.filter((f) => f !== 'entry.json');
+    onDisk = w.files.filter((f) => f !== ENTRY_META);
   } catch (err) {
     return `cannot list the entry (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
   }
@@ -150,12 +151,12 @@ export async function checkEntryFiles(dir: string, key: string, meta: EntryMeta,
   return undefined;
 }
 
-/** Lists and hashes every file a stage left in its staging directory (entry.json excluded). */
+/** Lists and hashes every file a stage left in its staging directory (the manifest excluded). */
 export async function describeContents(dir: string): Promise<EntryFile[]> {
   const w = walkFiles(dir);
   if ('problem' in w) throw new Error(`the stage left ${w.problem} in its output directory`);
   const out: EntryFile[] = [];
-  for (const path of w.files.filter((f) => f !== 'entry.json').sort()) {
+  for (const path of w.files.filter((f) => f !== ENTRY_META).sort()) {
     const file = join(dir, path);
     out.push({ path, sha256: await hashFile(file), size: lstatSync(file).size });
   }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clearFingerprintCache, codeFingerprint } from '../index';
+import { codeFingerprint } from '../index';
+import { clearFingerprintCache } from '../testing';
 import { tempDir } from '../__tests__/helpers';
 
 function pkg(dir: string, name: string, deps: Record<string, string>, files: Record<string, string>): void {

@@ -2,6 +2,7 @@ import { existsSync, lstatSync, readdirSync, rmSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path';
 import { liveRuns } from './active';
 import { acquireLock, alive, lockIsLive } from './lock';
+import { activeDir, activeIdOf, entryMetaFile, entryPath, gcLockFile, isTempFileName, keyLockFile, leftoverDir, LEFTOVER_DIRS, locksDir, OWNED_BY_PROCESS, PINS_DIR } from './layout';
 import { listRunRecords } from './record';
 import type { ArtifactStore, EntryMeta } from './store';
 
@@ -89,7 +90,7 @@ function ageMs(path: string): number {
  */
 export async function gcCache(store: ArtifactStore, opts: GcOptions): Promise<GcResult> {
   const graceMs = opts.graceMs ?? DEFAULT_GC_GRACE_MS;
-  const release = await acquireLock(join(store.root, 'locks', 'gc.lock'));
+  const release = await acquireLock(gcLockFile(store.root));
   try {
     const keep = new Set(opts.keep ?? []);
     const runs = listRunRecords(store.root, opts.warn);
@@ -104,14 +105,13 @@ export async function gcCache(store: ArtifactStore, opts: GcOptions): Promise<Gc
     });
     const inUse = new Set(liveRuns(store.root, { reap: true }).flatMap((r) => r.keys));
     const result: GcResult = { kept: 0, removed: 0, freedBytes: 0, removedRuns, protected: 0, removedKeys: [], dryRun: Boolean(opts.dryRun) };
-    const entries = join(store.root, 'entries');
     for (const key of store.keys()) {
       if (keep.has(key)) {
         result.kept++;
         continue;
       }
-      const dir = join(entries, key);
-      if (inUse.has(key) || lockIsLive(join(store.root, 'locks', `${key}.lock`)) || ageMs(dir) < graceMs || ageMs(join(dir, 'entry.json')) < graceMs) {
+      const dir = entryPath(store.root, key);
+      if (inUse.has(key) || lockIsLive(keyLockFile(store.root, key)) || ageMs(dir) < graceMs || ageMs(entryMetaFile(dir)) < graceMs) {
         result.kept++;
         result.protected++;
         continue;
@@ -144,21 +144,22 @@ function ownerPid(name: string): number | undefined {
  */
 function removeLeftovers(root: string, graceMs: number): number {
   let freed = 0;
-  const registered = new Set(readdirSafe(join(root, 'runs', 'active')).map((n) => n.replace(/\.json$/, '')));
-  for (const sub of ['corrupt', 'trash', 'tmp', 'pins']) {
-    const dir = join(root, sub);
+  const registered = new Set(readdirSafe(activeDir(root)).map(activeIdOf));
+  for (const sub of LEFTOVER_DIRS) {
+    const dir = leftoverDir(root, sub);
     for (const name of readdirSafe(dir)) {
       const path = join(dir, name);
       if (ageMs(path) < graceMs) continue;
       const pid = ownerPid(name);
-      if ((sub === 'tmp' || sub === 'pins') && pid !== undefined && alive(pid)) continue;
-      if (sub === 'pins' && registered.has(name)) continue;
+      if (OWNED_BY_PROCESS.has(sub) && pid !== undefined && alive(pid)) continue;
+      if (sub === PINS_DIR && registered.has(name)) continue;
       freed += dirBytes(path);
       rmSync(path, { recursive: true, force: true });
     }
   }
-  for (const name of readdirSafe(join(root, 'locks'))) {
-    if (name.endsWith('.tmp') && ageMs(join(root, 'locks', name)) >= graceMs) rmSync(join(root, 'locks', name), { force: true });
+  for (const name of readdirSafe(locksDir(root))) {
+    const file = join(locksDir(root), name);
+    if (isTempFileName(name) && ageMs(file) >= graceMs) rmSync(file, { force: true });
   }
   return freed;
 }

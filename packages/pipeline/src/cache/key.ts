@@ -1,6 +1,6 @@
 import { canonicalJson, hashBytes } from '@lth/artifacts';
 
-/** The parts a cache key is made of; stored in entry.json so `lth status` can say which changed. */
+/** The parts a cache key is made of; stored in the entry's manifest so `lth status` can say which changed. */
 export interface KeyParts {
   /** Registered stage id (`trainer/train`). */
   stage: string;

@@ -1,68 +1,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { z } from 'zod';
-import { findInstalled } from './fingerprint';
+import { dirname, isAbsolute, join } from 'node:path';
+import { RunRecord } from '@lth/artifacts';
+import { findInstalled, findPackageDir } from './fingerprint';
 import { createFileExclusive, fsErrorText } from './fs-safe';
-
-const Binding = z.object({ stage: z.string(), port: z.string() });
-const Bindings = z.record(z.string(), z.union([Binding, z.array(Binding)]));
-
-export const StageStatus = z.enum(['ran', 'cached', 'failed', 'skipped']);
-export type StageStatus = z.output<typeof StageStatus>;
-
-export const StageRecord = z.object({
-  id: z.string(),
-  uses: z.string(),
-  status: StageStatus,
-  durationMs: z.number(),
-  /** How long computing its entry took (when it ran, or earlier for a cache hit). */
-  computeMs: z.number().optional(),
-  cacheKey: z.string().nullable(),
-  /** Why it ran (cache miss reason), why it was skipped, or 'cache hit'. */
-  why: z.string(),
-  error: z.string().optional(),
-  inputs: Bindings,
-  /** Output port → absolute artifact path. */
-  outputs: z.record(z.string(), z.string()),
-  /** Directory of extra files the stage wrote (e.g. an HTML report). */
-  files: z.string().optional(),
-  backend: z.string().optional(),
-});
-export type StageRecord = z.output<typeof StageRecord>;
-
-/** A run record as read back: validated, so commands never trip over `{}` or a truncated file. */
-export const RunRecord = z.object({
-  version: z.literal(1),
-  name: z.string(),
-  file: z.string(),
-  status: z.enum(['ok', 'failed', 'interrupted']),
-  startedAt: z.string(),
-  finishedAt: z.string(),
-  durationMs: z.number(),
-  cacheDir: z.string(),
-  /** The tfjs backend the stages ran on (of the cached entries when nothing ran). */
-  backend: z.string(),
-  versions: z.record(z.string(), z.string()),
-  params: z.record(z.string(), z.unknown()),
-  /** The expanded pipeline: every stage with its parsed config and bindings. */
-  pipeline: z.array(z.object({ id: z.string(), uses: z.string(), config: z.unknown(), inputs: Bindings })),
-  stages: z.array(StageRecord),
-  /** Where the outputs are: the report stages' files, else the last stage's outputs. */
-  report: z.string().optional(),
-  recordFile: z.string().optional(),
-  /** Set (never written) when the record could not be written: why. */
-  recordError: z.string().optional(),
-});
-export type RunRecord = z.output<typeof RunRecord>;
+import { isRunRecordName, runRecordFile, runsDir } from './layout';
 
 const MAX_RECORD_BYTES = 64 << 20;
 
-export function runsDir(cacheDir: string): string {
-  return join(cacheDir, 'runs');
-}
-
 /**
- * Writes the record under `<cacheDir>/runs/` whole or not at all (temporary file linked into
+ * Writes the record under runs/ whole or not at all (temporary file linked into
  * place, never replacing another record). Throws with a plain reason (no space, read-only...).
  */
 export function writeRunRecord(cacheDir: string, rec: RunRecord): string {
@@ -72,7 +18,7 @@ export function writeRunRecord(cacheDir: string, rec: RunRecord): string {
   try {
     mkdirSync(dir, { recursive: true });
     for (let i = 0; ; i++) {
-      const file = join(dir, `${stamp}-${safeName}${i ? `-${i}` : ''}.json`);
+      const file = runRecordFile(cacheDir, stamp, safeName, i);
       const { recordError: _none, ...body } = { ...rec, recordFile: file };
       try {
         createFileExclusive(file, `${JSON.stringify(body, null, 2)}\n`);
@@ -107,7 +53,7 @@ export function listRunRecords(cacheDir: string, warn: (message: string) => void
   const dir = runsDir(cacheDir);
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
+    .filter(isRunRecordName)
     .sort()
     .reverse()
     .flatMap((f) => {
@@ -118,25 +64,41 @@ export function listRunRecords(cacheDir: string, warn: (message: string) => void
     });
 }
 
-/** Versions of the workspace packages and of Node, for the run record. */
-export function packageVersions(): Record<string, string> {
+/** Tools whose version can change numbers, wherever a stage package installed them. */
+const TOOLS = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', 'apache-arrow', 'zod', 'yaml'];
+
+/**
+ * Versions for the run record: Node, this engine, the packages the stages came from (`codes`:
+ * module files, package directories or names) with their @lth dependencies, and TOOLS.
+ */
+export function packageVersions(codes: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = { node: process.version };
-  for (const name of ['artifacts', 'compute', 'data', 'models', 'trainer', 'pruner', 'rewinder', 'report', 'analysis', 'pipeline']) {
-    try {
-      const pj = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', name, 'package.json'), 'utf8')) as { version?: string };
-      out[`@lth/${name}`] = pj.version ?? '?';
-    } catch {
-      /* not in this checkout */
-    }
+  const dirs: string[] = [];
+  const note = (dir: string | undefined) => {
+    const pj = dir ? readManifest(dir) : undefined;
+    if (!dir || !pj?.name || out[pj.name]) return pj;
+    out[pj.name] = pj.version ?? '?';
+    dirs.push(dir);
+    return pj;
+  };
+  note(findPackageDir(__dirname));
+  for (const code of new Set(codes)) {
+    const dir = code.startsWith('.') || isAbsolute(code) ? findPackageDir(existsSync(code) && statSync(code).isDirectory() ? code : dirname(code)) : findInstalled(code, [process.cwd(), __dirname]);
+    const pj = note(dir);
+    for (const dep of Object.keys(pj?.dependencies ?? {})) if (dep.startsWith('@lth/')) note(findInstalled(dep, [dir as string]));
   }
-  for (const dep of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', 'apache-arrow', 'zod', 'yaml']) {
-    const dir = findInstalled(dep, [__dirname]);
-    if (!dir) continue;
-    try {
-      out[dep] = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? '?';
-    } catch {
-      /* unreadable package.json: leave it out */
-    }
+  for (const tool of TOOLS) {
+    const pj = readManifest(findInstalled(tool, [...dirs, __dirname]));
+    if (pj) out[tool] = pj.version ?? '?';
   }
   return out;
+}
+
+function readManifest(dir: string | undefined): { name?: string; version?: string; dependencies?: Record<string, string> } | undefined {
+  if (!dir) return undefined;
+  try {
+    return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string; dependencies?: Record<string, string> };
+  } catch {
+    return undefined; // unreadable package.json: leave it out
+  }
 }

@@ -5,6 +5,7 @@ import { confinedPath } from '@lth/artifacts';
 import { checkEntryFiles, readEntryMeta, type EntryMeta } from './entry';
 import { fsErrorText } from './fs-safe';
 import { acquireLock, type LockOptions, type Release } from './lock';
+import { ASIDE, asidePath, entriesDir, entryMetaFile, entryPath, FILES_DIR, keyLockFile, stagingDir, type AsideDir } from './layout';
 
 export { type EntryMeta, type EntryOutput, type EntryFile } from './entry';
 
@@ -53,7 +54,7 @@ export interface ArtifactStore {
   check(key: string): Promise<string | undefined>;
   begin(key: string): Staging;
   lock(key: string, opts?: LockOptions): Promise<Release>;
-  /** The valid entry.json of every entry (content not verified). */
+  /** The valid manifest of every entry (content not verified). */
   list(): EntryMeta[];
   /** Names under entries/ (keys, or whatever else is there). */
   keys(): string[];
@@ -68,9 +69,8 @@ export interface ArtifactStore {
 const KEY_RE = /^[0-9a-f]{64}$/;
 
 /**
- * `<root>/entries/<key>/{entry.json, <port>.arrow, files/}`, built in `<root>/tmp/<random>/`
- * and renamed into place; `<root>/locks/<key>.lock`; corrupt entries go to `<root>/corrupt/`,
- * replaced and removed ones pass through `<root>/trash/`.
+ * Entries are built in a staging directory and renamed into place; corrupt entries go to
+ * corrupt/, replaced and removed ones pass through trash/ (the names: layout.ts).
  */
 export class LocalStore implements ArtifactStore {
   constructor(
@@ -80,13 +80,12 @@ export class LocalStore implements ArtifactStore {
 
   entryDir(key: string): string {
     if (!KEY_RE.test(key)) throw new Error(`not a cache key: '${key.slice(0, 80)}'`);
-    return join(this.root, 'entries', key);
+    return entryPath(this.root, key);
   }
 
   keys(): string[] {
-    const dir = join(this.root, 'entries');
     try {
-      return readdirSync(dir);
+      return readdirSync(entriesDir(this.root));
     } catch {
       return [];
     }
@@ -151,7 +150,7 @@ export class LocalStore implements ArtifactStore {
         mkdirSync(dirname(target), { recursive: true });
         linkSync(confinedPath(dir, f.path, `cache entry ${key.slice(0, 12)} file`), target);
       }
-      writeFileSync(join(to, 'entry.json'), `${JSON.stringify(meta, null, 2)}\n`);
+      writeFileSync(entryMetaFile(to), `${JSON.stringify(meta, null, 2)}\n`);
       return to;
     } catch {
       // No links here (read-only cache, another device...) or a missing or escaping file: the
@@ -161,12 +160,12 @@ export class LocalStore implements ArtifactStore {
     }
   }
 
-  private aside(key: string, under: 'corrupt' | 'trash'): string {
-    return join(this.root, under, `${key}-${process.pid}-${Date.now()}-${randomBytes(3).toString('hex')}`);
+  private aside(key: string, under: AsideDir): string {
+    return asidePath(this.root, under, `${key}-${process.pid}-${Date.now()}-${randomBytes(3).toString('hex')}`);
   }
 
   quarantine(key: string): void {
-    const to = this.aside(key, 'corrupt');
+    const to = this.aside(key, ASIDE.corrupt);
     try {
       mkdirSync(dirname(to), { recursive: true });
       renameSync(this.entryDir(key), to);
@@ -181,23 +180,23 @@ export class LocalStore implements ArtifactStore {
 
   quarantineName(name: string): void {
     if (name.includes('/') || name === '..' || name === '.') return;
-    const to = join(this.root, 'corrupt', `unknown-${process.pid}-${Date.now()}-${randomBytes(3).toString('hex')}`);
+    const to = this.aside('unknown', ASIDE.corrupt);
     mkdirSync(dirname(to), { recursive: true });
-    renameSync(join(this.root, 'entries', name), to);
+    renameSync(entryPath(this.root, name), to);
   }
 
   begin(key: string): Staging {
-    const dir = join(this.root, 'tmp', `${key.slice(0, 16)}-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const dir = stagingDir(this.root, `${key.slice(0, 16)}-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
-      mkdirSync(join(dir, 'files'), { recursive: true });
+      mkdirSync(join(dir, FILES_DIR), { recursive: true });
     } catch (err) {
       throw new Error(`cannot write to the cache ${this.root}: ${fsErrorText(err)}`, { cause: err });
     }
     return {
       dir,
       commit: async (meta) => {
-        writeFileSync(join(dir, 'entry.json'), `${JSON.stringify(meta, null, 2)}\n`);
-        mkdirSync(join(this.root, 'entries'), { recursive: true });
+        writeFileSync(entryMetaFile(dir), `${JSON.stringify(meta, null, 2)}\n`);
+        mkdirSync(entriesDir(this.root), { recursive: true });
         const target = this.entryDir(key);
         try {
           renameSync(dir, target);
@@ -206,7 +205,7 @@ export class LocalStore implements ArtifactStore {
           if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
           // Replacing (forced rerun): the old entry goes aside whole, the new one comes in whole.
           // Runs reading the old one read their pinned links of it, which stay valid.
-          const old = this.aside(key, 'trash');
+          const old = this.aside(key, ASIDE.trash);
           mkdirSync(dirname(old), { recursive: true });
           renameSync(target, old);
           renameSync(dir, target);
@@ -219,14 +218,14 @@ export class LocalStore implements ArtifactStore {
   }
 
   lock(key: string, opts?: LockOptions): Promise<Release> {
-    return acquireLock(join(this.root, 'locks', `${key}.lock`), opts);
+    return acquireLock(keyLockFile(this.root, key), opts);
   }
 
   list(): EntryMeta[] {
     const out: EntryMeta[] = [];
     for (const key of this.keys()) {
       if (!KEY_RE.test(key)) continue;
-      const m = readEntryMeta(join(this.root, 'entries', key));
+      const m = readEntryMeta(entryPath(this.root, key));
       if ('meta' in m && m.meta.key === key) out.push(m.meta);
     }
     return out;
@@ -234,7 +233,7 @@ export class LocalStore implements ArtifactStore {
 
   remove(key: string): void {
     // Renamed away first so that a half-finished removal never looks like an entry.
-    const old = this.aside(key, 'trash');
+    const old = this.aside(key, ASIDE.trash);
     mkdirSync(dirname(old), { recursive: true });
     try {
       renameSync(this.entryDir(key), old);

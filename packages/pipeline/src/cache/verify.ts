@@ -6,7 +6,7 @@ export interface VerifyResult {
 }
 
 /**
- * Checks every entry: entry.json against its schema, every file listed with its sha256 and
+ * Checks every entry: its manifest against its schema, every file listed with its sha256 and
  * size, no file unlisted, every path inside the entry. With `fix`, each corrupt entry is moved
  * to corrupt/ under its key's lock (after checking again: a run may have just replaced it).
  */

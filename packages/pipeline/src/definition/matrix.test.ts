@@ -1,6 +1,7 @@
-import { loadRegistry, PipelineError, planFromText, type Plan } from '../index';
+import { PipelineError, planFromText, type Plan } from '../index';
+import { stagePackagesRegistry } from '../__tests__/helpers';
 
-const registry = loadRegistry({ builtin: true, modules: [] });
+const registry = stagePackagesRegistry();
 
 const LOTTERY = `name: multi
 params: { seed: 0, lr: 0.0012, rounds: 2, iterations: 10 }

@@ -3,7 +3,8 @@ import { listText, PipelineError, type Diagnostic } from './errors';
 import { applySets, interpolate, paramVars } from './interpolate';
 import { roundCount, tooManyBindings, tooManyStages } from './limits';
 import { resolveRef, type InputBinding, type RefScope } from './refs';
-import type { Registry } from './registry';
+import { loadPlugins } from './plugins';
+import type { Registry, RegisteredStage } from './registry';
 import { Source } from './source';
 import { matrixAxes, matrixCombos, mergeVariants, variantVars, type VariantVars } from './matrix';
 import { GroupSpec, isGroup, PipelineDoc, StageSpec } from './spec';
@@ -17,8 +18,10 @@ export interface PlanNode {
   id: string;
   uses: string;
   def: AnyStageDef;
-  /** Package whose code fingerprints this stage. */
+  /** Where the stage comes from, for people (its registry entry's package). */
   package: string;
+  /** What its code fingerprint is computed from: its module file, else its package. */
+  code: string;
   /** The parsed config (output of the stage's zod schema). */
   config: unknown;
   /** The stage's `with` after interpolation (what the schema parsed). */
@@ -72,6 +75,9 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
   const parsed = PipelineDoc.safeParse(src.value() ?? {});
   if (!parsed.success) throw new PipelineError(zodDiagnostics(src, [], parsed.error));
   const doc = parsed.data;
+  // Plugins first: the stages below may use theirs. One that cannot load stops here (exit 2).
+  const pluginErrors = loadPlugins(doc.plugins ?? [], src, opts.registry);
+  if (pluginErrors.length) throw new PipelineError(pluginErrors);
   const params = applySets(doc.params, opts.sets ?? [], errors);
   const before = errors.length;
   const matrix = matrixAxes(doc, params, opts.sets ?? [], src, errors);
@@ -178,7 +184,7 @@ function expandVariant(
     }
   }
 
-  const defs = new Map<string, { def: AnyStageDef; package: string } | null>();
+  const defs = new Map<string, RegisteredStage | null>();
   for (const raw of raws) {
     const reg = opts.registry.get(raw.spec.uses);
     if (!reg) {
@@ -188,7 +194,7 @@ function expandVariant(
         errors.push(src.diag([...raw.srcPath, 'uses'], `unknown stage '${raw.spec.uses}'; registered: ${ids.join(', ') || '(none)'}`));
       }
     }
-    defs.set(raw.id, reg ? { def: reg.def, package: reg.package } : null);
+    defs.set(raw.id, reg ?? null);
   }
   scope.defOf = (id) => defs.get(id)?.def ?? null;
 
@@ -267,6 +273,7 @@ function expandVariant(
       uses: def.id,
       def,
       package: reg.package,
+      code: reg.module ?? reg.package,
       config: cfg.success ? cfg.data : undefined,
       rawConfig: raw.spec.with ?? {},
       inputs,

@@ -64,6 +64,12 @@ export const PipelineDoc = z.strictObject({
    * that come out identical in every combination of an axis are one stage (see matrix.ts).
    */
   matrix: z.record(Name, z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).min(1)).optional(),
+  /**
+   * Stage modules this pipeline uses besides the built-in ones: paths relative to this file,
+   * or package names resolved from its directory. Loaded before validation, in this process
+   * and in every worker process; their code is part of their stages' cache keys.
+   */
+  plugins: z.array(z.string().min(1)).optional(),
   stages: z.record(Name, z.record(z.string(), z.unknown())),
   /**
    * A search space for `lth sweep FILE` without `--space` (the format of a space file). Not

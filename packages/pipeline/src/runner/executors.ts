@@ -1,33 +1,9 @@
 import { availableParallelism } from 'node:os';
-import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { InProcessExecutor, type Executor } from './executor';
-import { ProcessExecutor } from './process';
+import type { LocalStore } from '../cache/store';
 import type { Registry } from '../definition/registry';
-import { LocalStore } from '../cache/store';
-
-/** `--cache-dir`, else LTH_CACHE_DIR, else `.lth/cache` in the working directory. */
-export function resolveCacheDir(flag?: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
-  return resolve(cwd, flag ?? env['LTH_CACHE_DIR'] ?? '.lth/cache');
-}
-
-/**
- * Why `dir` cannot be a cache directory (it, or the nearest existing parent, is not a
- * directory), or undefined. Permission and space problems show up at the first write.
- */
-export function cacheDirProblem(dir: string): string | undefined {
-  for (let p = resolve(dir); ; p = dirname(p)) {
-    try {
-      const st = statSync(p);
-      if (st.isDirectory()) return undefined;
-      return p === resolve(dir) ? `${dir} is not a directory` : `${dir} cannot be created: ${p} is not a directory`;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTDIR') continue;
-      if (code !== 'ENOENT' || dirname(p) === p) return undefined;
-    }
-  }
-}
+import type { Executor } from './executor';
+import { InProcessExecutor } from './in-process';
+import { ProcessExecutor } from './process';
 
 export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
@@ -39,5 +15,5 @@ export function defaultJobs(): number {
  */
 export function createExecutor(opts: { registry: Registry; store: LocalStore; jobs?: number; inProcess?: boolean }): Executor {
   const jobs = Math.max(1, opts.jobs ?? defaultJobs());
-  return opts.inProcess ? new InProcessExecutor(opts.registry, opts.store, jobs) : new ProcessExecutor(opts.store, jobs);
+  return opts.inProcess ? new InProcessExecutor(opts.registry, opts.store, jobs) : new ProcessExecutor(opts.registry, opts.store, jobs);
 }

@@ -16,7 +16,7 @@ describe('ProcessExecutor (worker processes)', () => {
     const dir = tempDir();
     const log = join(dir, 'calls.log');
     const store = new LocalStore(join(dir, 'cache'));
-    const executor = new ProcessExecutor(store, 2, childEnv({ LTH_TEST_LOG: log }));
+    const executor = new ProcessExecutor(testRegistry(), store, 2, childEnv({ LTH_TEST_LOG: log }));
     try {
       const rec = await runPipeline(planFromText('par.yaml', text(dir), { registry: testRegistry() }), { store, executor });
       expect(Object.fromEntries(rec.stages.map((s) => [s.id, s.status]))).toEqual({ a: 'ran', b: 'ran', c: 'ran', bad: 'failed' });
@@ -50,7 +50,7 @@ stages:
   // The same events from both executors: the worker forwards iteration and values over IPC.
   it.each([
     ['in-process', (store: LocalStore) => new InProcessExecutor(testRegistry(), store, 1)],
-    ['worker processes', (store: LocalStore) => new ProcessExecutor(store, 1, childEnv())],
+    ['worker processes', (store: LocalStore) => new ProcessExecutor(testRegistry(), store, 1, childEnv())],
   ])('reach onEvent through the %s executor', async (_name, make: (store: LocalStore) => Executor) => {
     const dir = tempDir();
     const store = new LocalStore(join(dir, 'cache'));

@@ -1,7 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import type { ArtifactStore, Entry } from '../cache/store';
+import { UsageError } from '../definition/errors';
+import type { Plan } from '../definition/plan';
+import type { Registry } from '../definition/registry';
 import { nodeArgsForSources, ownModule } from './dev';
 import type { Executor } from './executor';
-import type { ArtifactStore, Entry } from '../cache/store';
 import type { StageTask, TaskHooks } from './task';
 import type { FromWorker, ToWorker } from './worker';
 
@@ -13,16 +16,25 @@ interface Slot {
 /**
  * A pool of worker processes (`child_process.fork` of worker.js), one task per worker at a
  * time, so CPU-bound stages really run in parallel. Workers are started on demand and kept
- * for the next task. A worker that dies fails only its own task.
+ * for the next task. A worker that dies fails only its own task. Each task carries the
+ * registry's module files, and the worker loads exactly those (nothing from its environment),
+ * so it knows every stage the coordinator knows that came from a module; a stage added in
+ * code (no module) is refused before the run starts.
  */
 export class ProcessExecutor implements Executor {
   private readonly pool: Slot[] = [];
 
   constructor(
+    private readonly registry: Registry,
     private readonly store: ArtifactStore,
     readonly slots: number,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
+
+  prepare(plan: Plan): void {
+    const moduleless = [...new Set(plan.nodes.map((n) => n.uses))].filter((id) => !this.registry.get(id)?.module);
+    if (moduleless.length) throw new UsageError(moduleless.map(notInAModule).join('\n'));
+  }
 
   private take(): Slot {
     const free = this.pool.find((s) => !s.busy && s.child.connected);
@@ -44,6 +56,7 @@ export class ProcessExecutor implements Executor {
   }
 
   run(task: StageTask, hooks: TaskHooks): Promise<Entry> {
+    if (!this.registry.get(task.uses)?.module) return Promise.reject(new UsageError(notInAModule(task.uses)));
     const slot = this.take();
     slot.busy = true;
     const { child } = slot;
@@ -85,7 +98,7 @@ export class ProcessExecutor implements Executor {
       child.on('exit', onExit);
       if (hooks.signal.aborted) onAbort();
       else hooks.signal.addEventListener('abort', onAbort, { once: true });
-      send(child, { type: 'run', task, storeRoot: this.store.root });
+      send(child, { type: 'run', task, storeRoot: this.store.root, modules: this.registry.modules() });
     });
   }
 
@@ -102,6 +115,10 @@ export class ProcessExecutor implements Executor {
       ),
     );
   }
+}
+
+function notInAModule(id: string): string {
+  return `stage '${id}' was registered in code (registry.add), not by a stage module, so a worker process cannot load it: run with --in-process (InProcessExecutor), or export it from a stage module (the pipeline's plugins:, or LTH_STAGE_MODULES)`;
 }
 
 function send(child: ChildProcess, m: ToWorker): void {

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageRecord } from '../cache/record';
+import type { StageRecord } from '@lth/artifacts';
 
 /** A report's main page: report.html / index.html, else the first .html, else the directory. */
 function mainPage(dir: string): string {

@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  clearFingerprintCache,
   InProcessExecutor,
   LocalStore,
   pipelineStatus,
@@ -11,6 +10,7 @@ import {
   type RunEvent,
   type RunRecord,
 } from '../index';
+import { clearFingerprintCache } from '../testing';
 import { loggingDir, tempDir, testRegistry } from '../__tests__/helpers';
 
 process.env['LTH_BACKEND'] = 'cpu';
@@ -72,10 +72,10 @@ describe('runPipeline with the in-process executor', () => {
     const st = await pipelineStatus(planFromText('t.yaml', TEXT, { registry: testRegistry(), sets: ['params.b=12'] }), store);
     expect(st.map((s) => [s.id, s.state, s.why])).toEqual([
       ['x', 'cached', expect.stringContaining('cache hit')],
-      ['y', 'run', 'config changed: value 11 -> 12'],
-      ['xy', 'run', 'upstream stage y will run'],
+      ['y', 'ran', 'config changed: value 11 -> 12'],
+      ['xy', 'ran', 'upstream stage y will run'],
       ['x2', 'cached', expect.stringContaining('cache hit')],
-      ['all', 'run', 'upstream stage xy will run'],
+      ['all', 'ran', 'upstream stage xy will run'],
     ]);
   });
 
@@ -174,7 +174,7 @@ describe('runPipeline with the in-process executor', () => {
     expect(readFileSync(join(all?.files as string, 'report.md'), 'utf8')).toBe('# 2 items\n');
     expect(rec.report).toBe(all?.files); // no .html there: the directory
     const x2 = events.filter((e) => e.type === 'stage' && e.id === 'x2').map((e) => (e.type === 'stage' ? e.state : ''));
-    expect(x2).toEqual(['pending', 'running', 'done']);
+    expect(x2).toEqual(['pending', 'running', 'ran']);
     expect(events.some((e) => e.type === 'progress' && e.id === 'x2' && e.progress.done === 4)).toBe(true);
   });
 });

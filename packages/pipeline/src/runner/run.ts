@@ -1,19 +1,20 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, confinedPath, type Progress } from '@lth/artifacts';
+import { confinedPath, type Progress, type RunRecord, type StageOutcome, type StageRecord } from '@lth/artifacts';
 import { RunRegistration } from '../cache/active';
+import { bindInputs } from '../cache/bind';
+import { packageVersions, writeRunRecord } from '../cache/record';
+import type { ArtifactStore, Entry } from '../cache/store';
 import { StageError } from '../definition/errors';
+import { isForced } from '../definition/force';
+import type { Plan, PlanNode } from '../definition/plan';
 import type { Executor } from './executor';
 import { MissExplainer } from './explain';
-import { codeFingerprint } from '../cache/fingerprint';
-import { cacheKey, type KeyParts } from '../cache/key';
-import type { InputBinding, Plan, PlanNode } from '../definition/plan';
-import { packageVersions, writeRunRecord, type RunRecord, type StageRecord } from '../cache/record';
 import { reportLocation } from './report-location';
-import type { ArtifactStore, Entry } from '../cache/store';
-import type { StageTask, TaskInput } from './task';
+import type { StageTask } from './task';
 
-export type StageState = 'pending' | 'waiting' | 'cached' | 'running' | 'done' | 'failed' | 'skipped';
+/** Where a stage is in a run: not started, waiting for a lock, running, or its outcome. */
+export type StageState = 'pending' | 'waiting' | 'running' | StageOutcome;
 
 export type RunEvent =
   | { type: 'stage'; id: string; uses: string; state: StageState; why?: string; error?: string; durationMs?: number }
@@ -32,18 +33,6 @@ export interface RunOptions {
   writeRecord?: boolean;
 }
 
-/** True when `id` is forced by one of the patterns (exact id, source name, or group name). */
-export function isForced(id: string, force: readonly string[]): boolean {
-  // `seed=1/round[2].train` is forced by itself, `round[2].train`, `train`, `round` or `*`.
-  const bare = id.replace(/^[^/]*\//, '');
-  const source = bare.replace(/^[^.[]+\[\d+\]\./, '');
-  const group = /^([^.[]+)\[\d+\]\./.exec(bare)?.[1];
-  return force.some((f) => f === id || f === bare || f === source || f === group || f === '*');
-}
-
-export function keyParts(node: PlanNode, hashes: Record<string, string | string[]>): KeyParts {
-  return { stage: node.uses, code: codeFingerprint(node.package), config: canonicalJson(node.config ?? null), inputs: hashes };
-}
 
 /**
  * Runs a validated plan: each stage whose inputs are ready is looked up in the cache by its
@@ -53,6 +42,8 @@ export function keyParts(node: PlanNode, hashes: Record<string, string | string[
  */
 export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunRecord> {
   const { store, executor } = opts;
+  // Refusals (a stage this executor cannot run) come before anything starts.
+  executor.prepare?.(plan);
   const emit = opts.onEvent ?? (() => {});
   const signal = opts.signal ?? new AbortController().signal;
   const explainer = new MissExplainer(store);
@@ -94,23 +85,8 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
         entries.set(d, (await resolve(byId.get(d) as PlanNode, depth + 1)).entry);
       }
     }
-    const inputs: Record<string, TaskInput | TaskInput[]> = {};
-    const hashes: Record<string, string | string[]> = {};
-    for (const [port, b] of Object.entries(node.inputs)) {
-      const bind = (x: InputBinding): TaskInput => {
-        const e = entries.get(x.stage);
-        const out = e?.meta.outputs[x.port];
-        if (!e || !out) throw new Error(`input '${port}': ${x.stage}.${x.port} has no cache entry`);
-        // e.dir is this run's pinned copy when links work: exactly the verified files.
-        const file = confinedPath(e.dir, out.file, `cache entry ${e.key.slice(0, 12)} output '${x.port}'`);
-        return { stage: x.stage, port: x.port, file, kind: out.kind, sha256: out.sha256, computeMs: e.meta.timings.durationMs };
-      };
-      const v = Array.isArray(b) ? b.map(bind) : bind(b);
-      inputs[port] = v;
-      hashes[port] = Array.isArray(v) ? v.map((x) => x.sha256) : v.sha256;
-    }
-    const parts = keyParts(node, hashes);
-    const key = cacheKey(parts);
+    // entries holds this run's pinned copies (when links work): exactly the verified files.
+    const { inputs, parts, key } = bindInputs(node, (id) => entries.get(id));
     // Registered before the lookup, so that a concurrent gc keeps this entry.
     registration.use(key);
     const forced = isForced(node.id, opts.force ?? []) && depth === 0;
@@ -162,7 +138,7 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
       // The record names the entry's own files (pins are removed when the run ends).
       const at = store.entryDir(key);
       finish(node, { status, durationMs, computeMs: entry.meta.timings.durationMs, cacheKey: key, why, outputs: outputsOf(at, entry), files: filesOf(at, entry), backend: entry.meta.backend });
-      emit({ type: 'stage', id: node.id, uses: node.uses, state: status === 'ran' ? 'done' : 'cached', why, ...(status === 'ran' ? { durationMs } : {}) });
+      emit({ type: 'stage', id: node.id, uses: node.uses, state: status, why, ...(status === 'ran' ? { durationMs } : {}) });
     } catch (err) {
       const reason = signal.aborted ? 'interrupted' : err instanceof Error ? err.message : String(err);
       const e = new StageError(node.id, reason, { cause: err });
@@ -185,8 +161,10 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
 
   const stages = plan.nodes.map((n) => records.get(n.id) as StageRecord);
   const finished = new Date();
-  const backends = [...new Set(stages.filter((s) => s.status === 'ran').map((s) => s.backend ?? ''))].filter(Boolean);
-  const cachedBackends = [...new Set(stages.map((s) => s.backend ?? ''))].filter(Boolean);
+  // 'none': a stage that computes without tensors says nothing about the backend.
+  const tensorBackend = (s: StageRecord) => (s.backend && s.backend !== 'none' ? s.backend : '');
+  const backends = [...new Set(stages.filter((s) => s.status === 'ran').map(tensorBackend))].filter(Boolean);
+  const cachedBackends = [...new Set(stages.map(tensorBackend))].filter(Boolean);
   const rec: RunRecord = {
     version: 1,
     name: plan.name,
@@ -197,7 +175,7 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
     durationMs: finished.getTime() - started.getTime(),
     cacheDir: store.root,
     backend: (backends.length ? backends : cachedBackends).join(', ') || 'none',
-    versions: packageVersions(),
+    versions: packageVersions(plan.nodes.map((n) => n.code)),
     params: plan.params,
     pipeline: plan.nodes.map((n) => ({ id: n.id, uses: n.uses, config: n.config, inputs: n.inputs })),
     stages,

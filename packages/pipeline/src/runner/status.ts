@@ -1,15 +1,16 @@
-import { join } from 'node:path';
-import type { InputBinding, Plan } from '../definition/plan';
-import { MissExplainer } from './explain';
-import { cacheKey } from '../cache/key';
-import { isForced, keyParts } from './run';
+import type { StageOutcome } from '@lth/artifacts';
+import { bindInputs } from '../cache/bind';
+import { shortEntryPath } from '../cache/layout';
 import type { ArtifactStore, Entry } from '../cache/store';
+import { isForced } from '../definition/force';
+import type { Plan } from '../definition/plan';
+import { MissExplainer } from './explain';
 
 export interface StageStatusLine {
   id: string;
   uses: string;
-  /** cached: its entry exists; run: it would be computed. */
-  state: 'cached' | 'run';
+  /** The outcome `lth run` would have: cached (its entry exists) or ran (it would be computed). */
+  state: Extract<StageOutcome, 'cached' | 'ran'>;
   why: string;
   cacheKey: string | null;
 }
@@ -28,25 +29,19 @@ export async function pipelineStatus(plan: Plan, store: ArtifactStore, force: re
       out.push({ id: node.id, uses: node.uses, state, why, cacheKey: key });
     const missing = node.deps.filter((d) => !entries.has(d));
     if (missing.length) {
-      line('run', `upstream stage${missing.length > 1 ? 's' : ''} ${missing.join(', ')} will run`, null);
+      line('ran', `upstream stage${missing.length > 1 ? 's' : ''} ${missing.join(', ')} will run`, null);
       continue;
     }
-    const hashes: Record<string, string | string[]> = {};
-    for (const [port, b] of Object.entries(node.inputs)) {
-      const sha = (x: InputBinding) => (entries.get(x.stage) as Entry).meta.outputs[x.port]?.sha256 ?? '';
-      hashes[port] = Array.isArray(b) ? b.map(sha) : sha(b);
-    }
-    const parts = keyParts(node, hashes);
-    const key = cacheKey(parts);
+    const { parts, key } = bindInputs(node, (id) => entries.get(id));
     if (isForced(node.id, force)) {
-      line('run', 'forced (--force)', key);
+      line('ran', 'forced (--force)', key);
       continue;
     }
     const e = await store.get(key, { repair: false });
     if (e) {
       entries.set(node.id, e);
-      line('cached', `cache hit (${join('entries', key.slice(0, 12))}…)`, key);
-    } else line('run', explainer.why(plan.name, node.id, parts), key);
+      line('cached', `cache hit (${shortEntryPath(key)}…)`, key);
+    } else line('ran', explainer.why(plan.name, node.id, parts), key);
   }
   return out;
 }

@@ -1,22 +1,14 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashFile, readArtifact, writeArtifact, type ArtifactKind, type Progress, type StageContext } from '@lth/artifacts';
-import { ensureBackend } from '@lth/compute';
+import { hashFile, readArtifact, writeArtifact, type AnyStageDef, type Progress, type StageContext } from '@lth/artifacts';
+import type { TaskInput } from '../cache/bind';
 import type { KeyParts } from '../cache/key';
 import type { Registry } from '../definition/registry';
 import { describeContents, ENTRY_VERSION } from '../cache/entry';
+import { entryFilesDir, FILES_DIR, outputFileName } from '../cache/layout';
 import type { ArtifactStore, Entry, EntryMeta, EntryOutput } from '../cache/store';
 
-/** One bound input artifact, already verified in the store. */
-export interface TaskInput {
-  stage: string;
-  port: string;
-  file: string;
-  kind: ArtifactKind;
-  sha256: string;
-  /** How long the producing stage took (its entry's timings): for reports, never for outputs. */
-  computeMs?: number;
-}
+export type { TaskInput } from '../cache/bind';
 
 /** Everything a worker needs to run one stage; plain JSON so it can cross a process boundary. */
 export interface StageTask {
@@ -53,19 +45,19 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
       inputs[port] = Array.isArray(bound) ? bound.map(read) : read(bound);
     }
     const cfg = def.config.parse(task.rawConfig ?? {});
-    const backend = (await ensureBackend()).name;
+    const backend = await setUp(def);
     const inputTimings = Object.fromEntries(
       Object.entries(task.inputs).map(([p, b]) => [p, (Array.isArray(b) ? b : [b]).map((x) => ({ stage: x.stage, durationMs: x.computeMs ?? 0 }))]),
     );
-    const outDir = join(staging.dir, 'files');
-    const ctx: StageContext = { log: logAsCommitted(hooks.log, outDir, join(store.entryDir(task.key), 'files')), progress: hooks.progress, signal: hooks.signal, outDir, backend, inputTimings };
+    const outDir = entryFilesDir(staging.dir);
+    const ctx: StageContext = { log: logAsCommitted(hooks.log, outDir, entryFilesDir(store.entryDir(task.key))), progress: hooks.progress, signal: hooks.signal, outDir, backend, inputTimings };
     const produced = (await def.run(ctx, cfg, inputs as never)) as Record<string, unknown>;
     // A stage that completes despite an abort has valid outputs: they are committed, not lost.
     const outputs: Record<string, EntryOutput> = {};
     for (const [port, spec] of Object.entries(def.outputs)) {
       const value = produced?.[port];
       if (value === undefined || value === null) throw new Error(`${def.id} returned no value for output '${port}' (${spec.kind})`);
-      const file = `${port}.arrow`;
+      const file = outputFileName(port);
       await writeArtifact(join(staging.dir, file), spec.kind, value as never);
       outputs[port] = { file, kind: spec.kind, sha256: await hashFile(join(staging.dir, file)), size: statSync(join(staging.dir, file)).size };
     }
@@ -84,7 +76,7 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
         Object.entries(task.inputs).map(([p, b]) => [p, Array.isArray(b) ? b.map(strip) : strip(b)]),
       ),
       outputs,
-      ...(readdirSync(join(staging.dir, 'files')).length ? { filesDir: 'files' as const } : {}),
+      ...(readdirSync(outDir).length ? { filesDir: FILES_DIR } : {}),
       contents,
       timings: { startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationMs: finished.getTime() - started.getTime() },
       backend,
@@ -94,6 +86,23 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
     staging.abort();
     throw err;
   }
+}
+
+/** What each stage's setup reported, by definition: set up once per process. */
+const prepared = new WeakMap<AnyStageDef, Promise<string>>();
+
+/**
+ * Runs the stage's `setup` once per process (a failed one is tried again next time) and
+ * returns the backend it reported: 'none' for a stage that computes without tensors.
+ */
+function setUp(def: AnyStageDef): Promise<string> {
+  let p = prepared.get(def);
+  if (!p) {
+    p = (def.setup ? def.setup() : Promise.resolve()).then((s) => (s && s.backend) || 'none');
+    prepared.set(def, p);
+    p.catch(() => prepared.delete(def));
+  }
+  return p;
 }
 
 /**

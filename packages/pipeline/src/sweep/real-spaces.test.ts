@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPipeline } from '../definition/plan';
-import { loadRegistry } from '../definition/registry';
+import { stagePackagesRegistry } from '../__tests__/helpers';
 import { rungBudgets } from './sha';
 import { sampleTrials } from './sampler';
 import { checkSpaceAgainst, loadSpace } from './space';
@@ -13,7 +13,7 @@ const dir = join(__dirname, '..', '..', '..', '..', 'pipelines', 'sweeps');
 const spaces = readdirSync(dir).filter((f) => f.endsWith('.space.yaml'));
 
 describe('pipelines/sweeps/', () => {
-  const registry = loadRegistry({ builtin: true, modules: [] });
+  const registry = stagePackagesRegistry();
   it('has spaces', () => expect(spaces.length).toBeGreaterThan(0));
   it.each(spaces)('%s validates against its pipeline', (f) => {
     const loaded = loadSpace(join(dir, f));

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTable } from '@lth/artifacts';
-import { InProcessExecutor } from '../runner/executor';
+import { InProcessExecutor } from '../runner/in-process';
 import { LocalStore } from '../cache/store';
 import { loggingDir, testRegistry, writePipeline } from '../__tests__/helpers';
 import { runSweep, type SweepEvent } from './study';
