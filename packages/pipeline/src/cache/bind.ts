@@ -24,7 +24,7 @@ export interface BoundStage {
 
 /** The parts of a stage's cache key: its stage id, code fingerprint, parsed config, input hashes. */
 export function keyParts(node: PlanNode, hashes: Record<string, string | string[]>): KeyParts {
-  return { stage: node.uses, code: codeFingerprint(node.package), config: canonicalJson(node.config ?? null), inputs: hashes };
+  return { stage: node.uses, code: codeFingerprint(node.code), config: canonicalJson(node.config ?? null), inputs: hashes };
 }
 
 /**

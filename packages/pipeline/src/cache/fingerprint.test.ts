@@ -54,4 +54,66 @@ describe('code fingerprints', () => {
     clearFingerprintCache();
     expect(codeFingerprint(stage)).not.toBe(a);
   });
+
+  it('hash the code that runs: a stray file in dist/ (a build leftover) changes nothing, a required file does', () => {
+    const root = tempDir();
+    const stage = join(root, 'p');
+    pkg(stage, 'p', {}, { 'dist/index.js': 'const a = require("./a");\nexports.x = require("./sub");\n', 'dist/a.js': 'a1', 'dist/sub/index.js': 'require("../a.js");' });
+    const fp = () => {
+      clearFingerprintCache();
+      return codeFingerprint(stage);
+    };
+    const base = fp();
+    // what a moved or deleted source leaves behind in dist/, and a fresh build would not have
+    writeFileSync(join(stage, 'dist', 'old-name.js'), 'stale');
+    mkdirSync(join(stage, 'dist', 'old-folder'));
+    writeFileSync(join(stage, 'dist', 'old-folder', 'x.js'), 'stale too');
+    expect(fp()).toBe(base);
+    writeFileSync(join(stage, 'dist', 'a.js'), 'a2');
+    const a2 = fp();
+    expect(a2).not.toBe(base);
+    writeFileSync(join(stage, 'dist', 'sub', 'index.js'), 'require("../a.js"); // changed');
+    expect(fp()).not.toBe(a2);
+  });
+
+  it('entry points come from main and exports', () => {
+    const root = tempDir();
+    const stage = join(root, 'p');
+    mkdirSync(stage, { recursive: true });
+    writeFileSync(join(stage, 'package.json'), JSON.stringify({ name: 'p', version: '1.0.0', main: './lib/main.js', exports: { '.': './lib/main.js', './light': { default: './lib/light.js' } } }));
+    mkdirSync(join(stage, 'lib'));
+    writeFileSync(join(stage, 'lib', 'main.js'), 'm');
+    writeFileSync(join(stage, 'lib', 'light.js'), 'l1');
+    writeFileSync(join(stage, 'lib', 'unused.js'), 'u1');
+    const fp = () => {
+      clearFingerprintCache();
+      return codeFingerprint(stage);
+    };
+    const base = fp();
+    writeFileSync(join(stage, 'lib', 'unused.js'), 'u2');
+    expect(fp()).toBe(base);
+    writeFileSync(join(stage, 'lib', 'light.js'), 'l2');
+    expect(fp()).not.toBe(base);
+  });
+
+  it('a loose module file (a plugin) is hashed with the files it requires relatively', () => {
+    const dir = tempDir();
+    const file = join(dir, 'my-stages.js');
+    writeFileSync(file, 'const h = require("./lib/helper");\nexports.stages = [];\n');
+    mkdirSync(join(dir, 'lib'));
+    writeFileSync(join(dir, 'lib', 'helper.js'), 'module.exports = 1;');
+    writeFileSync(join(dir, 'other.js'), 'not required');
+    const fp = () => {
+      clearFingerprintCache();
+      return codeFingerprint(file);
+    };
+    const base = fp();
+    writeFileSync(join(dir, 'other.js'), 'still not required');
+    expect(fp()).toBe(base);
+    writeFileSync(join(dir, 'lib', 'helper.js'), 'module.exports = 2;');
+    const helper2 = fp();
+    expect(helper2).not.toBe(base);
+    writeFileSync(file, 'const h = require("./lib/helper");\nexports.stages = []; // v2\n');
+    expect(fp()).not.toBe(helper2);
+  });
 });

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InProcessExecutor, LocalStore, planFromText, ProcessExecutor, runPipeline, type Executor, type RunEvent } from '../index';
-import { childEnv, tempDir, testRegistry } from '../__tests__/helpers';
+import { InProcessExecutor, LocalStore, planFromText, ProcessExecutor, Registry, runPipeline, UsageError, type Executor, type RunEvent } from '../index';
+import { childEnv, loggingDir, tempDir, testRegistry } from '../__tests__/helpers';
+import { work } from '../__tests__/fixtures/stages';
 
 const text = (dir: string) => `name: par
 stages:
@@ -70,5 +71,67 @@ stages:
       ['fit', 3, 2],
     ]);
     expect(progress[3]).toEqual({ id: 'fit', done: 3, total: 3, iteration: 3, values: { 'validation.loss': -2, 'validation.accuracy': 2, 'test.accuracy': 2 } });
+  });
+});
+
+describe('stages registered in code', () => {
+  const TEXT = `name: incode
+stages:
+  a: { uses: test/work, with: { tag: a } }
+  b: { uses: test/inline, inputs: { a: a }, with: { tag: b } }
+`;
+  // The same stage definition under another id, added with registry.add: no module to load
+  // (its code is fingerprinted as the fixtures file's).
+  const registry = () => {
+    const r = testRegistry();
+    r.add({ ...work, id: 'test/inline' }, join(__dirname, '..', '__tests__', 'fixtures', 'stages.ts'));
+    return r;
+  };
+
+  it('are refused up front by the process executor, with what to do instead; nothing runs', async () => {
+    const { dir, calls } = loggingDir();
+    const store = new LocalStore(join(dir, 'cache'));
+    const reg = registry();
+    const executor = new ProcessExecutor(reg, store, 2, childEnv({ LTH_TEST_LOG: join(dir, 'calls.log') }));
+    try {
+      const run = runPipeline(planFromText('incode.yaml', TEXT, { registry: reg }), { store, executor });
+      await expect(run).rejects.toThrow(UsageError);
+      await expect(run).rejects.toThrow(
+        "stage 'test/inline' was registered in code (registry.add), not by a stage module, so a worker process cannot load it: run with --in-process (InProcessExecutor), or export it from a stage module (the pipeline's plugins:, or LTH_STAGE_MODULES)",
+      );
+    } finally {
+      await executor.close();
+    }
+    expect(calls()).toEqual([]);
+    expect(store.keys()).toEqual([]);
+  });
+
+  it('run in process', async () => {
+    const { dir, calls } = loggingDir();
+    const store = new LocalStore(join(dir, 'cache'));
+    const reg = registry();
+    const rec = await runPipeline(planFromText('incode.yaml', TEXT, { registry: reg }), { store, executor: new InProcessExecutor(reg, store, 1) });
+    expect(rec.stages.map((s) => [s.id, s.status])).toEqual([['a', 'ran'], ['b', 'ran']]);
+    expect(calls().map((c) => c.tag)).toEqual(['a', 'b']);
+  });
+});
+
+describe('worker processes load the coordinator\'s stage modules', () => {
+  it('from the task, not from their environment (LTH_STAGE_MODULES unset there)', async () => {
+    const { dir, calls } = loggingDir();
+    const store = new LocalStore(join(dir, 'cache'));
+    const env = childEnv({ LTH_TEST_LOG: join(dir, 'calls.log') });
+    delete env['LTH_STAGE_MODULES'];
+    const registry = new Registry();
+    registry.load(join(__dirname, '..', '__tests__', 'fixtures', 'stages.ts'));
+    const executor = new ProcessExecutor(registry, store, 1, env);
+    try {
+      const rec = await runPipeline(planFromText('w.yaml', 'name: w\nstages:\n  a: { uses: test/work, with: { tag: a } }\n', { registry }), { store, executor });
+      expect(rec.stages.map((s) => s.status)).toEqual(['ran']);
+    } finally {
+      await executor.close();
+    }
+    expect(calls().map((c) => c.tag)).toEqual(['a']);
+    expect(calls()[0]?.pid).not.toBe(process.pid);
   });
 });
