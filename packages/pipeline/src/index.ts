@@ -14,7 +14,7 @@ export { isForced } from './definition/force';
 export { graphText, graphDot } from './definition/graph';
 
 // cache: keys, the content-addressed store, its on-disk layout, run records, gc
-export { ENTRY_META, STUDY_FILES, studyFile, runsDir, entryPath } from './cache/layout';
+export { ENTRY_META, STUDY_FILES, studyFile, studyTempFile, runsDir, entryPath } from './cache/layout';
 export { codeFingerprint } from './cache/fingerprint';
 export { cacheKey, diffParts, type KeyParts } from './cache/key';
 export { bindInputs, keyParts, type BoundStage, type TaskInput } from './cache/bind';

@@ -67,3 +67,5 @@ export const pinsDir = (root: string, id: string): string => join(pinsRoot(root)
 /** A sweep's study directory: the state it resumes from, the trials table, the HTML page. */
 export const STUDY_FILES = { study: 'study.json', trials: 'trials.arrow', html: 'sweep.html' } as const;
 export const studyFile = (dir: string): string => join(dir, STUDY_FILES.study);
+/** The temporary file study.json is written to before it is renamed into place. */
+export const studyTempFile = (dir: string): string => join(dir, `.${STUDY_FILES.study}.${process.pid}.tmp`);

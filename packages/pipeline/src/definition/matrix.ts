@@ -2,7 +2,8 @@ import { canonicalJson } from '@lth/artifacts';
 import type { Diagnostic } from './errors';
 import { paramVars } from './interpolate';
 import { LIMITS } from './limits';
-import type { InputBinding, PlanNode } from './plan';
+import type { PlanNode } from './nodes';
+import type { InputBinding } from './refs';
 import type { Source } from './source';
 import type { PipelineDoc } from './spec';
 

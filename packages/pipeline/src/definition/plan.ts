@@ -1,9 +1,11 @@
-import type { AnyStageDef } from '@lth/artifacts';
 import { listText, PipelineError, type Diagnostic } from './errors';
 import { applySets, interpolate, paramVars } from './interpolate';
-import { roundCount, tooManyBindings, tooManyStages } from './limits';
+import { parseRange } from './foreach';
+import { tooManyBindings, tooManyStages } from './limits';
+import { topoOrder } from './order';
 import { resolveRef, type InputBinding, type RefScope } from './refs';
 import { loadPlugins } from './plugins';
+import type { Plan, PlanNode } from './nodes';
 import type { Registry, RegisteredStage } from './registry';
 import { Source } from './source';
 import { matrixAxes, matrixCombos, mergeVariants, variantVars, type VariantVars } from './matrix';
@@ -11,39 +13,7 @@ import { GroupSpec, isGroup, PipelineDoc, StageSpec } from './spec';
 import { zodDiagnostics } from './zod-diags';
 
 export type { InputBinding } from './refs';
-
-/** One expanded, validated stage of a pipeline. */
-export interface PlanNode {
-  /** Expanded id: `train`, `round[2].prune`. Stable across runs, so it names the stage in the cache. */
-  id: string;
-  uses: string;
-  def: AnyStageDef;
-  /** Where the stage comes from, for people (its registry entry's package). */
-  package: string;
-  /** What its code fingerprint is computed from: its module file, else its package. */
-  code: string;
-  /** The parsed config (output of the stage's zod schema). */
-  config: unknown;
-  /** The stage's `with` after interpolation (what the schema parsed). */
-  rawConfig: unknown;
-  /** Port → binding; a `many` port gets a list (possibly empty). */
-  inputs: Record<string, InputBinding | InputBinding[]>;
-  deps: string[];
-  /** Position of the stage in the pipeline file, for messages. */
-  where: string;
-  /** Matrix axes this stage collects across (`over:`); its list inputs gather every variant's. */
-  over?: string[];
-}
-
-export interface Plan {
-  name: string;
-  file: string;
-  params: Record<string, unknown>;
-  /** The matrix axes and their values, when the pipeline has a `matrix:`. */
-  matrix?: Record<string, unknown[]>;
-  /** Stages in a topological order (every stage after its inputs). */
-  nodes: PlanNode[];
-}
+export type { Plan, PlanNode } from './nodes';
 
 export interface LoadOptions {
   registry: Registry;
@@ -291,46 +261,4 @@ function expandVariant(
     }
   }
   return nodes;
-}
-
-function parseRange(v: unknown): { from: number; to: number } | string {
-  if (typeof v === 'number' && Number.isInteger(v)) {
-    const n = roundCount(1, v, `count ${v}`);
-    return typeof n === 'string' ? n : { from: 1, to: v };
-  }
-  const m = typeof v === 'string' ? /^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$/.exec(v) : null;
-  if (!m) return `expected a range "FROM..TO" of integers or a count, got ${JSON.stringify(v)}`;
-  const from = Number(m[1]);
-  const to = Number(m[2]);
-  if (to < from - 1) return `empty range ${from}..${to}: TO must be >= FROM - 1`;
-  const n = roundCount(from, to, `range ${JSON.stringify(v)}`);
-  return typeof n === 'string' ? n : { from, to };
-}
-
-/** Kahn's order; on a cycle returns one cycle (first node repeated at the end). */
-export function topoOrder(nodes: PlanNode[]): { nodes: PlanNode[] } | { cycle: string[] } {
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const state = new Map<string, 1 | 2>();
-  const out: PlanNode[] = [];
-  const stack: string[] = [];
-  let cycle: string[] | undefined;
-  const visit = (id: string): void => {
-    if (cycle) return;
-    const s = state.get(id);
-    if (s === 2) return;
-    if (s === 1) {
-      cycle = [...stack.slice(stack.indexOf(id)), id];
-      return;
-    }
-    const n = byId.get(id);
-    if (!n) return;
-    state.set(id, 1);
-    stack.push(id);
-    for (const d of n.deps) visit(d);
-    stack.pop();
-    state.set(id, 2);
-    out.push(n);
-  };
-  for (const n of nodes) visit(n.id);
-  return cycle ? { cycle } : { nodes: out };
 }
