@@ -16,10 +16,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative, resolve, sep } from 'node:path';
 
-// Static imports (also multi-line and `export ... from`), side-effect imports, import() and
-// require() with a literal. A computed require cannot be checked; the allow-list covers the
-// modules this repository loads that way.
-const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s(?:type\s)?[^'"`;()]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|\brequire\(\s*['"]([^'"]+)['"]\s*\)/g;
+// Static imports (also multi-line and `export ... from`), side-effect imports, import(),
+// require() and require.resolve() with a literal (a module resolved to be loaded elsewhere,
+// e.g. in a worker process, is a dependency too). A computed require cannot be checked; the
+// allow-list covers the modules this repository loads that way.
+const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s(?:type\s)?[^'"`;()]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|\brequire(?:\.resolve)?\(\s*['"]([^'"]+)['"]\s*\)/g;
 const TYPE_ONLY_RE = /^\s*(?:import|export)\s+type\s/;
 const BUILTINS = new Set(builtinModules);
 

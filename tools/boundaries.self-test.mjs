@@ -38,6 +38,7 @@ const CASES = [
   ['a reach into internals', { 'packages/high/src/deep.ts': "import { a } from '@lth/low/src/a';\n" }, [/reaches into @lth\/low's internals/]],
   ['an entry point the package exports', { 'packages/low/package.json': { dependencies: { zod: '1' }, exports: { '.': './index.js', './light': './light.js' } }, 'packages/high/src/l.ts': "import { a } from '@lth/low/light';\n" }, []],
   ['a relative import leaving the package', { 'packages/high/src/rel.ts': "import { a } from '../../low/src/index';\n" }, [/relative import .* leaves package 'high'/]],
+  ['a module resolved for another process is a dependency', { 'packages/low/src/r.ts': "export const m = require.resolve('seedrandom');\n" }, [/low\/src\/r\.ts:1: imports 'seedrandom'/]],
   ['an import quoted in a comment', { 'packages/high/src/c.ts': "// require('vega') is loaded lazily\n/* import x from 'vega' */\n" }, []],
   [
     'an import circle of two files, one edge type-only',

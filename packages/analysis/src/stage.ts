@@ -1,4 +1,5 @@
 import { defineStage, type AnyStageDef } from '@lth/artifacts';
+import { ensureBackend } from '@lth/compute';
 import { InstabilityConfig } from './config';
 import { instability } from './instability';
 
@@ -16,6 +17,8 @@ export const instabilityStage = defineStage({
     data: { kind: 'dataset' },
     mask: { kind: 'tensors', optional: true, description: 'pruning mask: the copies train masked, and the path is masked' },
   },
+  // Trains and evaluates with tensors: the backend is chosen once per process, before the first run.
+  setup: async () => ({ backend: (await ensureBackend()).name }),
   outputs: {
     path: { kind: 'table', description: 'one row per (alpha, split): label, k, alpha, split, loss, error; meta.info.instability per split' },
     instability: { kind: 'table', description: 'one row per split: the instability, endpoint and maximum errors, Pm, the copies final test accuracy' },
@@ -32,4 +35,4 @@ export const instabilityStage = defineStage({
   },
 });
 
-export const stages: AnyStageDef[] = [instabilityStage as unknown as AnyStageDef];
+export const stages: AnyStageDef[] = [instabilityStage];

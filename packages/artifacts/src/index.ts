@@ -38,6 +38,7 @@ export {
   type StageDef,
   type AnyStageDef,
   type StageContext,
+  type StageSetup,
   type Ports,
   type PortSpec,
   type Loaded,
@@ -45,3 +46,4 @@ export {
   type Progress,
 } from './stage';
 export { packCheckpoints, selectCheckpoint, checkpointIterations } from './checkpoints';
+export { StageOutcome, StageRecord, RunRecord, PortBinding } from './run-record';

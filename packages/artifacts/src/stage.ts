@@ -48,7 +48,7 @@ export interface StageContext {
   signal: AbortSignal;
   /** A private directory for extra files (e.g. an HTML report); kept with the outputs. */
   outDir: string;
-  /** The tfjs backend the stage runs on, as chosen by @lth/compute. */
+  /** The tfjs backend the stage runs on, as its `setup` reported it ('none' for a stage without tensors). */
   backend: string;
   /**
    * Per input port, the stages that produced the bound artifacts and how long each took
@@ -58,12 +58,24 @@ export interface StageContext {
   inputTimings?: Record<string, Array<{ stage: string; durationMs: number }>>;
 }
 
+/** What a stage's `setup` prepared, for the cache entry and the run record. */
+export interface StageSetup {
+  /** The tensor backend now in use (e.g. 'wasm'). */
+  backend?: string;
+}
+
 export interface StageDef<Cfg extends z.ZodType = z.ZodType, In extends Ports = Ports, Out extends Ports = Ports> {
   id: `${string}/${string}`;
   description: string;
   config: Cfg;
   inputs: In;
   outputs: Out;
+  /**
+   * Prepares the process for this stage, once per process before its first run: a stage that
+   * computes with tensors initializes the tensor backend here (`ensureBackend` of
+   * @lth/compute), so that the engine, which never imports a domain package, need not.
+   */
+  setup?(): Promise<StageSetup | void>;
   run(ctx: StageContext, cfg: z.output<Cfg>, inputs: Loaded<In>): Promise<Produced<Out>>;
 }
 

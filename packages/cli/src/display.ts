@@ -7,7 +7,7 @@ const MARK: Record<StageState, string> = {
   waiting: 'waiting',
   cached: 'cached ',
   running: 'running',
-  done: 'done   ',
+  ran: 'done   ',
   failed: 'FAILED ',
   skipped: 'skipped',
 };
@@ -70,10 +70,10 @@ export class RunDisplay {
       }
       return;
     }
-    const detail = e.error ?? (e.durationMs !== undefined && e.state === 'done' ? `${(e.durationMs / 1000).toFixed(1)}s` : e.why ?? '');
+    const detail = e.error ?? (e.durationMs !== undefined && e.state === 'ran' ? `${(e.durationMs / 1000).toFixed(1)}s` : e.why ?? '');
     const bar = this.bars.get(e.id);
     if (bar) {
-      if (e.state === 'cached' || e.state === 'done') bar.update(bar.getTotal(), { state: MARK[e.state], msg: detail });
+      if (e.state === 'cached' || e.state === 'ran') bar.update(bar.getTotal(), { state: MARK[e.state], msg: detail });
       else bar.update({ state: MARK[e.state], msg: detail });
     } else if (e.state !== 'pending') {
       this.io.err(`${MARK[e.state]} ${e.id} (${e.uses})${detail ? `: ${detail}` : ''}\n`);

@@ -33,4 +33,4 @@ export const initStage = defineStage({
   },
 });
 
-export const stages: AnyStageDef[] = [initStage as unknown as AnyStageDef, exportStage as unknown as AnyStageDef];
+export const stages: AnyStageDef[] = [initStage, exportStage];

@@ -1,29 +1,38 @@
-export { PipelineError, StageError, UsageError, formatDiagnostic, type Diagnostic } from './errors';
-export { Source } from './source';
-export { PipelineDoc, StageSpec, GroupSpec, ForeachSpec, InputRef, NAME_RE } from './spec';
-export { applySets, interpolate } from './interpolate';
-export { Registry, loadRegistry, extraStageModules, configJsonSchema, type RegisteredStage } from './registry';
-export { loadPipeline, planFromText, topoOrder, type Plan, type PlanNode, type InputBinding, type LoadOptions } from './plan';
-export { codeFingerprint, packageFingerprint, clearFingerprintCache } from './fingerprint';
-export { cacheKey, diffParts, type KeyParts } from './key';
-export { acquireLock, type LockOptions, type Release } from './lock';
-export { LocalStore, type ArtifactStore, type Entry, type EntryMeta, type EntryOutput, type EntryFile, type Staging, type GetOptions } from './store';
-export { verifyCache, type VerifyResult } from './verify';
-export { liveRuns, RunRegistration, type ActiveRun } from './active';
-export { fsErrorText } from './fs-safe';
-export { runTask, type StageTask, type TaskInput, type TaskHooks } from './task';
-export { InProcessExecutor, type Executor } from './executor';
-export { ProcessExecutor } from './process-executor';
-export { runPipeline, isForced, type RunOptions, type RunEvent, type StageState } from './run';
-export { writeRunRecord, listRunRecords, readRunRecord, runsDir, RunRecord, StageRecord, StageStatus } from './record';
-export { pipelineStatus, type StageStatusLine } from './status';
-export { graphText, graphDot } from './graph';
-export { LIMITS } from './limits';
-export { listCache, gcCache, DEFAULT_GC_GRACE_MS, type CacheListing, type GcResult, type GcOptions } from './gc';
-export { resolveCacheDir, cacheDirProblem, defaultJobs, createExecutor } from './engine';
-export { nodeArgsForSources } from './dev';
-// Validation pieces @lth/sweep reuses for its search-space files (located errors, limits, names).
-export { listText } from './errors';
-export { limitText } from './limits';
-export { SegmentName } from './spec';
-export { zodDiagnostics } from './zod-diags';
+// The public surface of the engine: what users, the CLI and the packages built on it
+// (@lth/sweep, @lth/cluster) use. Test helpers are in './testing' (@lth/pipeline/testing).
+// Imports inside the engine point one way: runner -> cache -> definition.
+
+// definition: pipeline files, their validation and expansion into a plan, the stage registry
+export { PipelineError, StageError, UsageError, formatDiagnostic, listText, type Diagnostic } from './definition/errors';
+export { Source } from './definition/source';
+export { NAME_RE, SegmentName } from './definition/spec';
+export { zodDiagnostics } from './definition/zod-diags';
+export { LIMITS, limitText } from './definition/limits';
+export { Registry, loadRegistry, extraStageModules, resolveStageModule, configJsonSchema, type RegisteredStage } from './definition/registry';
+export { loadPipeline, planFromText, type Plan, type PlanNode, type InputBinding, type LoadOptions } from './definition/plan';
+export { isForced } from './definition/force';
+export { graphText, graphDot } from './definition/graph';
+
+// cache: keys, the content-addressed store, its on-disk layout, run records, gc
+export { ENTRY_META, STUDY_FILES, studyFile, studyTempFile, runsDir, entryPath } from './cache/layout';
+export { codeFingerprint } from './cache/fingerprint';
+export { cacheKey, diffParts, type KeyParts } from './cache/key';
+export { bindInputs, keyParts, type BoundStage, type TaskInput } from './cache/bind';
+export { acquireLock, type LockOptions, type Release } from './cache/lock';
+export { LocalStore, type ArtifactStore, type Entry, type EntryMeta, type EntryOutput, type EntryFile, type Staging, type GetOptions } from './cache/store';
+export { verifyCache, type VerifyResult } from './cache/verify';
+export { fsErrorText } from './cache/fs-safe';
+export { writeRunRecord, listRunRecords, readRunRecord } from './cache/record';
+export { RunRecord, StageRecord, StageOutcome } from '@lth/artifacts';
+export { listCache, gcCache, DEFAULT_GC_GRACE_MS, type CacheListing, type GcResult, type GcOptions } from './cache/gc';
+export { resolveCacheDir, cacheDirProblem } from './cache/dir';
+
+// runner: the scheduler, one executor per strategy, status
+export { runTask, type StageTask, type TaskHooks } from './runner/task';
+export type { Executor } from './runner/executor';
+export { InProcessExecutor } from './runner/in-process';
+export { ProcessExecutor } from './runner/process';
+export { defaultJobs, createExecutor } from './runner/executors';
+export { runPipeline, type RunOptions, type RunEvent, type StageState } from './runner/run';
+export { pipelineStatus, type StageStatusLine } from './runner/status';
+

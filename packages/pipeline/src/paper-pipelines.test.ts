@@ -6,11 +6,11 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '@lth/compute';
 import { readArtifact, type MaskBundle, type WeightBundle } from '@lth/artifacts';
-import { InProcessExecutor, LocalStore, loadPipeline, loadRegistry, runPipeline, type RunRecord } from './index';
-import { tempDir } from './__tests__/helpers';
+import { InProcessExecutor, LocalStore, loadPipeline, runPipeline, type RunRecord } from './index';
+import { stagePackagesRegistry, tempDir } from './__tests__/helpers';
 
 const dir = join(__dirname, '..', '..', '..', 'pipelines');
-const registry = loadRegistry({ builtin: true, modules: [] });
+const registry = stagePackagesRegistry();
 
 async function run(file: string, sets: string[]): Promise<RunRecord> {
   const plan = loadPipeline(join(dir, file), { registry, sets });

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { plainContext, readArtifact, writeArtifact } from '@lth/artifacts';
 import { initStage } from '@lth/models';
-import { loadPipeline, loadRegistry } from './index';
-import { tempDir } from './__tests__/helpers';
+import { loadPipeline } from './index';
+import { stagePackagesRegistry, tempDir } from './__tests__/helpers';
 import { work } from './__tests__/fixtures/stages';
 
 describe('stages outside the engine, and the real registry', () => {
@@ -19,7 +19,7 @@ describe('stages outside the engine, and the real registry', () => {
   });
 
   it('pipelines/quickstart.yaml is valid against the registered stage packages', () => {
-    const registry = loadRegistry({ builtin: true, modules: [] });
+    const registry = stagePackagesRegistry();
     const plan = loadPipeline(join(__dirname, '..', '..', '..', 'pipelines', 'quickstart.yaml'), { registry });
     expect(plan.nodes).toHaveLength(4 + 5 * 3);
     const report = plan.nodes.find((n) => n.id === 'report');

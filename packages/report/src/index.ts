@@ -9,7 +9,7 @@ export { renderHtml, escapeHtml } from './html';
 export { runInfoFromRuns, runInfoLines, formatDuration, type RunInfo } from './runinfo';
 export { renderReport, writeReport, lotteryReport, type ReportData, type RenderedReport, type RenderedPlot } from './report';
 export { reportLottery, stages } from './stage';
-export { reportFromRunRecord, runInfoFromRecord, type RunRecordLike } from './record';
+export { reportFromRunRecord, runInfoFromRecord, type ReportedRun } from './record';
 export {
   InstabilityReportConfig,
   instabilityRows,

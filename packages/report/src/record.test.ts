@@ -2,14 +2,14 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeArtifact } from '@lth/artifacts';
-import { reportFromRunRecord, runInfoFromRecord, type RunRecordLike } from './index';
+import { reportFromRunRecord, runInfoFromRecord, type ReportedRun } from './index';
 import { scenario, sparsity, PM } from './__tests__/fixtures';
 
 describe('reports from a run record', () => {
   it('reads the bound artifacts and states dates, durations and cache hits', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lth-report-record-'));
     const { tickets, reinit } = scenario({ remainingOnTickets: false });
-    const stages: RunRecordLike['stages'] = [];
+    const stages: ReportedRun['stages'] = [];
     // One seed: dense + rounds 1..3, each round with a prune (sparsity) and a reinit control.
     await writeArtifact(join(dir, 'dense.arrow'), 'metrics', tickets[0]!);
     stages.push({ id: 'dense', status: 'cached', durationMs: 5, outputs: { metrics: join(dir, 'dense.arrow') } });
@@ -22,7 +22,7 @@ describe('reports from a run record', () => {
       stages.push({ id: `round[${r}].prune`, status: 'ran', durationMs: 10, outputs: { mask: 'x', sparsity: join(dir, `s${r}.arrow`) } });
     }
     const rounds = [1, 2, 3];
-    const record: RunRecordLike = {
+    const record: ReportedRun = {
       name: 'quickstart',
       startedAt: '2026-03-01T12:00:00.000Z',
       finishedAt: '2026-03-01T12:03:00.000Z',

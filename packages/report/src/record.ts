@@ -1,32 +1,22 @@
-import { readArtifact, type Metrics, type Sparsity } from '@lth/artifacts';
+import { readArtifact, type Metrics, type RunRecord, type Sparsity, type StageRecord } from '@lth/artifacts';
 import { ReportConfig } from './config';
 import { lotteryReport, type RenderedReport } from './report';
 import type { RunInfo } from './runinfo';
 import type { LotteryInputs } from './runs';
 
 /**
- * The part of a pipeline run record (written by @lth/pipeline) that a report needs. Declared
- * here structurally because the report package may not import the pipeline engine.
+ * The part of a run record (RunRecord of @lth/artifacts, written by the pipeline engine) that
+ * a report reads: the pipeline's bindings and each stage's outcome and outputs, and the
+ * run's dates, backend, parameters and versions when present.
  */
-export interface RunRecordLike {
-  name: string;
-  startedAt?: string;
-  finishedAt?: string;
-  durationMs?: number;
-  backend?: string;
-  params?: Record<string, unknown>;
-  versions?: Record<string, string>;
-  pipeline: Array<{ id: string; uses: string; config: unknown; inputs: Record<string, Binding | Binding[]> }>;
-  /** computeMs: how long the stage took when its entry was computed (a cached stage's too). */
-  stages: Array<{ id: string; uses?: string; status: string; durationMs?: number; computeMs?: number; outputs: Record<string, string> }>;
-}
-interface Binding {
-  stage: string;
-  port: string;
-}
+export type ReportedRun = Pick<RunRecord, 'name' | 'pipeline'> &
+  Partial<Pick<RunRecord, 'startedAt' | 'finishedAt' | 'durationMs' | 'backend' | 'params' | 'versions'>> & {
+    /** computeMs: how long the stage took when its entry was computed (a cached stage's too). */
+    stages: Array<Pick<StageRecord, 'id' | 'status' | 'outputs'> & Partial<Pick<StageRecord, 'uses' | 'durationMs' | 'computeMs'>>>;
+  };
 
 /** Dates, durations, backend, parameters and cache hits of a finished run. */
-export function runInfoFromRecord(rec: RunRecordLike): RunInfo {
+export function runInfoFromRecord(rec: ReportedRun): RunInfo {
   const ran = rec.stages.filter((s) => s.status === 'ran');
   const cached = rec.stages.filter((s) => s.status === 'cached');
   const info: RunInfo = {
@@ -56,7 +46,7 @@ const PORT_KINDS = { tickets: 'metrics', dense: 'metrics', ticketSparsity: 'spar
  * stage itself cannot see while the run is going): what `lth report` does. Each report is
  * written into outDir, in a sub-directory per report stage when there are several.
  */
-export async function reportFromRunRecord(rec: RunRecordLike, outDir: string): Promise<(RenderedReport & { id: string; files: string[] })[]> {
+export async function reportFromRunRecord(rec: ReportedRun, outDir: string): Promise<(RenderedReport & { id: string; files: string[] })[]> {
   const nodes = rec.pipeline.filter((n) => n.uses === 'report/lottery');
   if (nodes.length === 0) throw new Error(`run record of '${rec.name}': no report/lottery stage in the pipeline`);
   const outputs = new Map(rec.stages.map((s) => [s.id, s.outputs]));

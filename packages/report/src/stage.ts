@@ -58,4 +58,4 @@ function trainingTime(timings: StageContext['inputTimings']): number | undefined
   return byStage.size ? [...byStage.values()].reduce((a, b) => a + b, 0) : undefined;
 }
 
-export const stages: AnyStageDef[] = [reportLottery, reportInstability as unknown as AnyStageDef];
+export const stages: AnyStageDef[] = [reportLottery, reportInstability];

@@ -12,7 +12,7 @@ const dir = join(__dirname, '..', '..', '..', 'pipelines', 'sweeps');
 const spaces = readdirSync(dir).filter((f) => f.endsWith('.space.yaml'));
 
 describe('pipelines/sweeps/', () => {
-  const registry = loadRegistry({ builtin: true, modules: [] });
+  const registry = stagePackagesRegistry();
   it('has spaces', () => expect(spaces.length).toBeGreaterThan(0));
   it.each(spaces)('%s validates against its pipeline', (f) => {
     const loaded = loadSpace(join(dir, f));

@@ -63,7 +63,7 @@ function setup(spaceText: string, workers = false) {
     const abort = new AbortController();
     const runEvents: Array<{ trial: number; e: RunEvent }> = [];
     const events: SweepEvent[] = [];
-    const executor: Executor = workers ? new ProcessExecutor(store, 1, childEnv({ LTH_TEST_LOG: log })) : new InProcessExecutor(registry, store, 1);
+    const executor: Executor = workers ? new ProcessExecutor(registry, store, 1, childEnv({ LTH_TEST_LOG: log })) : new InProcessExecutor(registry, store, 1);
     const r = await runSweep({
       pipelineFile,
       spaceFile,
@@ -110,7 +110,7 @@ describe('runSweep, ASHA single-run', () => {
     expect([count('fit:start'), count('fit'), count('base')]).toEqual([6, 2, 1]);
     const fitStates = (trial: number) => first.runEvents.filter((x) => x.trial === trial && x.e.type === 'stage' && x.e.id === 'fit').map((x) => (x.e as { state: string }).state);
     for (const t of [1, 2, 4, 5]) expect(fitStates(t)).toEqual(['pending', 'running', 'failed']);
-    for (const t of [0, 3]) expect(fitStates(t)).toEqual(['pending', 'running', 'done']);
+    for (const t of [0, 3]) expect(fitStates(t)).toEqual(['pending', 'running', 'ran']);
     const failed = first.runEvents.find((x) => x.trial === 2 && x.e.type === 'stage' && x.e.state === 'failed')?.e;
     expect(failed).toMatchObject({ error: "stage 'fit' failed: interrupted" });
     // sweep.html: the best-so-far axis ends at the iterations trained; one curve per trial's run

@@ -1,4 +1,5 @@
 import { defineStage, type AnyStageDef } from '@lth/artifacts';
+import { ensureBackend } from '@lth/compute';
 import { TrainConfig } from './config';
 import { train } from './train';
 
@@ -12,6 +13,8 @@ export const trainStage = defineStage({
     data: { kind: 'dataset' },
     mask: { kind: 'tensors', optional: true, description: 'pruning mask; pruned weights stay exactly 0' },
   },
+  // Trains with tensors: the backend is chosen once per process, before the first run.
+  setup: async () => ({ backend: (await ensureBackend()).name }),
   outputs: {
     weights: { kind: 'tensors', description: "final weights, content 'trained'" },
     metrics: { kind: 'metrics', description: 'loss/accuracy per evaluation; meta.earlyStop' },
@@ -31,4 +34,4 @@ export const trainStage = defineStage({
   },
 });
 
-export const stages: AnyStageDef[] = [trainStage as unknown as AnyStageDef];
+export const stages: AnyStageDef[] = [trainStage];

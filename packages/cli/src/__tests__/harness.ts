@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeArgsForSources } from '@lth/pipeline';
+import { nodeArgsForSources } from '@lth/pipeline/testing';
 import { main } from '../program';
 
 /** The engine's test-only stages (test/work, test/collect, ...), loaded through LTH_STAGE_MODULES. */

@@ -4,7 +4,6 @@ import {
   gcCache,
   listCache,
   loadPipeline,
-  loadRegistry,
   LocalStore,
   pipelineStatus,
   resolveCacheDir,
@@ -12,6 +11,7 @@ import {
   verifyCache,
 } from '@lth/pipeline';
 import { collect, EXIT, positiveInt, type Register } from '../common';
+import { cliRegistry } from '../stage-modules';
 
 function openStore(flag: string | undefined, onProblem?: (m: string) => void): LocalStore {
   const dir = resolveCacheDir(flag);
@@ -57,7 +57,7 @@ export const registerCache: Register = (program, io, setExit) => {
     .action(async (pipelines: string[], opts: { keepRuns: number; set: string[]; grace: number; cacheDir?: string; dryRun?: boolean; json?: boolean }) => {
       const store = openStore(opts.cacheDir);
       const keep = new Set<string>();
-      const registry = pipelines.length ? loadRegistry() : undefined;
+      const registry = pipelines.length ? cliRegistry() : undefined;
       for (const file of pipelines) {
         const plan = loadPipeline(file, { registry: registry as NonNullable<typeof registry>, sets: opts.set });
         for (const s of await pipelineStatus(plan, store)) if (s.state === 'cached' && s.cacheKey) keep.add(s.cacheKey);

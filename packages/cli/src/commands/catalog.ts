@@ -1,5 +1,6 @@
-import { configJsonSchema, listRunRecords, loadRegistry, readRunRecord, resolveCacheDir, UsageError, type RunRecord } from '@lth/pipeline';
+import { configJsonSchema, listRunRecords, readRunRecord, resolveCacheDir, UsageError, type RunRecord } from '@lth/pipeline';
 import type { Register } from '../common';
+import { cliRegistry } from '../stage-modules';
 
 export const registerStages: Register = (program, io) => {
   program
@@ -7,7 +8,7 @@ export const registerStages: Register = (program, io) => {
     .description('registered stages: ids, ports and config JSON schemas')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => {
-      const registry = loadRegistry();
+      const registry = cliRegistry();
       const list = registry.all().map(({ def, package: pkg }) => ({
         id: def.id,
         package: pkg,

@@ -1,5 +1,6 @@
-import { graphDot, graphText, loadPipeline, loadRegistry, LocalStore, pipelineStatus, resolveCacheDir } from '@lth/pipeline';
+import { graphDot, graphText, loadPipeline, LocalStore, pipelineStatus, resolveCacheDir } from '@lth/pipeline';
 import { collect, type Register } from '../common';
+import { cliRegistry } from '../stage-modules';
 import { checkForce } from './run';
 
 export const registerStatus: Register = (program, io) => {
@@ -12,14 +13,14 @@ export const registerStatus: Register = (program, io) => {
     .option('--cache-dir <dir>', 'cache directory (default: $LTH_CACHE_DIR or .lth/cache)')
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { set: string[]; force: string[]; cacheDir?: string; json?: boolean }) => {
-      const plan = loadPipeline(file, { registry: loadRegistry(), sets: opts.set });
+      const plan = loadPipeline(file, { registry: cliRegistry(), sets: opts.set });
       checkForce(plan, opts.force);
       const store = new LocalStore(resolveCacheDir(opts.cacheDir), (m) => io.err(`warning: ${m}\n`));
       const lines = await pipelineStatus(plan, store, opts.force);
       if (opts.json) return io.out(`${JSON.stringify(lines, null, 2)}\n`);
       const w = Math.max(...lines.map((l) => l.id.length), 4);
       for (const l of lines) io.out(`${l.state === 'cached' ? 'cached' : 'run   '}  ${l.id.padEnd(w)}  ${l.uses}: ${l.why}\n`);
-      const n = lines.filter((l) => l.state === 'run').length;
+      const n = lines.filter((l) => l.state === 'ran').length;
       io.out(n ? `${n} of ${lines.length} stages would run\n` : `all ${lines.length} stages are cached\n`);
     });
 };
@@ -33,7 +34,7 @@ export const registerGraph: Register = (program, io) => {
     .option('--dot', 'Graphviz DOT output (e.g. | dot -Tsvg > graph.svg)')
     .option('--json', 'print JSON: the pipeline name and each stage with its inputs')
     .action((file: string, opts: { set: string[]; dot?: boolean; json?: boolean }) => {
-      const plan = loadPipeline(file, { registry: loadRegistry(), sets: opts.set });
+      const plan = loadPipeline(file, { registry: cliRegistry(), sets: opts.set });
       if (opts.json) {
         const stages = plan.nodes.map((n) => ({
           id: n.id,

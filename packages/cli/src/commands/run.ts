@@ -4,7 +4,6 @@ import {
   defaultJobs,
   isForced,
   loadPipeline,
-  loadRegistry,
   LocalStore,
   resolveCacheDir,
   runPipeline,
@@ -13,6 +12,7 @@ import {
   type RunRecord,
 } from '@lth/pipeline';
 import { collect, EXIT, interruptOnSigint, positiveInt, type Register } from '../common';
+import { cliRegistry } from '../stage-modules';
 import { RunDisplay } from '../display';
 
 export function checkForce(plan: Plan, force: string[]): void {
@@ -47,7 +47,7 @@ export const registerRun: Register = (program, io, setExit) => {
     .option('--in-process', 'run stages in this process instead of worker processes (debugging)')
     .option('--json', 'print the run record as JSON on stdout (progress stays on stderr)')
     .action(async (file: string, opts: { set: string[]; force: string[]; jobs?: number; cacheDir?: string; inProcess?: boolean; json?: boolean }) => {
-      const registry = loadRegistry();
+      const registry = cliRegistry();
       const plan = loadPipeline(file, { registry, sets: opts.set });
       checkForce(plan, opts.force);
       const display = new RunDisplay(io);

@@ -1,8 +1,9 @@
 import { join, relative } from 'node:path';
 import { confinedPath, safeSegment } from '@lth/artifacts';
-import { createExecutor, defaultJobs, loadPipeline, loadRegistry, LocalStore, resolveCacheDir, UsageError, type RunEvent } from '@lth/pipeline';
+import { createExecutor, defaultJobs, loadPipeline, LocalStore, resolveCacheDir, UsageError, type RunEvent } from '@lth/pipeline';
 import { loadSpace, runSweep, spaceFromPipeline, trialsText, type SweepEvent, type SweepResult } from '@lth/sweep';
 import { EXIT, interruptOnSigint, positiveInt, type Io, type Register } from '../common';
+import { cliRegistry } from '../stage-modules';
 
 interface SweepFlags {
   space?: string;
@@ -85,7 +86,7 @@ export const registerSweep: Register = (program, io, setExit) => {
     .option('--json', 'print study.json on stdout')
     .action(async (file: string, opts: SweepFlags) => {
       if (opts.resume && opts.fresh) throw new UsageError('--resume and --fresh exclude each other');
-      const registry = loadRegistry();
+      const registry = cliRegistry();
       // --space wins over a `sweep:` block in the pipeline (say, to try another space).
       const spaceFile = opts.space ?? file;
       const loaded = opts.space ? loadSpace(opts.space) : spaceFromPipeline(file);

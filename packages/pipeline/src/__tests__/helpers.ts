@@ -1,10 +1,22 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from '../registry';
+import { loadRegistry, Registry } from '../definition/registry';
 import * as fixtures from './fixtures/stages';
 
 export const FIXTURES = join(__dirname, 'fixtures', 'stages.ts');
+
+/**
+ * The workspace's stage packages, for tests of real pipelines (the `lth` CLI has its own list
+ * of built-in stage modules; the engine has none).
+ */
+export const STAGE_PACKAGES = ['@lth/data', '@lth/models', '@lth/trainer', '@lth/pruner', '@lth/rewinder', '@lth/report', '@lth/analysis'];
+
+export function stagePackagesRegistry(): Registry {
+  const r = loadRegistry({ modules: STAGE_PACKAGES });
+  if (r.problems().length) throw new Error(r.problems().join('\n'));
+  return r;
+}
 
 export function testRegistry(): Registry {
   const r = new Registry();
@@ -41,7 +53,7 @@ export function writePipeline(dir: string, text: string, name = 'p.yaml'): strin
   return file;
 }
 
-/** Environment for child processes that run the fixtures from sources. */
+/** Environment for child processes that run the fixtures (the coordinator names their module). */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, LTH_STAGE_MODULES: FIXTURES, LTH_BUILTIN_STAGES: '0', LTH_BACKEND: 'cpu', ...extra };
+  return { ...process.env, LTH_BACKEND: 'cpu', ...extra };
 }

@@ -1,0 +1,126 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { ArtifactStore, Entry } from '../cache/store';
+import { UsageError } from '../definition/errors';
+import type { Plan } from '../definition/plan';
+import type { Registry } from '../definition/registry';
+import { nodeArgsForSources, ownModule } from './dev';
+import type { Executor } from './executor';
+import type { StageTask, TaskHooks } from './task';
+import type { FromWorker, ToWorker } from './worker';
+
+interface Slot {
+  child: ChildProcess;
+  busy: boolean;
+}
+
+/**
+ * A pool of worker processes (`child_process.fork` of worker.js), one task per worker at a
+ * time, so CPU-bound stages really run in parallel. Workers are started on demand and kept
+ * for the next task. A worker that dies fails only its own task. Each task carries the
+ * registry's module files, and the worker loads exactly those (nothing from its environment),
+ * so it knows every stage the coordinator knows that came from a module; a stage added in
+ * code (no module) is refused before the run starts.
+ */
+export class ProcessExecutor implements Executor {
+  private readonly pool: Slot[] = [];
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly store: ArtifactStore,
+    readonly slots: number,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  prepare(plan: Plan): void {
+    const moduleless = [...new Set(plan.nodes.map((n) => n.uses))].filter((id) => !this.registry.get(id)?.module);
+    if (moduleless.length) throw new UsageError(moduleless.map(notInAModule).join('\n'));
+  }
+
+  private take(): Slot {
+    const free = this.pool.find((s) => !s.busy && s.child.connected);
+    if (free) return free;
+    const child = fork(ownModule('worker'), [], {
+      execArgv: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), ...nodeArgsForSources()],
+      env: this.env,
+      // A stage's stdout goes to our stderr: stdout carries `lth run --json` output only.
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    child.stdout?.pipe(process.stderr, { end: false });
+    const slot: Slot = { child, busy: false };
+    this.pool.push(slot);
+    child.on('exit', () => {
+      const i = this.pool.indexOf(slot);
+      if (i >= 0) this.pool.splice(i, 1);
+    });
+    return slot;
+  }
+
+  run(task: StageTask, hooks: TaskHooks): Promise<Entry> {
+    if (!this.registry.get(task.uses)?.module) return Promise.reject(new UsageError(notInAModule(task.uses)));
+    const slot = this.take();
+    slot.busy = true;
+    const { child } = slot;
+    return new Promise<Entry>((resolve, reject) => {
+      let settled = false;
+      let killTimer: NodeJS.Timeout | undefined;
+      const finish = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        slot.busy = false;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        hooks.signal.removeEventListener('abort', onAbort);
+        if (killTimer) clearTimeout(killTimer);
+        if (err) return reject(err);
+        this.store.get(task.key).then(
+          (e) => (e ? resolve(e) : reject(new Error(`worker reported success but entry ${task.key.slice(0, 12)} is missing or corrupt`))),
+          reject,
+        );
+      };
+      const onMessage = (m: FromWorker) => {
+        if (m.type === 'log') hooks.log(m.message);
+        else if (m.type === 'progress') {
+          // Everything but the tag: intermediate `iteration` / `values` cross over too.
+          const { type: _type, ...progress } = m;
+          hooks.progress(progress);
+        }
+        else if (m.type === 'done') finish();
+        else if (m.type === 'error') finish(new Error(m.message));
+      };
+      const onExit = (code: number | null, signal: string | null) =>
+        finish(new Error(`worker process ${child.pid} exited (${signal ?? `code ${code}`}) while running the stage`));
+      const onAbort = () => {
+        send(child, { type: 'abort' });
+        // A stage that ignores its abort signal is stopped by force.
+        killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      };
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      if (hooks.signal.aborted) onAbort();
+      else hooks.signal.addEventListener('abort', onAbort, { once: true });
+      send(child, { type: 'run', task, storeRoot: this.store.root, modules: this.registry.modules() });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.pool.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+            s.child.once('exit', () => resolve());
+            s.child.disconnect();
+            setTimeout(() => s.child.kill('SIGKILL'), 2000).unref();
+          }),
+      ),
+    );
+  }
+}
+
+function notInAModule(id: string): string {
+  return `stage '${id}' was registered in code (registry.add), not by a stage module, so a worker process cannot load it: run with --in-process (InProcessExecutor), or export it from a stage module (the pipeline's plugins:, or LTH_STAGE_MODULES)`;
+}
+
+function send(child: ChildProcess, m: ToWorker): void {
+  if (child.connected) child.send(m);
+}

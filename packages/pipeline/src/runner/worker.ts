@@ -1,0 +1,55 @@
+import type { Progress } from '@lth/artifacts';
+import { LocalStore } from '../cache/store';
+import { Registry } from '../definition/registry';
+import { runTask, type StageTask } from './task';
+
+/**
+ * Worker process of the ProcessExecutor: receives one task at a time over IPC, with the
+ * coordinator's stage module files, loads those it has not loaded yet (exactly those: nothing
+ * comes from this process's environment), runs the task and commits the entry into the shared
+ * local store.
+ */
+export type ToWorker = { type: 'run'; task: StageTask; storeRoot: string; modules: string[] } | { type: 'abort' };
+export type FromWorker =
+  | { type: 'log'; message: string }
+  | ({ type: 'progress' } & Progress)
+  | { type: 'done'; key: string }
+  | { type: 'error'; message: string };
+
+function send(m: FromWorker): void {
+  process.send?.(m);
+}
+
+let abort: AbortController | undefined;
+const registry = new Registry();
+
+/** Loads the module files the coordinator registered; one that fails to load fails the task. */
+function loadModules(modules: string[]): void {
+  // A module's stage problems (a clash, a bad entry) were reported by the coordinator already.
+  for (const file of modules) registry.load(file);
+}
+
+process.on('message', (m: ToWorker) => {
+  if (m.type === 'abort') {
+    abort?.abort();
+    return;
+  }
+  abort = new AbortController();
+  const store = new LocalStore(m.storeRoot);
+  Promise.resolve()
+    .then(() => loadModules(m.modules))
+    .then(() =>
+      runTask(m.task, registry, store, {
+        signal: (abort as AbortController).signal,
+        log: (message) => send({ type: 'log', message }),
+        progress: (p) => send({ type: 'progress', ...p }),
+      }),
+    )
+    .then(
+      (entry) => send({ type: 'done', key: entry.key }),
+      (err: unknown) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
+    );
+});
+// Ctrl-C reaches the whole process group; the parent decides how to stop (it sends 'abort').
+process.on('SIGINT', () => {});
+process.on('disconnect', () => process.exit(0));
