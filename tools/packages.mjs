@@ -13,5 +13,6 @@ export const RANKS = {
   report: 4,
   analysis: 4,
   pipeline: 5,
-  cli: 6,
+  cluster: 6,
+  cli: 7,
 };
