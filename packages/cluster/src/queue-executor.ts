@@ -17,7 +17,8 @@ export interface QueueExecutorOptions {
   pollMs?: number;
 }
 
-type Outcome = { done: JobResult } | { failed: string } | { gone: true };
+/** done: a worker completed it; failed: for good; vanished: the job is gone (Redis restarted, removed). */
+type Outcome = { done: JobResult } | { failed: string } | { vanished: true };
 
 /**
  * Runs stages on `lth worker` processes through a BullMQ queue. The job id is the stage's
@@ -69,17 +70,24 @@ export class QueueExecutor implements Executor {
     const payload = toPayload(task, this.opts.store);
     // Inputs that exist only in this machine's cache are published first: workers read them remotely.
     for (const b of Object.values(payload.inputs).flat()) await this.ensurePublished(b.entry);
-    for (let attempt = 0; attempt < 4; attempt++) {
-      await this.enqueue(payload, attempt > 0);
+    let replace = false;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      await this.enqueue(payload, replace);
       const outcome = await this.wait(payload.key, hooks);
       if ('failed' in outcome) throw new Error(outcome.failed);
+      // The entry is what counts: a vanished job (Redis restarted without its data, or the job
+      // was removed) whose entry was published is done; otherwise it is enqueued again.
       const entry = await this.opts.store.get(payload.key);
       if (entry) {
         if ('done' in outcome) this.ranBy.set(payload.key, outcome.done);
         return entry;
       }
-      // Completed, but the entry is not (or no longer, or not soundly) in the remote store.
-      this.opts.onProblem(`${task.id}: job ${payload.key.slice(0, 12)} completed but its remote entry is missing or corrupt; enqueuing it again`);
+      replace = 'done' in outcome;
+      this.opts.onProblem(
+        'done' in outcome
+          ? `${task.id}: job ${payload.key.slice(0, 12)} completed but its remote entry is missing or corrupt; enqueuing it again`
+          : `${task.id}: job ${payload.key.slice(0, 12)} vanished from the queue before its entry was published; enqueuing it again`,
+      );
     }
     throw new Error(`the entry of job ${payload.key.slice(0, 12)} never reached the remote store ${this.opts.store.remote.where}`);
   }
@@ -142,7 +150,7 @@ export class QueueExecutor implements Executor {
         try {
           const job = await Job.fromId(this.queue, key);
           this.redisDown = false;
-          if (!job) return finish((await this.opts.store.hasRemote(key)) ? { gone: true } : new Error('its job was removed from the queue before it ran (another coordinator interrupted?)'));
+          if (!job) return finish({ vanished: true });
           const state = await job.getState();
           if (state === 'completed') {
             const r = JobResult.safeParse(job.returnvalue);

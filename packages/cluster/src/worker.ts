@@ -18,6 +18,8 @@ export interface WorkerOptions {
 
 export interface StageWorker {
   readonly id: string;
+  /** Resolves once connected to Redis and taking jobs. */
+  ready(): Promise<void>;
   /** Stops taking jobs and waits for the running ones (their entries are published). */
   close(): Promise<void>;
 }
@@ -116,6 +118,9 @@ export function startWorker(opts: WorkerOptions): StageWorker {
 
   return {
     id,
+    ready: async () => {
+      await worker.waitUntilReady();
+    },
     close: async () => {
       await worker.close();
       await executor.close();

@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { calls, lth, spawnLth, tempDir, testEnv, waitFor, writeFile, type Spawned } from './__tests__/harness';
+import { REDIS_SERVER, startRedis, type TestRedis } from './__tests__/redis';
+
+// `lth worker` / `lth run --queue` as real processes on a real redis-server (with a password)
+// and a file:// remote store; every machine (coordinator, worker) has its own working directory
+// and local cache. Stages are the engine's test stages: what is tested is the distribution.
+jest.setTimeout(240_000);
+
+const PASSWORD = 'pw-Secret-42';
+const d = REDIS_SERVER ? describe : describe.skip;
+if (!REDIS_SERVER) console.warn('cluster tests skipped: redis-server is not installed (apt-get install redis-server; .ci/run does)');
+
+type Stage = { id: string; status: string; cacheKey: string; outputs: Record<string, string>; worker?: string; host?: string };
+const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+
+d('lth worker and lth run --queue', () => {
+  let redis: TestRedis;
+  let root: string;
+  let remote: string;
+  let log: string;
+  let env: Record<string, string>;
+  const workers: Spawned[] = [];
+
+  const startWorker = async (name: string): Promise<Spawned> => {
+    const cwd = join(root, name);
+    mkdirSync(cwd, { recursive: true });
+    const w = spawnLth(['worker', '--queue', redis.url, '--remote', remote, '--concurrency', '1'], env, cwd);
+    workers.push(w);
+    await waitFor(() => w.err().includes(' ready: '), `worker ${name} to connect`, 120_000);
+    return w;
+  };
+  const run = (dir: string, file: string, extra: string[] = []) => {
+    mkdirSync(join(root, dir), { recursive: true });
+    return spawnLth(['run', file, '--queue', redis.url, '--remote', remote, '--json', ...extra], env, join(root, dir));
+  };
+  const stages = (p: Spawned): Stage[] => JSON.parse(p.out()).stages;
+
+  beforeAll(async () => {
+    redis = await startRedis(PASSWORD);
+    root = tempDir();
+    remote = `file://${join(root, 'remote')}`;
+    log = join(root, 'calls.log');
+    env = testEnv(log, { LTH_QUEUE_LOCK_MS: '4000' });
+    await Promise.all([startWorker('w1'), startWorker('w2')]);
+  });
+
+  afterAll(async () => {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) process.kill(-(w.child.pid as number), 'SIGKILL');
+    await redis?.stop();
+  });
+
+  it('runs each stage once across two workers, with the keys and artifacts of a local run; a third machine gets all from the remote store', async () => {
+    const file = writeFile(
+      root,
+      'p.yaml',
+      `name: p
+stages:
+  a: { uses: test/work, with: { value: 1, tag: a, sleepMs: 400 } }
+  b: { uses: test/work, with: { value: 2, tag: b, sleepMs: 400 } }
+  ab: { uses: test/work, inputs: { a: a, b: b }, with: { tag: ab } }
+`,
+    );
+    const p = run('c1', file);
+    const e = await p.exit;
+    expect([e.code, p.err()]).toEqual([0, expect.stringContaining('3 ran')]);
+    expect(calls(log).map((c) => c.tag).sort()).toEqual(['a', 'ab', 'b']);
+    const got = stages(p);
+    for (const s of got) expect([s.id, s.worker, s.host]).toEqual([s.id, expect.stringMatching(/^.+:\d+$/), expect.any(String)]);
+    // Same keys and bytes as a local run of the same pipeline.
+    const local = await lth(['run', file, '--cache-dir', join(root, 'local'), '--json', '--in-process'], testEnv(join(root, 'local.log')));
+    expect(local.code).toBe(0);
+    const want = (JSON.parse(local.out).stages as Stage[]).map((s) => [s.id, s.cacheKey, sha(s.outputs['table'] as string)]);
+    expect(got.map((s) => [s.id, s.cacheKey, sha(s.outputs['table'] as string)])).toEqual(want);
+    // Credentials never in the record or the output.
+    const record = readFileSync(JSON.parse(p.out()).recordFile, 'utf8');
+    expect(record).toContain('redis://:***@127.0.0.1');
+    for (const text of [record, p.err(), p.out(), ...workers.map((w) => w.err())]) expect(text).not.toContain(PASSWORD);
+    // A third machine: everything is a cache hit from the remote store, nothing is computed.
+    const q = run('c2', file);
+    expect([(await q.exit).code, stages(q).map((s) => s.status)]).toEqual([0, ['cached', 'cached', 'cached']]);
+    expect(calls(log)).toHaveLength(3);
+    expect(stages(q).map((s) => sha(s.outputs['table'] as string))).toEqual(want.map((w) => w[2]));
+  });
+
+  it('two coordinators started together on one pipeline compute each entry once', async () => {
+    const file = writeFile(
+      root,
+      't.yaml',
+      `name: t
+stages:
+  x: { uses: test/work, with: { value: 3, tag: x, sleepMs: 800 } }
+  y: { uses: test/work, inputs: { a: x }, with: { tag: y, sleepMs: 400 } }
+`,
+    );
+    const [p1, p2] = [run('t1', file), run('t2', file)];
+    const [e1, e2] = await Promise.all([p1.exit, p2.exit]);
+    expect([e1.code, e2.code, p1.err() + p2.err()]).toEqual([0, 0, expect.any(String)]);
+    expect(calls(log).map((c) => c.tag).filter((t) => t === 'x' || t === 'y').sort()).toEqual(['x', 'y']);
+    expect(stages(p1).map((s) => s.cacheKey)).toEqual(stages(p2).map((s) => s.cacheKey));
+  });
+
+  it("a stage that throws fails the run (exit 1) with the worker's message and host", async () => {
+    const file = writeFile(root, 'f.yaml', `name: f\nstages:\n  bad: { uses: test/work, with: { tag: bad, fail: true } }\n`);
+    const p = run('f1', file);
+    expect((await p.exit).code).toBe(1);
+    expect(p.err()).toMatch(/configured to fail \(bad\) \(on worker [^:\s]+:\d+\)/);
+  });
+
+  it('a flipped byte in a remote entry is reported, not used, and the entry is recomputed', async () => {
+    const file = writeFile(root, 'z.yaml', `name: z\nstages:\n  z: { uses: test/work, with: { value: 7, tag: z } }\n`);
+    const p = run('z1', file);
+    expect((await p.exit).code).toBe(0);
+    const key = stages(p)[0]?.cacheKey as string;
+    const manifest = JSON.parse(readFileSync(join(root, 'remote', 'entries', `${key}.json`), 'utf8')) as { contents: Array<{ sha256: string }> };
+    const blob = join(root, 'remote', 'blobs', manifest.contents[0]?.sha256 as string);
+    const bytes = readFileSync(blob);
+    bytes[bytes.length - 20] = (bytes[bytes.length - 20] as number) ^ 0xff;
+    writeFileSync(blob, bytes);
+    const q = run('z2', file);
+    expect((await q.exit).code).toBe(0);
+    expect(q.err()).toMatch(new RegExp(`remote entry ${key.slice(0, 12)} .* is corrupt \\(file 'table.arrow': content hash mismatch\\)`));
+    // The remote entry is sound again, with the original content.
+    expect(sha(blob)).toBe(manifest.contents[0]?.sha256);
+    expect(sha(stages(q)[0]?.outputs['table'] as string)).toBe(sha(stages(p)[0]?.outputs['table'] as string));
+  });
+
+  it('a worker killed mid-stage hands its job to the other worker; the run completes and nothing partial is published', async () => {
+    const meet = join(root, 'meet');
+    mkdirSync(meet);
+    const file = writeFile(root, 'k.yaml', `name: k\nstages:\n  slow: { uses: test/work, with: { value: 5, tag: slow, meet: { dir: '${meet}', peer: go } } }\n`);
+    const p = run('k1', file);
+    await waitFor(() => existsSync(join(meet, 'slow')), 'the stage to start on a worker', 120_000);
+    const victim = workers.find((w) => w.err().includes('slow (test/work'));
+    expect(victim).toBeDefined();
+    process.kill(-(victim?.child.pid as number), 'SIGKILL');
+    await victim?.exit;
+    // Nothing of the killed stage is published: no manifest for its key.
+    const entries = () => readdirSync(join(root, 'remote', 'entries'));
+    const before = entries();
+    writeFileSync(join(meet, 'go'), '');
+    const e = await p.exit;
+    expect([e.code, p.err()]).toEqual([0, expect.stringContaining('1 ran')]);
+    const s = stages(p)[0] as Stage;
+    expect(before).not.toContain(`${s.cacheKey}.json`);
+    expect(s.worker).not.toBe(`${victim?.err().match(/worker (\S+) ready/)?.[1]}`);
+    expect(calls(log).filter((c) => c.tag === 'slow')).toHaveLength(1);
+    // Every remote entry is whole: each listed file is there with its hash.
+    for (const m of entries()) {
+      const meta = JSON.parse(readFileSync(join(root, 'remote', 'entries', m), 'utf8')) as { contents: Array<{ sha256: string }> };
+      for (const f of meta.contents) expect(sha(join(root, 'remote', 'blobs', f.sha256))).toBe(f.sha256);
+    }
+  });
+});
