@@ -127,6 +127,33 @@ stages:
     expect(sha(stages(q)[0]?.outputs['table'] as string)).toBe(sha(stages(p)[0]?.outputs['table'] as string));
   });
 
+  it('a wrong Redis password is a usage error (exit 2) that does not print the password', async () => {
+    const wrong = redis.url.replace(encodeURIComponent(PASSWORD), 'not-the-password');
+    const r = await lth(['worker', '--queue', wrong, '--remote', remote, '--cache-dir', join(root, 'wp')], env);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--queue: cannot use Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: .*(WRONGPASS|invalid username-password)/)]);
+    expect(r.err).not.toContain('not-the-password');
+  });
+
+  it('a Redis restart (its data lost) pauses the run, which then resumes without losing the finished stage', async () => {
+    const meet = join(root, 'restart');
+    mkdirSync(meet);
+    const file = writeFile(
+      root,
+      'r.yaml',
+      `name: r\nstages:\n  r1: { uses: test/work, with: { value: 9, tag: r1, meet: { dir: '${meet}', peer: go } } }\n  r2: { uses: test/work, inputs: { a: r1 }, with: { tag: r2 } }\n`,
+    );
+    const p = run('r1', file);
+    await waitFor(() => existsSync(join(meet, 'r1')), 'the first stage to start on a worker', 120_000);
+    await redis.stop();
+    writeFileSync(join(meet, 'go'), '');
+    // r1 finishes and is published while Redis is down; Redis comes back empty.
+    await waitFor(() => calls(log).some((c) => c.tag === 'r1'), 'r1 to finish', 120_000);
+    await redis.start();
+    const e = await p.exit;
+    expect([e.code, p.err()]).toEqual([0, expect.stringContaining('2 ran')]);
+    expect(calls(log).filter((c) => c.tag === 'r1' || c.tag === 'r2').map((c) => c.tag)).toEqual(['r1', 'r2']);
+  });
+
   it('a worker killed mid-stage hands its job to the other worker; the run completes and nothing partial is published', async () => {
     const meet = join(root, 'meet');
     mkdirSync(meet);

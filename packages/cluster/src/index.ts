@@ -8,3 +8,4 @@ export { QueueExecutor, type QueueExecutorOptions } from './queue-executor';
 export { startWorker, type StageWorker, type WorkerOptions } from './worker';
 export { JobPayload, JobResult, toPayload } from './payload';
 export { QUEUE_NAME, lockMs } from './queue-names';
+export { probeRedis } from './redis-probe';

@@ -1,3 +1,4 @@
+import type { RedisOptions } from 'bullmq';
 import { UsageError } from '@lth/pipeline';
 
 /**
@@ -56,8 +57,8 @@ export function parseRemoteUrl(url: string, flag = '--remote'): RemoteUrl {
   throw new UsageError(`${flag}: unsupported scheme '${u.protocol}' in ${redactUrl(url)} (expected file:// or s3://)`);
 }
 
-/** ioredis connection options from `redis://[user:pass@]host[:port][/db]` or `rediss://` (TLS). */
-export function redisOptions(url: string, flag = '--queue') {
+/** Connection options for BullMQ (and ioredis) from `redis://[user:pass@]host[:port][/db]` or `rediss://` (TLS). */
+export function redisOptions(url: string, flag = '--queue'): RedisOptions {
   let u: URL;
   try {
     u = new URL(url);

@@ -1,4 +1,4 @@
-import { openBackend, PublishingExecutor, QueueExecutor, redactUrl, RemoteStore } from '@lth/cluster';
+import { openBackend, probeRedis, PublishingExecutor, QueueExecutor, redactUrl, RemoteStore } from '@lth/cluster';
 import { createExecutor, LocalStore, UsageError, writeRunRecord, type ArtifactStore, type Executor, type Registry, type RunEvent, type RunRecord } from '@lth/pipeline';
 
 /** `--remote`, else LTH_REMOTE; undefined for a machine-local run. */
@@ -9,6 +9,12 @@ export function remoteUrl(flag: string | undefined, env: NodeJS.ProcessEnv = pro
 /** `--queue`, else LTH_QUEUE. */
 export function queueUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
   return flag ?? (env['LTH_QUEUE'] || undefined);
+}
+
+/** A usage error (exit 2) when Redis cannot be reached or refuses the credentials. */
+export async function checkQueue(url: string): Promise<void> {
+  const problem = await probeRedis(url);
+  if (problem) throw new UsageError(`--queue: ${problem}`);
 }
 
 /** The local cache, with the remote store behind it when there is one (`peek`: status only, nothing downloaded). */

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { openBackend, redactUrl, RemoteStore, startWorker } from '@lth/cluster';
+import { openBackend, probeRedis, redactUrl, RemoteStore, startWorker } from '@lth/cluster';
 import { cacheDirProblem, loadRegistry, LocalStore, resolveCacheDir, UsageError } from '@lth/pipeline';
 import { EXIT, positiveInt, type Register } from '../common';
 import { queueUrl, remoteUrl } from './cluster';
@@ -20,6 +20,8 @@ export const registerWorker: Register = (program, io, setExit) => {
       const cacheDir = resolveCacheDir(opts.cacheDir);
       const problem = cacheDirProblem(cacheDir);
       if (problem) throw new UsageError(`--cache-dir: ${problem}`);
+      const unreachable = await probeRedis(queue);
+      if (unreachable) throw new UsageError(`--queue: ${unreachable}`);
       const say = (m: string) => io.err(`${m}\n`);
       const store = new RemoteStore(new LocalStore(cacheDir, (m) => say(`warning: ${m}`)), openBackend(remote), (m) => say(`warning: ${m}`));
       const registry = loadRegistry();
