@@ -58,8 +58,8 @@ d('lth worker and lth run --queue', () => {
       'p.yaml',
       `name: p
 stages:
-  a: { uses: test/work, with: { value: 1, tag: a, sleepMs: 400 } }
-  b: { uses: test/work, with: { value: 2, tag: b, sleepMs: 400 } }
+  a: { uses: test/work, with: { value: 1, tag: a, sleepMs: 200 } }
+  b: { uses: test/work, with: { value: 2, tag: b, sleepMs: 200 } }
   ab: { uses: test/work, inputs: { a: a, b: b }, with: { tag: ab } }
 `,
     );
@@ -92,7 +92,7 @@ stages:
       `name: t
 stages:
   x: { uses: test/work, with: { value: 3, tag: x, sleepMs: 800 } }
-  y: { uses: test/work, inputs: { a: x }, with: { tag: y, sleepMs: 400 } }
+  y: { uses: test/work, inputs: { a: x }, with: { tag: y } }
 `,
     );
     const [p1, p2] = [run('t1', file), run('t2', file)];
@@ -179,5 +179,22 @@ stages:
       const meta = JSON.parse(readFileSync(join(root, 'remote', 'entries', m), 'utf8')) as { contents: Array<{ sha256: string }> };
       for (const f of meta.contents) expect(sha(join(root, 'remote', 'blobs', f.sha256))).toBe(f.sha256);
     }
+  });
+
+  it('SIGTERM: a worker finishes its running stage, publishes it and exits 0', async () => {
+    const meet = join(root, 'term');
+    mkdirSync(meet);
+    const file = writeFile(root, 's.yaml', `name: s\nstages:\n  s: { uses: test/work, with: { value: 11, tag: s, meet: { dir: '${meet}', peer: go } } }\n`);
+    const p = run('s1', file);
+    await waitFor(() => existsSync(join(meet, 's')), 'the stage to start on a worker', 120_000);
+    const live = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+    const busy = live.find((w) => w.err().includes('s (test/work'));
+    expect(busy).toBeDefined();
+    for (const w of live) w.child.kill('SIGTERM');
+    await waitFor(() => (busy?.err() ?? '').includes('finishing the running stages'), 'the worker to take the signal');
+    writeFileSync(join(meet, 'go'), '');
+    const [e, we] = await Promise.all([p.exit, busy?.exit]);
+    expect([e.code, we?.code]).toEqual([0, 0]);
+    expect(busy?.err()).toMatch(/s \(\w{12}\): published[\s\S]*stopped/);
   });
 });
