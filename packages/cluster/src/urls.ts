@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { RedisOptions } from 'bullmq';
 import { UsageError } from '@lth/pipeline';
 
@@ -74,8 +75,9 @@ export function redisOptions(url: string, flag = '--queue'): RedisOptions {
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
     ...(db ? { db: Number(db) } : {}),
-    // TLS: the CA comes from the system store or NODE_EXTRA_CA_CERTS; servername for SNI.
-    ...(u.protocol === 'rediss:' ? { tls: { servername: u.hostname } } : {}),
+    // TLS: the certificate is checked against the host (name or IP) with the system CAs or
+    // NODE_EXTRA_CA_CERTS; SNI carries host names only.
+    ...(u.protocol === 'rediss:' ? { tls: isIP(u.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: u.hostname } } : {}),
     // BullMQ needs blocking commands to wait through a reconnection rather than fail.
     maxRetriesPerRequest: null,
   };

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,14 +28,26 @@ export interface TestRedis {
   start(): Promise<void>;
 }
 
-/** A real redis-server on 127.0.0.1 in a temp directory, no persistence; `password` sets requirepass. */
-export async function startRedis(password?: string): Promise<TestRedis> {
+/**
+ * A real redis-server on 127.0.0.1 in a temp directory, no persistence; `password` sets
+ * requirepass; `tls` serves only TLS with a fresh self-signed certificate for 127.0.0.1
+ * (clients trust it through NODE_EXTRA_CA_CERTS=`ca`).
+ */
+export async function startRedis(password?: string, tls = false): Promise<TestRedis & { ca?: string }> {
   if (!REDIS_SERVER) throw new Error('redis-server is not installed');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'lth-redis-'));
   let child: ChildProcess | undefined;
+  const ca = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  if (tls) {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', ca, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  }
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', ca, '--tls-key-file', key, '--tls-ca-cert-file', ca, '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
   const start = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(password ? ['--requirepass', password] : [])];
+    const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(password ? ['--requirepass', password] : [])];
     const c = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     let out = '';
@@ -57,5 +69,5 @@ export async function startRedis(password?: string): Promise<TestRedis> {
   };
   await start();
   const auth = password ? `:${encodeURIComponent(password)}@` : '';
-  return { url: `redis://${auth}127.0.0.1:${port}`, port, stop, start };
+  return { url: `${tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`, port, stop, start, ...(tls ? { ca } : {}) };
 }
