@@ -11,8 +11,9 @@ export function queueUrl(flag: string | undefined, env: NodeJS.ProcessEnv = proc
   return flag ?? (env['LTH_QUEUE'] || undefined);
 }
 
-/** A usage error (exit 2) when Redis cannot be reached or refuses the credentials. */
-export async function checkQueue(url: string): Promise<void> {
+/** A usage error (exit 2) without a remote store, or when Redis cannot be reached or refuses the credentials. */
+export async function checkQueue(url: string, remote: string | undefined): Promise<void> {
+  if (!remote) throw new UsageError('--queue needs a remote store that the workers share: --remote URL or LTH_REMOTE');
   const problem = await probeRedis(url);
   if (problem) throw new UsageError(`--queue: ${problem}`);
 }

@@ -62,7 +62,7 @@ export const registerRun: Register = (program, io, setExit) => {
       const urls = { remote: remoteUrl(opts.remote), queue: queueUrl(opts.queue) };
       const store = openRunStore(local, urls.remote, note);
       const clustered = Boolean(urls.remote || urls.queue);
-      if (urls.queue) await checkQueue(urls.queue);
+      if (urls.queue) await checkQueue(urls.queue, urls.remote);
       const executor = runExecutor({ registry, local, store, jobs: opts.jobs, inProcess: opts.inProcess, queue: urls.queue, retries: opts.retries, note });
       const interrupt = interruptOnSigint((m) => display.note(m), 'interrupt: stopping running stages (Ctrl-C again to quit at once); completed stages stay cached');
       display.start(plan.nodes.map((n) => n.id));
