@@ -153,8 +153,15 @@ export class RemoteStore implements ArtifactStore {
     return undefined;
   }
 
-  /** A corrupt remote entry: reported, and its manifest (and the bad blob) removed so that it is recomputed. */
+  /**
+   * A corrupt remote entry: reported, and its manifest (and the bad blob) removed so that it
+   * is recomputed. A peeking store (`lth status`) changes nothing: it only reports.
+   */
   private async withdraw(key: string, problem: string, blob?: string): Promise<void> {
+    if (this.opts.peek) {
+      this.onProblem(`remote entry ${key.slice(0, 12)} in ${this.remote.where} is corrupt (${problem}); the next run recomputes it`);
+      return;
+    }
     this.onProblem(`remote entry ${key.slice(0, 12)} in ${this.remote.where} is corrupt (${problem}); withdrawn, recomputing`);
     await this.remote.remove(manifestName(key));
     if (blob) await this.remote.remove(blob);
