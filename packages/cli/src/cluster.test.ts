@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -113,7 +114,7 @@ stages:
     expect(p.err()).toMatch(/configured to fail \(bad\) \(on worker [^:\s]+:\d+\)/);
   });
 
-  it('a flipped byte in a remote entry is reported, not used, and the entry is recomputed', async () => {
+  it('a flipped byte in a remote entry is reported and never used; a sound copy replaces it', async () => {
     const file = writeFile(root, 'z.yaml', `name: z\nstages:\n  z: { uses: test/work, with: { value: 7, tag: z } }\n`);
     const p = run('z1', file);
     expect((await p.exit).code).toBe(0);
@@ -126,7 +127,8 @@ stages:
     const q = run('z2', file);
     expect((await q.exit).code).toBe(0);
     expect(q.err()).toMatch(new RegExp(`remote entry ${key.slice(0, 12)} .* is corrupt \\(file 'table.arrow': content hash mismatch\\)`));
-    // The remote entry is sound again, with the original content.
+    // The remote entry is sound again, with the original content (republished by the worker
+    // whose verified local copy it was; with none, the stage is recomputed).
     expect(sha(blob)).toBe(manifest.contents[0]?.sha256);
     expect(sha(stages(q)[0]?.outputs['table'] as string)).toBe(sha(stages(p)[0]?.outputs['table'] as string));
   });
@@ -136,6 +138,31 @@ stages:
     const r = await lth(['worker', '--queue', wrong, '--remote', remote, '--cache-dir', join(root, 'wp')], env);
     expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--queue: cannot use Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: .*(WRONGPASS|invalid username-password)/)]);
     expect(r.err).not.toContain('not-the-password');
+  });
+
+  it('Ctrl-C on the coordinator removes its queued jobs (exit 130); running ones finish', async () => {
+    const meet = join(root, 'intr');
+    mkdirSync(meet);
+    const st = (t: string) => `  ${t}: { uses: test/work, with: { tag: ${t}, meet: { dir: '${meet}', peer: go } } }\n`;
+    const file = writeFile(root, 'i.yaml', `name: i\nstages:\n${st('i1')}${st('i2')}${st('i3')}`);
+    const status = await lth(['status', file, '--json', '--cache-dir', join(root, 'i0')], env);
+    const keys = Object.fromEntries((JSON.parse(status.out) as Array<{ id: string; cacheKey: string }>).map((l) => [l.id, l.cacheKey]));
+    const p = run('i1', file);
+    // Two workers of concurrency 1: two stages start, the third stays queued.
+    await waitFor(() => ['i1', 'i2', 'i3'].filter((t) => existsSync(join(meet, t))).length === 2, 'two stages to start', 120_000);
+    const queued = ['i1', 'i2', 'i3'].find((t) => !existsSync(join(meet, t))) as string;
+    const exists = (key: string) =>
+      execFileSync('redis-cli', ['-p', String(redis.port), '-a', PASSWORD, '--no-auth-warning', 'EXISTS', `bull:lth-stages:${key}`]).toString().trim();
+    expect(exists(keys[queued] as string)).toBe('1');
+    p.child.kill('SIGINT');
+    const e = await p.exit;
+    expect([e.code, p.err()]).toEqual([130, expect.stringContaining('interrupted')]);
+    expect(exists(keys[queued] as string)).toBe('0');
+    // The running ones complete on their workers and are published.
+    writeFileSync(join(meet, 'go'), '');
+    const published = (t: string) => existsSync(join(root, 'remote', 'entries', `${keys[t]}.json`));
+    await waitFor(() => ['i1', 'i2', 'i3'].filter((t) => t !== queued).every(published), 'the running stages to be published', 120_000);
+    expect(published(queued)).toBe(false);
   });
 
   it('a Redis restart (its data lost) pauses the run, which then resumes without losing the finished stage', async () => {
