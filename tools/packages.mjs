@@ -14,5 +14,6 @@ export const RANKS = {
   analysis: 4,
   pipeline: 5,
   sweep: 6,
+  cluster: 6,
   cli: 7,
 };

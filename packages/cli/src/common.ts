@@ -42,6 +42,14 @@ export function positiveInt(name: string) {
   };
 }
 
+export function nonNegativeInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name} must be an integer >= 0, got '${v}'`);
+    return n;
+  };
+}
+
 export const MAX_DIAGNOSTICS_SHOWN = 100;
 
 /** Maps an error thrown by a command to a message and exit code. */

@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { exitCodeFor, processIo, type Io } from './common';
 import { registerCache } from './commands/cache';
+import { registerCacheRemote } from './commands/cache-remote';
 import { registerDatasets, registerModels, registerReport, registerStages } from './commands/catalog';
 import { registerExport } from './commands/export';
 import { registerGraph, registerStatus } from './commands/inspect';
 import { registerRun } from './commands/run';
 import { registerSweep } from './commands/sweep';
+import { registerWorker } from './commands/worker';
 
 /** This package's version: package.json sits one level above both src/ and dist/. */
 export function cliVersion(): string {
@@ -21,7 +23,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
-  for (const register of [registerRun, registerSweep, registerStatus, registerGraph, registerCache, registerStages, registerModels, registerDatasets, registerReport, registerExport]) {
+  for (const register of [registerRun, registerWorker, registerSweep, registerStatus, registerGraph, registerCache, registerCacheRemote, registerStages, registerModels, registerDatasets, registerReport, registerExport]) {
     register(program, io, setExit);
   }
   // exitOverride is not inherited by subcommands added before it was set on them.

@@ -1,6 +1,7 @@
 import { graphDot, graphText, loadPipeline, LocalStore, pipelineStatus, resolveCacheDir } from '@lth/pipeline';
 import { collect, type Register } from '../common';
 import { cliRegistry } from '../stage-modules';
+import { openRunStore, remoteUrl } from './cluster';
 import { checkForce } from './run';
 
 export const registerStatus: Register = (program, io) => {
@@ -12,10 +13,12 @@ export const registerStatus: Register = (program, io) => {
     .option('--force <stage>', 'treat this stage as forced; repeatable', collect, [])
     .option('--cache-dir <dir>', 'cache directory (default: $LTH_CACHE_DIR or .lth/cache)')
     .option('--json', 'print JSON')
-    .action(async (file: string, opts: { set: string[]; force: string[]; cacheDir?: string; json?: boolean }) => {
+    .option('--remote <url>', 'count entries in this remote store as cached too (default: $LTH_REMOTE)')
+    .action(async (file: string, opts: { set: string[]; force: string[]; cacheDir?: string; json?: boolean; remote?: string }) => {
       const plan = loadPipeline(file, { registry: cliRegistry(), sets: opts.set });
       checkForce(plan, opts.force);
-      const store = new LocalStore(resolveCacheDir(opts.cacheDir), (m) => io.err(`warning: ${m}\n`));
+      const warn = (m: string) => io.err(`warning: ${m}\n`);
+      const store = openRunStore(new LocalStore(resolveCacheDir(opts.cacheDir), warn), remoteUrl(opts.remote), warn, true);
       const lines = await pipelineStatus(plan, store, opts.force);
       if (opts.json) return io.out(`${JSON.stringify(lines, null, 2)}\n`);
       const w = Math.max(...lines.map((l) => l.id.length), 4);

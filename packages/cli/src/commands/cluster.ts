@@ -1,0 +1,66 @@
+import { openBackend, probeRedis, PublishingExecutor, QueueExecutor, redactUrl, RemoteStore } from '@lth/cluster';
+import { createExecutor, LocalStore, UsageError, writeRunRecord, type ArtifactStore, type Executor, type Registry, type RunEvent, type RunRecord } from '@lth/pipeline';
+
+/** `--remote`, else LTH_REMOTE; undefined for a machine-local run. */
+export function remoteUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flag ?? (env['LTH_REMOTE'] || undefined);
+}
+
+/** `--queue`, else LTH_QUEUE. */
+export function queueUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flag ?? (env['LTH_QUEUE'] || undefined);
+}
+
+/** A usage error (exit 2) without a remote store, or when Redis cannot be reached or refuses the credentials. */
+export async function checkQueue(url: string, remote: string | undefined): Promise<void> {
+  if (!remote) throw new UsageError('--queue needs a remote store that the workers share: --remote URL or LTH_REMOTE');
+  const problem = await probeRedis(url);
+  if (problem) throw new UsageError(`--queue: ${problem}`);
+}
+
+/** The local cache, with the remote store behind it when there is one (`peek`: status only, nothing downloaded). */
+export function openRunStore(local: LocalStore, remote: string | undefined, note: (m: string) => void, peek = false): ArtifactStore {
+  return remote ? new RemoteStore(local, openBackend(remote), note, { peek }) : local;
+}
+
+export interface ClusterRunOptions {
+  registry: Registry;
+  local: LocalStore;
+  store: ArtifactStore;
+  jobs?: number;
+  inProcess?: boolean;
+  queue?: string;
+  retries?: number;
+  note: (m: string) => void;
+}
+
+/** Local worker processes (publishing to the remote store when there is one), or the queue. */
+export function runExecutor(o: ClusterRunOptions): Executor {
+  if (o.queue) {
+    if (!(o.store instanceof RemoteStore)) throw new UsageError('--queue needs a remote store that the workers share: --remote URL or LTH_REMOTE');
+    return new QueueExecutor({ queueUrl: o.queue, store: o.store, slots: o.jobs ?? 64, retries: o.retries ?? 0, onProblem: o.note });
+  }
+  const local = createExecutor({ registry: o.registry, store: o.local, jobs: o.jobs, inProcess: o.inProcess });
+  return o.store instanceof RemoteStore ? new PublishingExecutor(local, o.store) : local;
+}
+
+/**
+ * The run record of a run with a remote store or a queue: the local run's, plus where the
+ * remote store and queue are (credentials redacted) and which worker and host ran each stage.
+ */
+export function writeClusterRecord(rec: RunRecord, executor: Executor, urls: { remote?: string; queue?: string }, emit: (e: RunEvent) => void): void {
+  const ranBy = executor instanceof QueueExecutor ? executor.ranBy : undefined;
+  const extra = rec as RunRecord & { remote?: string; queue?: string };
+  if (urls.remote) extra.remote = redactUrl(urls.remote);
+  if (urls.queue) extra.queue = redactUrl(urls.queue);
+  for (const s of rec.stages) {
+    const by = s.cacheKey ? ranBy?.get(s.cacheKey) : undefined;
+    if (by && s.status === 'ran') Object.assign(s, { worker: by.worker, host: by.host, ...(by.reused ? { reused: true } : {}) });
+  }
+  try {
+    writeRunRecord(rec.cacheDir, rec);
+  } catch (err) {
+    rec.recordError = err instanceof Error ? err.message : String(err);
+    emit({ type: 'problem', message: rec.recordError });
+  }
+}

@@ -1,0 +1,11 @@
+export { redactUrl, redactIn, parseRemoteUrl, redisOptions, type RemoteUrl } from './urls';
+export { type RemoteBackend } from './remote/backend';
+export { FileBackend } from './remote/file-backend';
+export { S3Backend } from './remote/s3-backend';
+export { RemoteStore, openBackend } from './remote-store';
+export { PublishingExecutor } from './publishing-executor';
+export { QueueExecutor, type QueueExecutorOptions } from './queue-executor';
+export { startWorker, type StageWorker, type WorkerOptions } from './worker';
+export { JobPayload, JobResult, toPayload } from './payload';
+export { QUEUE_NAME, lockMs } from './queue-names';
+export { probeRedis } from './redis-probe';
