@@ -1,5 +1,6 @@
-import { assemble, F32, get, I32, perMemory, set, V128, type WasmMemory } from './wasm-asm';
-import { ops } from './wasm-ops';
+import { assemble, get, perMemory, set, type WasmMemory } from './asm';
+import { BLOCK, BLOCK_EMPTY, BR, BR_IF, END, F32, I32, I32_ADD, I32_AND, I32_CONST, I32_GE_U, IF, LOOP, V128 } from './opcodes';
+import { ops } from './ops';
 
 /**
  * A hand-assembled WebAssembly SIMD function that runs one Adam step over tfjs-backend-wasm's
@@ -26,18 +27,18 @@ const [B1, OB1, B2, OB2, EPS, STEP, SB2, WD] = [25, 26, 27, 28, 29, 30, 31, 32];
 const ZERO = 33;
 
 const { f32x4Add: ADD, f32x4Sub: SUB, f32x4Mul: MUL, f32x4Div: DIV, f32x4Sqrt: SQRT, f32x4Splat: SPLAT } = ops;
-const at = (base: number) => [...get(base), ...get(OFF), 0x6a]; // base + off
+const at = (base: number) => [...get(base), ...get(OFF), I32_ADD]; // base + off
 const load = (base: number) => [...at(base), ...ops.v128load(0)];
 const store = (base: number, value: number) => [...at(base), ...get(value), ...ops.v128store(0)];
-const ifFlag = (bit: number, body: number[]) => [...get(FLAGS), 0x41, bit, 0x71, 0x04, 0x40, ...body, 0x0b];
+const ifFlag = (bit: number, body: number[]) => [...get(FLAGS), I32_CONST, bit, I32_AND, IF, BLOCK_EMPTY, ...body, END];
 
 function code(): number[] {
   return [
     ...SCALARS.flatMap((s, i) => [...get(s), ...SPLAT, ...set(B1 + i)]),
-    ...[0x43, 0, 0, 0, 0], ...SPLAT, ...set(ZERO), // f32.const +0
-    ...[0x41, 0], ...set(OFF),
-    ...[0x02, 0x40, 0x03, 0x40], // block, loop
-    ...get(OFF), ...get(BYTES), 0x4f, 0x0d, 1, // off >= bytes: break
+    ...ops.f32Const(0), ...SPLAT, ...set(ZERO), // +0
+    ...[I32_CONST, 0], ...set(OFF),
+    ...[BLOCK, BLOCK_EMPTY, LOOP, BLOCK_EMPTY],
+    ...get(OFF), ...get(BYTES), I32_GE_U, BR_IF, 1, // off >= bytes: break
     ...load(P), ...set(PV),
     ...load(G), ...set(GI),
     ...ifFlag(2, [...get(GI), ...get(PV), ...get(WD), ...MUL, ...ADD, ...set(GI)]),
@@ -47,8 +48,8 @@ function code(): number[] {
     ...get(PV), ...get(MI), ...get(VI), ...SQRT, ...get(SB2), ...DIV, ...get(EPS), ...ADD, ...DIV, ...get(STEP), ...MUL, ...SUB, ...set(NEXT),
     ...ifFlag(1, [...get(NEXT), ...get(KV), ...MUL, ...get(ZERO), ...ADD, ...set(NEXT)]),
     ...store(MO, MI), ...store(VO, VI), ...store(PO, NEXT),
-    ...get(OFF), 0x41, 16, 0x6a, ...set(OFF), // off += 16
-    0x0c, 0, 0x0b, 0x0b, // br loop; end loop; end block
+    ...get(OFF), I32_CONST, 16, I32_ADD, ...set(OFF), // off += 16
+    BR, 0, END, END, // br loop; end loop; end block
   ];
 }
 

@@ -3,6 +3,10 @@
  * (no toolchain here compiles C to wasm, and the functions needed are a few dozen
  * instructions), so they work on tensors in place without copies through JS.
  */
+import {
+  END, EXTERNAL_FUNC, EXTERNAL_MEMORY, FUNC_TYPE, LIMITS_MIN_ONLY, LOCAL_GET, LOCAL_SET, MAGIC,
+  SECTION_CODE, SECTION_EXPORT, SECTION_FUNCTION, SECTION_IMPORT, SECTION_TYPE, VERSION,
+} from './opcodes';
 
 /** The WebAssembly API (the project's TypeScript libs do not declare it). */
 interface WasmApi {
@@ -13,10 +17,7 @@ interface WasmApi {
 /** A WebAssembly.Memory (tfjs-backend-wasm's: `backend.wasm.asm.memory`). */
 export type WasmMemory = object;
 
-export const I32 = 0x7f;
-export const F32 = 0x7d;
-export const V128 = 0x7b;
-
+/** Unsigned LEB128: 7 bits a byte, low first, the high bit set on all but the last. */
 export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
@@ -30,8 +31,8 @@ export function uleb(n: number): number[] {
 export const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
 const name = (s: string) => vec([...s].map((c) => [c.charCodeAt(0)]));
-export const get = (i: number) => [0x20, ...uleb(i)];
-export const set = (i: number) => [0x21, ...uleb(i)];
+export const get = (i: number) => [LOCAL_GET, ...uleb(i)];
+export const set = (i: number) => [LOCAL_SET, ...uleb(i)];
 
 /**
  * A module of one exported function `fn` with `params` (value types), no result, locals
@@ -40,14 +41,15 @@ export const set = (i: number) => [0x21, ...uleb(i)];
  */
 export function assemble(fn: string, params: number[], locals: [number, number][], code: number[], memory: WasmMemory): ((...args: number[]) => void) | null {
   const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  const body = [...vec(locals.map(([n, t]) => [...uleb(n), t])), ...code, 0x0b];
+  const body = [...vec(locals.map(([n, t]) => [...uleb(n), t])), ...code, END];
   const bytes = Uint8Array.from([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([[0x60, ...vec(params.map((t) => [t])), 0]])),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]])), // memory, min 0 pages, no max
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name(fn), 0x00, 0]])),
-    ...section(10, vec([[...uleb(body.length), ...body]])),
+    ...MAGIC,
+    ...VERSION,
+    ...section(SECTION_TYPE, vec([[FUNC_TYPE, ...vec(params.map((t) => [t])), 0]])), // type 0: params -> no results
+    ...section(SECTION_IMPORT, vec([[...name('env'), ...name('memory'), EXTERNAL_MEMORY, LIMITS_MIN_ONLY, 0]])), // min 0 pages
+    ...section(SECTION_FUNCTION, vec([[0]])), // function 0 has type 0
+    ...section(SECTION_EXPORT, vec([[...name(fn), EXTERNAL_FUNC, 0]])), // exported as `fn`
+    ...section(SECTION_CODE, vec([[...uleb(body.length), ...body]])),
   ]);
   if (!wasm?.validate(bytes)) return null;
   return new wasm.Instance(new wasm.Module(bytes), { env: { memory } }).exports[fn] as (...args: number[]) => void;

@@ -1,5 +1,5 @@
-import { tf, initBackend, withBackend, toActiveBackend } from './index';
-import { randn } from './__tests__/helpers';
+import { tf, initBackend, withBackend, toActiveBackend } from '../index';
+import { randn } from '../__tests__/helpers';
 
 function expectClose(got: { shape: number[]; v: number[] }, want: { shape: number[]; v: number[] }): void {
   expect(got.shape).toEqual(want.shape);

@@ -1,4 +1,8 @@
-import { get, set, uleb } from './wasm-asm';
+import { get, set, uleb } from './asm';
+import {
+  BLOCK, BLOCK_EMPTY, BR, BR_IF, END, F32_CONST, F32X4_ADD, F32X4_DIV, F32X4_MUL, F32X4_SPLAT, F32X4_SQRT, F32X4_SUB,
+  I32_ADD, I32_CONST, I32_GE_U, I32_MUL, I32_SUB, LOCAL_TEE, LOOP, V128_CONST, V128_LOAD, V128_LOAD32_SPLAT, V128_STORE,
+} from './opcodes';
 
 /** Signed LEB128, for i32.const. */
 function sleb(n: number): number[] {
@@ -14,7 +18,6 @@ function sleb(n: number): number[] {
   }
 }
 
-const simd = (op: number) => [0xfd, ...uleb(op)];
 const memarg = (offset: number) => [0, ...uleb(offset)]; // alignment hint 1: any address is valid
 
 /**
@@ -24,39 +27,39 @@ const memarg = (offset: number) => [0, ...uleb(offset)]; // alignment hint 1: an
 export const ops = {
   get,
   set,
-  tee: (i: number) => [0x22, ...uleb(i)],
-  i32: (v: number) => [0x41, ...sleb(v | 0)],
-  i32Add: [0x6a],
-  i32Sub: [0x6b],
-  i32Mul: [0x6c],
+  tee: (i: number) => [LOCAL_TEE, ...uleb(i)],
+  i32: (v: number) => [I32_CONST, ...sleb(v | 0)],
+  i32Add: [I32_ADD],
+  i32Sub: [I32_SUB],
+  i32Mul: [I32_MUL],
   /** local += value (value: the bytes that push one i32). */
-  addTo: (local: number, value: number[]) => [...get(local), ...value, 0x6a, ...set(local)],
-  v128load: (offset: number) => [...simd(0x00), ...memarg(offset)],
-  v128load32Splat: (offset: number) => [...simd(0x09), ...memarg(offset)],
-  v128store: (offset: number) => [...simd(0x0b), ...memarg(offset)],
-  v128Zero: [...simd(0x0c), ...Array<number>(16).fill(0)],
-  f32x4Splat: simd(0x13),
-  f32x4Add: simd(0xe4),
-  f32x4Sub: simd(0xe5),
-  f32x4Mul: simd(0xe6),
-  f32x4Div: simd(0xe7),
-  f32x4Sqrt: simd(0xe3),
+  addTo: (local: number, value: number[]) => [...get(local), ...value, I32_ADD, ...set(local)],
+  v128load: (offset: number) => [...V128_LOAD, ...memarg(offset)],
+  v128load32Splat: (offset: number) => [...V128_LOAD32_SPLAT, ...memarg(offset)],
+  v128store: (offset: number) => [...V128_STORE, ...memarg(offset)],
+  v128Zero: [...V128_CONST, ...Array<number>(16).fill(0)],
+  f32x4Splat: [...F32X4_SPLAT],
+  f32x4Add: [...F32X4_ADD],
+  f32x4Sub: [...F32X4_SUB],
+  f32x4Mul: [...F32X4_MUL],
+  f32x4Div: [...F32X4_DIV],
+  f32x4Sqrt: [...F32X4_SQRT],
   f32Const: (v: number) => {
     const bytes = new Uint8Array(new Float32Array([v]).buffer);
-    return [0x43, ...bytes];
+    return [F32_CONST, ...bytes];
   },
   /** while (local < limit) body; both i32 locals, compared unsigned. */
   whileLess: (local: number, limit: number, body: number[]) => [
-    0x02, 0x40, 0x03, 0x40, // block, loop
-    ...get(local), ...get(limit), 0x4f, 0x0d, 1, // local >= limit: break
+    BLOCK, BLOCK_EMPTY, LOOP, BLOCK_EMPTY,
+    ...get(local), ...get(limit), I32_GE_U, BR_IF, 1, // local >= limit: break
     ...body,
-    0x0c, 0, 0x0b, 0x0b, // br loop; end; end
+    BR, 0, END, END, // br loop; end; end
   ],
   /** do { body } while (--counter !== 0): runs `counter` times, which must be >= 1. */
   doWhileCountdown: (counter: number, body: number[]) => [
-    0x03, 0x40,
+    LOOP, BLOCK_EMPTY,
     ...body,
-    ...get(counter), 0x41, 1, 0x6b, 0x22, ...uleb(counter), 0x0d, 0, // br_if (counter = counter - 1 [tee]) != 0
-    0x0b,
+    ...get(counter), I32_CONST, 1, I32_SUB, LOCAL_TEE, ...uleb(counter), BR_IF, 0, // br_if (counter = counter - 1 [tee]) != 0
+    END,
   ],
 };

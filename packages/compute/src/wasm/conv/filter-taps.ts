@@ -1,6 +1,5 @@
-import type { backend_util, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-
-type Call = (name: string, inputs: Record<string, TensorInfo> | TensorInfo[], attrs: NamedAttrMap) => TensorInfo;
+import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
+import type { BoundCall } from '../kernel';
 
 /**
  * Below this many input channels the filter gradient is cheaper as one matrix product per
@@ -21,7 +20,7 @@ export function tapsApply(info: backend_util.Conv2DInfo): boolean {
  * BatchMatMul path), then the kh*kw [ci, co] blocks stacked: exactly the [kh,kw,ci,co] layout.
  * `keep` registers intermediates for freeing; the returned tensor is the caller's.
  */
-export function filterGradByTaps(call: Call, keep: (t: TensorInfo) => TensorInfo, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+export function filterGradByTaps(call: BoundCall, keep: (t: TensorInfo) => TensorInfo, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: n, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
   const { top, left } = info.padInfo;
   // With stride 1 the last window ends at oh-1+kh-1; a negative remainder is never read.

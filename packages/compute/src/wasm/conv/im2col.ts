@@ -1,14 +1,7 @@
-import type { backend_util, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { assemble, get, I32, perMemory, set, type WasmMemory } from './wasm-asm';
-
-type Call = (name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap) => TensorInfo;
-
-/** The slice of tfjs-backend-wasm's BackendWasm used to fill a buffer on its heap. */
-export interface HeapBackend {
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  wasm: { asm?: { memory?: WasmMemory } };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
+import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
+import { assemble, get, perMemory, set } from '../asm';
+import type { BoundCall, HeapBackend } from '../kernel';
+import { BLOCK, BLOCK_EMPTY, BR, BR_IF, END, I32, I32_ADD, I32_CONST, I32_GE_U, I32_MUL, LOOP, MEMORY_COPY } from '../opcodes';
 
 /** Above this the patch matrix (kh*kw*ci x n*oh*ow floats) is not built; the Conv2D path runs. */
 const MAX_PATCH_BYTES = 256 * 1024 * 1024;
@@ -16,13 +9,13 @@ const MAX_PATCH_BYTES = 256 * 1024 * 1024;
 // copyRows(src, srcStride, dst, rowBytes, rows): memory.copy of `rows` rows, packed at dst.
 const [SRC, STRIDE, DST, ROW, ROWS, R] = [0, 1, 2, 3, 4, 5];
 const COPY_ROWS = [
-  ...[0x02, 0x40, 0x03, 0x40], // block, loop
-  ...get(R), ...get(ROWS), 0x4f, 0x0d, 1, // r >= rows: break
-  ...get(DST), ...get(R), ...get(ROW), 0x6c, 0x6a, // dst + r*rowBytes
-  ...get(SRC), ...get(R), ...get(STRIDE), 0x6c, 0x6a, // src + r*srcStride
-  ...get(ROW), 0xfc, 0x0a, 0, 0, // memory.copy
-  ...get(R), 0x41, 1, 0x6a, ...set(R),
-  0x0c, 0, 0x0b, 0x0b, // br loop; end loop; end block
+  ...[BLOCK, BLOCK_EMPTY, LOOP, BLOCK_EMPTY],
+  ...get(R), ...get(ROWS), I32_GE_U, BR_IF, 1, // r >= rows: break
+  ...get(DST), ...get(R), ...get(ROW), I32_MUL, I32_ADD, // dst + r*rowBytes
+  ...get(SRC), ...get(R), ...get(STRIDE), I32_MUL, I32_ADD, // src + r*srcStride
+  ...get(ROW), ...MEMORY_COPY, 0, 0, // memory.copy(dst, src, rowBytes) within memory 0
+  ...get(R), I32_CONST, 1, I32_ADD, ...set(R), // r += 1
+  BR, 0, END, END, // br loop; end loop; end block
 ];
 const copyRowsFor = perMemory((memory) => assemble('copyRows', [I32, I32, I32, I32, I32], [[1, I32]], COPY_ROWS, memory));
 
@@ -42,7 +35,7 @@ export function im2colApply(info: backend_util.Conv2DInfo, backend: HeapBackend)
  * 32x32-"filter" Conv2D: Conv-2's layer (64 ch, batch 60, 32x32) 205 vs 259 ms, and 18-27%
  * faster for every zoo shape tried (16-512 channels, 4x4 to 32x32).
  */
-export function filterGradByIm2col(call: Call, keep: (t: TensorInfo) => TensorInfo, backend: HeapBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+export function filterGradByIm2col(call: BoundCall, keep: (t: TensorInfo) => TensorInfo, backend: HeapBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: n, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
   const { top, left } = info.padInfo;
   // Stride 1: the last window ends at row oh-1+kh-1 of the padded input; a negative remainder is never read.

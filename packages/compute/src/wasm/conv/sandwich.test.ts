@@ -1,6 +1,6 @@
-import { tf, initBackend, withBackend } from './index';
-import { assembleSandwich } from './wasm-sandwich';
-import type { HeapBackend } from './wasm-im2col';
+import { tf, initBackend, withBackend } from '../../index';
+import { assembleSandwich } from './sandwich';
+import type { HeapBackend } from '../kernel';
 
 describe('wasm transform assembler (out = L D L^T per block of 4 channels)', () => {
   beforeAll(async () => {

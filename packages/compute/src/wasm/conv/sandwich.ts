@@ -1,5 +1,6 @@
-import { assemble, I32, V128, type WasmMemory } from './wasm-asm';
-import { ops as o } from './wasm-ops';
+import { assemble, type WasmMemory } from '../asm';
+import { I32, V128 } from '../opcodes';
+import { ops as o } from '../ops';
 
 /**
  * The Winograd transforms are all one shape of computation: out = L . D . L^T for a small

@@ -1,7 +1,7 @@
-import { tf, initBackend, withBackend, toActiveBackend } from './index';
-import { randn } from './__tests__/helpers';
-import { setWinogradTile, winogradApply } from './wasm-winograd';
-import type { HeapBackend } from './wasm-im2col';
+import { tf, initBackend, withBackend, toActiveBackend } from '../../index';
+import { randn } from '../../__tests__/helpers';
+import { setWinogradTile, winogradApply } from './winograd';
+import type { HeapBackend } from '../kernel';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface Case { n: number; h: number; w: number; ci: number; co: number; pad: Pad }

@@ -1,17 +1,17 @@
-import type { backend_util, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { perMemory, type WasmMemory } from './wasm-asm';
-import { GEMM_CHUNK, gemmChunked, gemmFor } from './wasm-gemm';
-import { assembleSandwich, type Sandwich, type SandwichLayout } from './wasm-sandwich';
-import type { HeapBackend } from './wasm-im2col';
+import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
+import { perMemory, type WasmMemory } from '../asm';
+import { GEMM_CHUNK, gemmChunked, gemmFor } from '../gemm/gemm';
+import type { BoundCall, HeapBackend } from '../kernel';
+import { assembleSandwich, type Sandwich, type SandwichLayout } from './sandwich';
 
 /**
  * 3x3 stride-1 convolutions by Winograd's minimal filtering F(4x4, 3x3) (Lavin & Gray 2016):
  * each 4x4 output tile costs 36 multiplications per channel pair instead of 144, computed as 36
- * independent [tiles, ci] x [ci, co] matrix products (wasm-gemm, ~40 GFLOP/s here) between
+ * independent [tiles, ci] x [ci, co] matrix products (gemm/gemm.ts, ~40 GFLOP/s here) between
  * transforms of the input tiles and of the filter. The same decomposition gives the filter
  * gradient as 36 [ci, tiles] x [tiles, co] products. Measured on Conv-2's layer (3x3 64->64,
  * batch 60, 32x32): see tools/bench/conv.mjs; accuracy against the direct convolution in
- * wasm-winograd.test.ts.
+ * winograd.test.ts.
  */
 
 /** B^T: input tile (6x6) to the transform domain. */
@@ -74,7 +74,7 @@ function sandwich(memory: WasmMemory, key: string, layout: SandwichLayout): Sand
   let fn = cache.get(key);
   if (!fn) {
     const made = assembleSandwich(layout, memory);
-    if (!made) throw new Error('wasm-winograd: the engine rejected the transform module (no wasm SIMD?)');
+    if (!made) throw new Error('wasm-kernels Winograd: the engine rejected the transform module (no wasm SIMD?)');
     fn = made;
     // Layouts include the tile count (the batch size), so evaluation with many batch sizes
     // would keep adding modules: start over past a bound.
@@ -101,7 +101,6 @@ export function winogradApply(info: backend_util.Conv2DInfo, backend: HeapBacken
   );
 }
 
-type Call = (name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap) => TensorInfo;
 
 interface Geometry {
   f: Variant; tile: number; win: number; p: number; // tile side, window side, transform points
@@ -120,7 +119,7 @@ function geometry(info: backend_util.Conv2DInfo): Geometry {
 }
 
 /** x padded (zeros) so that every 6x6 input window of every tile is in bounds. */
-function padInput(call: Call, keep: (t: TensorInfo) => TensorInfo, x: TensorInfo, info: backend_util.Conv2DInfo, g: Geometry): TensorInfo {
+function padInput(call: BoundCall, keep: (t: TensorInfo) => TensorInfo, x: TensorInfo, info: backend_util.Conv2DInfo, g: Geometry): TensorInfo {
   const { top, left } = info.padInfo;
   const bottom = g.hp - info.inHeight - top;
   const right = g.wp - info.inWidth - left;
@@ -161,7 +160,7 @@ function transformInput(backend: HeapBackend, xp: TensorInfo, g: Geometry, rows:
  * Conv2D output [n, oh, ow, co] of a 3x3 stride-1 convolution (`winogradApply` true): U = G w G^T,
  * V = B^T x B per tile, M[p] = V[p] U[p], y = A^T M A per tile.
  */
-export function conv2DWinograd(call: Call, keep: (t: TensorInfo) => TensorInfo, backend: HeapBackend, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+export function conv2DWinograd(call: BoundCall, keep: (t: TensorInfo) => TensorInfo, backend: HeapBackend, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const memory = backend.wasm.asm!.memory!;
   const gemm = gemmFor(memory)!;
   const g = geometry(info);
@@ -203,7 +202,7 @@ export function conv2DWinograd(call: Call, keep: (t: TensorInfo) => TensorInfo, 
  * V = B^T x B and Z = A dy A^T per tile, the sum over tiles being 36 [ci, tiles] x [tiles, co]
  * products.
  */
-export function filterGradWinograd(call: Call, keep: (t: TensorInfo) => TensorInfo, backend: HeapBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+export function filterGradWinograd(call: BoundCall, keep: (t: TensorInfo) => TensorInfo, backend: HeapBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const memory = backend.wasm.asm!.memory!;
   const gemm = gemmFor(memory)!;
   const g = geometry(info);

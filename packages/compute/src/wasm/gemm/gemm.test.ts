@@ -1,6 +1,6 @@
-import { tf, initBackend, withBackend, createRng } from './index';
-import { gemmFor } from './wasm-gemm';
-import type { HeapBackend } from './wasm-im2col';
+import { tf, initBackend, withBackend, createRng } from '../../index';
+import { gemmFor } from './gemm';
+import type { HeapBackend } from '../kernel';
 
 /** Puts `values` on the wasm heap; returns the tensor and its byte offset. */
 function onHeap(values: Float32Array, shape: number[]): { t: tf.Tensor; off: number } {

@@ -1,5 +1,6 @@
-import { assemble, I32, perMemory, V128, type WasmMemory } from './wasm-asm';
-import { ops as o } from './wasm-ops';
+import { assemble, perMemory, type WasmMemory } from '../asm';
+import { BLOCK_EMPTY, ELSE, END, I32, I32_ADD, I32_MUL, IF, V128 } from '../opcodes';
+import { ops as o } from '../ops';
 
 /**
  * A hand-assembled WebAssembly SIMD matrix product on tfjs-backend-wasm's memory, for the
@@ -38,14 +39,14 @@ function code(): number[] {
   const rowBytes = [...o.get(N), ...o.i32(4), ...o.i32Mul];
   // acc = accumulate ? C rows : 0 (pc at the tile's first row)
   const initAcc = [
-    ...o.get(ACCUMULATE), 0x04, 0x40, // if
+    ...o.get(ACCUMULATE), IF, BLOCK_EMPTY,
     ...[0, 1, 2, 3].flatMap((row) => [
       ...o.get(PC), ...rowBytes, ...o.i32(row), ...o.i32Mul, ...o.i32Add, ...o.tee(PA0), ...o.v128load(0), ...o.set(ACC[row * 2]!),
       ...o.get(PA0), ...o.v128load(16), ...o.set(ACC[row * 2 + 1]!),
     ]),
-    0x05, // else
+    ELSE,
     ...ACC.flatMap((l) => [...o.v128Zero, ...o.set(l)]),
-    0x0b,
+    END,
   ];
   const inner = [
     ...o.get(PB), ...o.v128load(0), ...o.set(B0),
@@ -57,18 +58,18 @@ function code(): number[] {
   const storeRow = (row: number) => [
     ...o.get(PC), ...o.get(ACC[row * 2]!), ...o.v128store(0),
     ...o.get(PC), ...o.get(ACC[row * 2 + 1]!), ...o.v128store(16),
-    ...o.addTo(PC, [...o.get(N), ...o.i32(4), 0x6c]),
+    ...o.addTo(PC, [...o.get(N), ...o.i32(4), I32_MUL]),
   ];
   const tile = [
     // pc = c + (i*n + j) * 4
-    ...o.get(C), ...o.get(I), ...o.get(N), 0x6c, ...o.get(J), 0x6a, ...o.i32(4), 0x6c, 0x6a, ...o.set(PC),
+    ...o.get(C), ...o.get(I), ...o.get(N), I32_MUL, ...o.get(J), I32_ADD, ...o.i32(4), I32_MUL, I32_ADD, ...o.set(PC),
     ...initAcc,
     // pa_r = a + (i + r) * aRow
-    ...o.get(A), ...o.get(I), ...o.get(AROW), 0x6c, 0x6a, ...o.set(PA0),
-    ...o.get(PA0), ...o.get(AROW), 0x6a, ...o.set(PA1),
-    ...o.get(PA1), ...o.get(AROW), 0x6a, ...o.set(PA2),
-    ...o.get(PA2), ...o.get(AROW), 0x6a, ...o.set(PA3),
-    ...o.get(B), ...o.get(J), ...o.i32(4), 0x6c, 0x6a, ...o.set(PB),
+    ...o.get(A), ...o.get(I), ...o.get(AROW), I32_MUL, I32_ADD, ...o.set(PA0),
+    ...o.get(PA0), ...o.get(AROW), I32_ADD, ...o.set(PA1),
+    ...o.get(PA1), ...o.get(AROW), I32_ADD, ...o.set(PA2),
+    ...o.get(PA2), ...o.get(AROW), I32_ADD, ...o.set(PA3),
+    ...o.get(B), ...o.get(J), ...o.i32(4), I32_MUL, I32_ADD, ...o.set(PB),
     ...o.get(K), ...o.set(KK),
     ...o.doWhileCountdown(KK, inner),
     ...storeRow(0), ...storeRow(1), ...storeRow(2), ...storeRow(3),

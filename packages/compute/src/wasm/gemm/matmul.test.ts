@@ -1,6 +1,6 @@
-import { tf, initBackend, withBackend, toActiveBackend } from './index';
-import { randn, relErr } from './__tests__/helpers';
-import { gemmMatMulCount } from './wasm-gemm-matmul';
+import { tf, initBackend, withBackend, toActiveBackend } from '../../index';
+import { randn, relErr } from '../../__tests__/helpers';
+import { gemmMatMulCount } from './matmul';
 
 /** Shapes the gemm tiles (m % 4, n % 8), as the dense layers of the conv nets have them. */
 const CASES: [string, number, number, number, boolean, boolean][] = [

@@ -1,15 +1,12 @@
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { GEMM_CHUNK, gemmChunked, gemmFor } from './wasm-gemm';
-import type { HeapBackend } from './wasm-im2col';
+import { call, type HeapBackend, type WasmBackendLike } from '../kernel';
+import { GEMM_CHUNK, gemmChunked, gemmFor } from './gemm';
 
 let products = 0;
 /** How many products went through the gemm so far (lets tests tell it from the fallback). */
 export function gemmMatMulCount(): number {
   return products;
 }
-
-/** Runs another wasm kernel (wasm-kernels' `call`). */
-type Call = (name: string, backend: never, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap) => TensorInfo;
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -18,19 +15,19 @@ interface MatMulAttrs {
 }
 
 /**
- * BatchMatMul / _FusedMatMul through wasm-gemm when the product is a single [m, k] x [k, n]
+ * BatchMatMul / _FusedMatMul through the SIMD gemm (gemm.ts) when the product is a single [m, k] x [k, n]
  * with a bias at most: A transposed is read with strides (no copy); B transposed is computed as
  * C^T = B A^T and transposed back. Shapes the gemm cannot tile (m not a multiple of 4, n of 8)
  * and batched products go to `fallback`. XNNPACK's fully-connected operator repacks
  * the whole weight matrix on every call, which dominated Conv-2's dense layers (16384 x 256):
  * see tools/bench/train-kernels.mjs.
  */
-export function makeGemmMatMul(fallback: KernelFunc, call: Call): KernelFunc {
+export function makeGemmMatMul(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { a, b, bias, preluActivationWeights } = inputs as { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
     const { transposeA, transposeB, activation } = attrs as unknown as MatMulAttrs;
-    const heap = backend as unknown as HeapBackend & { disposeData(id: object): boolean };
+    const heap = backend as unknown as HeapBackend & WasmBackendLike;
     const memory = heap.wasm.asm?.memory;
     const gemm = memory === undefined ? null : gemmFor(memory);
     const plain = (activation === undefined || activation === 'linear') && preluActivationWeights === undefined;
@@ -38,7 +35,7 @@ export function makeGemmMatMul(fallback: KernelFunc, call: Call): KernelFunc {
     const single = a.shape.length === b.shape.length && (a.shape.length === 2 || (a.shape.length === 3 && a.shape[0] === 1 && b.shape[0] === 1));
     if (!gemm || !plain || !single || a.dtype !== 'float32' || b.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) return fallback(args);
     const at = (t: TensorInfo) => heap.dataIdMap.get(t.dataId).memoryOffset;
-    const run = (name: string, ins: Record<string, TensorInfo>, kernelAttrs: NamedAttrMap) => call(name, backend as never, ins, kernelAttrs);
+    const run = (name: string, ins: Record<string, TensorInfo>, kernelAttrs: NamedAttrMap) => call(name, heap, ins, kernelAttrs);
     const lead = a.shape.length - 2; // 0 or 1
     const [r, c] = a.shape.slice(lead) as [number, number];
     const [m, k] = transposeA ? [c, r] : [r, c];

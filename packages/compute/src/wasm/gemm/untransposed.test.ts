@@ -1,5 +1,5 @@
-import { tf, initBackend, withBackend, toActiveBackend } from './index';
-import { randn, relErr } from './__tests__/helpers';
+import { tf, initBackend, withBackend, toActiveBackend } from '../../index';
+import { randn, relErr } from '../../__tests__/helpers';
 
 function close(got: Float32Array, want: Float32Array): void {
   expect(got.length).toBe(want.length);

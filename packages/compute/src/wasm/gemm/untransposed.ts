@@ -1,9 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-
-interface WasmBackendLike {
-  disposeData(dataId: object, force?: boolean): boolean;
-}
+import type { WasmBackendLike } from '../kernel';
 
 /**
  * Wraps tfjs-backend-wasm's BatchMatMul / _FusedMatMul so that a transposed operand is

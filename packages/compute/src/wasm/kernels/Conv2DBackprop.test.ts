@@ -1,5 +1,6 @@
-import { tf, initBackend, withBackend, toActiveBackend, registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './index';
-import { randn, relErr } from './__tests__/helpers';
+// Conv2DBackpropFilter.ts and Conv2DBackpropInput.ts together: one tf.grads call gives both gradients.
+import { tf, initBackend, withBackend, toActiveBackend, registerWasmKernels, unregisterWasmKernels } from '../../index';
+import { randn, relErr } from '../../__tests__/helpers';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
@@ -31,11 +32,11 @@ const CASES: Case[] = [
   { n: 2, h: 2, w: 2, ci: 256, co: 512, k: 3, s: 1, pad: 'same' }, // VGG-19's last block
   { n: 2, h: 4, w: 4, ci: 32, co: 64, k: 3, s: 2, pad: 'same' }, // ResNet-20 stage 3 entry
   { n: 2, h: 7, w: 6, ci: 3, co: 4, k: 3, s: 2, pad: [[0, 0], [2, 0], [0, 3], [0, 0]] }, // explicit, asymmetric
-  // Few input channels, stride 1: the filter gradient runs as one product per tap (wasm-filter-taps).
+  // Few input channels, stride 1: the filter gradient runs as one product per tap (conv/filter-taps.ts).
   { n: 2, h: 5, w: 6, ci: 3, co: 4, k: 1, s: 1, pad: 'same' }, // a single tap
   { n: 2, h: 6, w: 5, ci: 3, co: 4, k: 3, s: 1, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
   { n: 3, h: 6, w: 6, ci: 15, co: 5, k: 5, s: 1, pad: 'same' }, // the largest channel count on that path
-  // 16+ input channels, stride 1: patches x dy (wasm-im2col); stride 2 keeps the Conv2D path.
+  // 16+ input channels, stride 1: patches x dy (conv/im2col.ts); stride 2 keeps the Conv2D path.
   { n: 2, h: 6, w: 6, ci: 16, co: 5, k: 3, s: 1, pad: 'same' },
   { n: 2, h: 7, w: 9, ci: 17, co: 4, k: 3, s: 1, pad: 'valid' },
   { n: 2, h: 6, w: 5, ci: 16, co: 3, k: 5, s: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] }, // explicit, asymmetric
@@ -46,20 +47,6 @@ const CASES: Case[] = [
 describe('wasm convolution gradients', () => {
   beforeAll(async () => {
     await initBackend('wasm');
-  });
-
-  it('registers our kernels idempotently and can restore the originals', () => {
-    expect(wasmKernelsRegistered()).toBe(true);
-    registerWasmKernels();
-    registerWasmKernels();
-    expect(wasmKernelsRegistered()).toBe(true);
-    unregisterWasmKernels();
-    expect(wasmKernelsRegistered()).toBe(false);
-    // tfjs-backend-wasm 4.22 has no filter gradient of its own.
-    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
-    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBeDefined();
-    registerWasmKernels();
-    expect(wasmKernelsRegistered()).toBe(true);
   });
 
   it.each(CASES)('agrees with cpu: %o', async (c) => {

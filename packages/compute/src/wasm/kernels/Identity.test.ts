@@ -1,4 +1,4 @@
-import { tf, initBackend } from './index';
+import { tf, initBackend } from '../../index';
 
 const buffers = () => (tf.backend() as unknown as { dataIdMap: { numDataIds(): number } }).dataIdMap.numDataIds();
 

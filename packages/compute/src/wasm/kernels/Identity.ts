@@ -1,4 +1,6 @@
+import { Identity } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { required, type WasmKernelConfig } from '../kernel';
 
 interface RefCountingBackend {
   incRef(dataId: object): void;
@@ -11,7 +13,7 @@ interface RefCountingBackend {
  * the backward pass (Conv-2: 22 clones per training step, four 15 MB activations and the
  * 16 MB fc1 weight among them). Strings go to the original.
  */
-export function makeSharingIdentity(original: KernelConfig): KernelFunc {
+function makeSharingIdentity(original: KernelConfig): KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     if (x.dtype === 'string') return original.kernelFunc(args);
@@ -19,3 +21,8 @@ export function makeSharingIdentity(original: KernelConfig): KernelFunc {
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
 }
+
+export const identityConfig: WasmKernelConfig = {
+  kernelName: Identity,
+  makeKernelFunc: (original) => makeSharingIdentity(required(Identity, original)),
+};

@@ -1,4 +1,4 @@
-import { tf, initBackend, withBackend, toActiveBackend, createRng } from './index';
+import { tf, initBackend, withBackend, toActiveBackend, createRng } from '../../index';
 
 type Pad = 'same' | 'valid';
 interface Case { shape: [number, number, number, number]; f: number; s: number; pad: Pad }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { backend_util } from '@tensorflow/tfjs-core';
+import { backend_util, MaxPoolGrad } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { WasmKernelConfig } from '../kernel';
 
 /** The slice of tfjs-backend-wasm's BackendWasm used to work on its heap directly. */
 interface WasmHeapBackend {
@@ -15,7 +16,7 @@ interface WasmHeapBackend {
  * [60,32,32,64] 2x2 pool (more than an elementwise op over the input, ~6x); this is one read of
  * x and dy and one write of dx. Non-float32 input goes to the original.
  */
-export function makeMaxPoolGrad(original: KernelConfig | undefined): KernelFunc {
+function makeMaxPoolGrad(original: KernelConfig | undefined): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
@@ -36,6 +37,8 @@ export function makeMaxPoolGrad(original: KernelConfig | undefined): KernelFunc 
     return out;
   };
 }
+
+export const maxPoolGradConfig: WasmKernelConfig = { kernelName: MaxPoolGrad, makeKernelFunc: (original) => makeMaxPoolGrad(original) };
 
 function scatter(x: Float32Array, g: Float32Array, dx: Float32Array, info: backend_util.Conv2DInfo): void {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;

@@ -1,4 +1,4 @@
-import { tf, initBackend, withBackend, toActiveBackend } from './index';
+import { tf, initBackend, withBackend, toActiveBackend } from '../../index';
 
 describe('wasm Tile', () => {
   beforeAll(async () => {

@@ -1,9 +1,7 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-
-interface WasmBackendLike {
-  disposeData(dataId: object, force?: boolean): boolean;
-}
+import { Tile } from '@tensorflow/tfjs-core';
+import type { WasmBackendLike, WasmKernelConfig } from '../kernel';
 
 /**
  * Tile for the wasm backend as a few Concat calls (one per tiled axis, each a handful of
@@ -12,7 +10,7 @@ interface WasmBackendLike {
  * FusedBatchNorm gradient does once per batch-norm layer and step. Strings are refused, as
  * the original kernel does (it aborts the wasm module on them).
  */
-export function makeWasmTile(): KernelFunc {
+function makeWasmTile(): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const x = (inputs as { x: TensorInfo }).x;
     const reps = (attrs as unknown as tf.TileAttrs).reps;
@@ -35,3 +33,5 @@ export function makeWasmTile(): KernelFunc {
     return cur === x ? (identity.kernelFunc({ inputs: { x }, backend }) as TensorInfo) : cur;
   };
 }
+
+export const tileConfig: WasmKernelConfig = { kernelName: Tile, makeKernelFunc: () => makeWasmTile() };
