@@ -55,4 +55,4 @@ export const randomStage = defineStage({
   },
 });
 
-export const stages: AnyStageDef[] = [magnitudeStage as unknown as AnyStageDef, randomStage as unknown as AnyStageDef];
+export const stages: AnyStageDef[] = [magnitudeStage, randomStage];

@@ -45,4 +45,4 @@ export const reinitStage = defineStage({
   },
 });
 
-export const stages: AnyStageDef[] = [resetStage as unknown as AnyStageDef, reinitStage as unknown as AnyStageDef];
+export const stages: AnyStageDef[] = [resetStage, reinitStage];
