@@ -47,7 +47,7 @@ function loadWasmModule(): void {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@tensorflow/tfjs-backend-wasm');
   } catch (err) {
-    throw new Error(`wasm-kernels: @tensorflow/tfjs-backend-wasm cannot be loaded: ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(`wasm-kernels: @tensorflow/tfjs-backend-wasm cannot be loaded: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
 }
 
