@@ -1,6 +1,7 @@
 import { isPrunable, type MaskBundle } from '@lth/artifacts';
-import { initWeights } from '@lth/models';
+import { initWeights, reinitWeights } from '@lth/models';
 import { randomReinit, resetWeights } from './index';
+import { randomMask } from './__tests__/fixtures';
 
 // The random-reinit control must never be the ticket it controls for. Its draw used to come
 // from the same per-tensor streams as w0, so a pipeline whose reinit seed equalled its w0 seed
@@ -54,5 +55,56 @@ describe('random reinit is independent of w0', () => {
     expect(a.some((v, i) => v !== 0 && v === b[i])).toBe(false);
     // An explicit round overrides the mask's.
     expect(randomReinit(maskFor(2), 1, 1).tensors[0]?.values).toEqual(a);
+  });
+});
+
+describe('randomReinit', () => {
+  const ref = { arch: 'lenet_300_100', options: {} };
+  const w0 = initWeights(ref, 0);
+  const m = randomMask(w0, 0.3, 1);
+
+  it("is a fresh Glorot draw from the reinit stream of (seed, mask round) under the same mask, unlike w0", () => {
+    const r = randomReinit(m, 7);
+    expect(r.meta).toMatchObject({ content: 'reinit', model: ref, seed: 7, iteration: 0, info: { round: 1 } });
+    const fresh = reinitWeights(ref, 7, 1);
+    for (const [i, t] of r.tensors.entries()) {
+      const f = fresh.tensors[i]?.values as Float32Array;
+      const mt = m.tensors.find((x) => x.name === t.name);
+      if (!mt) {
+        expect(t.values).toEqual(f); // biases: copied from the draw
+        continue;
+      }
+      let survivorsSame = 0;
+      let differFromW0 = 0;
+      let prunedNotZero = 0;
+      const w0v = w0.tensors[i]?.values as Float32Array;
+      t.values.forEach((v, j) => {
+        if (mt.values[j] === 0) prunedNotZero += Object.is(v, 0) ? 0 : 1;
+        else {
+          if (v === f[j]) survivorsSame++;
+          if (v !== w0v[j]) differFromW0++;
+        }
+      });
+      const kept = mt.values.reduce((a, b) => a + b, 0);
+      expect(kept).toBeGreaterThan(0);
+      expect(prunedNotZero).toBe(0);
+      expect(survivorsSame).toBe(kept);
+      expect(differFromW0).toBe(kept);
+    }
+    expect(randomReinit(m, 7).tensors[0]?.values).toEqual(r.tensors[0]?.values);
+  });
+
+  it('copies batch norm and buffers from the draw (ResNet)', () => {
+    const rref = { arch: 'resnet18', options: { width: 4 } };
+    const rm = randomMask(initWeights(rref, 0), 0.5, 2);
+    const r = randomReinit(rm, 9);
+    const fresh = initWeights(rref, 9);
+    const bn = r.tensors.filter((t) => t.role === 'batchnorm' || t.role === 'buffer');
+    expect(bn.length).toBeGreaterThan(0);
+    for (const t of bn) expect(t.values).toEqual(fresh.tensors.find((x) => x.name === t.name)?.values);
+  });
+
+  it('names the model when it cannot initialize it', () => {
+    expect(() => randomReinit({ ...m, meta: { ...m.meta, model: { arch: 'nope', options: {} } } }, 1)).toThrow("rewinder/random-reinit: cannot initialize model 'nope'");
   });
 });
