@@ -33,6 +33,7 @@ const store = (base: number, value: number) => [...at(base), ...get(value), ...o
 const ifFlag = (bit: number, body: number[]) => [...get(FLAGS), I32_CONST, bit, I32_AND, IF, BLOCK_EMPTY, ...body, END];
 
 function code(): number[] {
+  // prettier-ignore
   return [
     ...SCALARS.flatMap((s, i) => [...get(s), ...SPLAT, ...set(B1 + i)]),
     ...ops.f32Const(0), ...SPLAT, ...set(ZERO), // +0

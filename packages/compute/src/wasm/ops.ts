@@ -49,6 +49,7 @@ export const ops = {
     return [F32_CONST, ...bytes];
   },
   /** while (local < limit) body; both i32 locals, compared unsigned. */
+  // prettier-ignore
   whileLess: (local: number, limit: number, body: number[]) => [
     BLOCK, BLOCK_EMPTY, LOOP, BLOCK_EMPTY,
     ...get(local), ...get(limit), I32_GE_U, BR_IF, 1, // local >= limit: break
@@ -56,6 +57,7 @@ export const ops = {
     BR, 0, END, END, // br loop; end; end
   ],
   /** do { body } while (--counter !== 0): runs `counter` times, which must be >= 1. */
+  // prettier-ignore
   doWhileCountdown: (counter: number, body: number[]) => [
     LOOP, BLOCK_EMPTY,
     ...body,

@@ -8,6 +8,7 @@ const MAX_PATCH_BYTES = 256 * 1024 * 1024;
 
 // copyRows(src, srcStride, dst, rowBytes, rows): memory.copy of `rows` rows, packed at dst.
 const [SRC, STRIDE, DST, ROW, ROWS, R] = [0, 1, 2, 3, 4, 5];
+// prettier-ignore
 const COPY_ROWS = [
   ...[BLOCK, BLOCK_EMPTY, LOOP, BLOCK_EMPTY],
   ...get(R), ...get(ROWS), I32_GE_U, BR_IF, 1, // r >= rows: break

@@ -65,6 +65,7 @@ function code(layout: SandwichLayout): { code: number[]; v128Locals: number } {
       block.push(...o.get(D), ...combination(L[j]!.map((c, b) => [c, tLocal(i, b)]), constLocal), ...o.v128store(layout.dstOffset(i, j)));
     }
   }
+  // prettier-ignore
   const body = [
     ...consts.flatMap((c) => [...o.f32Const(c), ...o.f32x4Splat, ...o.set(constLocal.get(c)!)]),
     ...o.doWhileCountdown(OUTER, [

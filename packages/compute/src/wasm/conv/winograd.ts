@@ -91,6 +91,7 @@ function sandwich(memory: WasmMemory, key: string, layout: SandwichLayout): Sand
 export function winogradApply(info: backend_util.Conv2DInfo, backend: HeapBackend): boolean {
   const memory = backend.wasm.asm?.memory;
   if (process.env['LTH_WINOGRAD'] === '0') return false;
+  // prettier-ignore
   return (
     info.filterHeight === 3 && info.filterWidth === 3 &&
     info.strideHeight === 1 && info.strideWidth === 1 &&
@@ -102,6 +103,7 @@ export function winogradApply(info: backend_util.Conv2DInfo, backend: HeapBacken
 }
 
 
+// prettier-ignore
 interface Geometry {
   f: Variant; tile: number; win: number; p: number; // tile side, window side, transform points
   n: number; ci: number; co: number;

@@ -28,6 +28,7 @@ const [B0, B1, AV] = [27, 28, 29];
 /** acc[r*2 + h] += av * b_h for the A value of row r at pa_r. */
 function step(row: number): number[] {
   const pa = [PA0, PA1, PA2, PA3][row]!;
+  // prettier-ignore
   return [
     ...o.get(pa), ...o.v128load32Splat(0), ...o.set(AV),
     ...o.get(ACC[row * 2]!), ...o.get(AV), ...o.get(B0), ...o.f32x4Mul, ...o.f32x4Add, ...o.set(ACC[row * 2]!),
@@ -38,6 +39,7 @@ function step(row: number): number[] {
 function code(): number[] {
   const rowBytes = [...o.get(N), ...o.i32(4), ...o.i32Mul];
   // acc = accumulate ? C rows : 0 (pc at the tile's first row)
+  // prettier-ignore
   const initAcc = [
     ...o.get(ACCUMULATE), IF, BLOCK_EMPTY,
     ...[0, 1, 2, 3].flatMap((row) => [
@@ -48,6 +50,7 @@ function code(): number[] {
     ...ACC.flatMap((l) => [...o.v128Zero, ...o.set(l)]),
     END,
   ];
+  // prettier-ignore
   const inner = [
     ...o.get(PB), ...o.v128load(0), ...o.set(B0),
     ...o.get(PB), ...o.v128load(16), ...o.set(B1),
@@ -55,11 +58,13 @@ function code(): number[] {
     ...[PA0, PA1, PA2, PA3].flatMap((p) => o.addTo(p, o.get(AK))),
     ...o.addTo(PB, o.get(BROW)),
   ];
+  // prettier-ignore
   const storeRow = (row: number) => [
     ...o.get(PC), ...o.get(ACC[row * 2]!), ...o.v128store(0),
     ...o.get(PC), ...o.get(ACC[row * 2 + 1]!), ...o.v128store(16),
     ...o.addTo(PC, [...o.get(N), ...o.i32(4), I32_MUL]),
   ];
+  // prettier-ignore
   const tile = [
     // pc = c + (i*n + j) * 4
     ...o.get(C), ...o.get(I), ...o.get(N), I32_MUL, ...o.get(J), I32_ADD, ...o.i32(4), I32_MUL, I32_ADD, ...o.set(PC),
@@ -74,6 +79,7 @@ function code(): number[] {
     ...o.doWhileCountdown(KK, inner),
     ...storeRow(0), ...storeRow(1), ...storeRow(2), ...storeRow(3),
   ];
+  // prettier-ignore
   return [
     ...o.i32(0), ...o.set(I),
     ...o.whileLess(I, M, [
