@@ -1,7 +1,8 @@
 import { defineStage, type AnyStageDef, type MaskBundle, type TensorBundle } from '@lth/artifacts';
 import { MagnitudeConfig, RandomConfig } from './config';
 import { checkMask } from './masks';
-import { magnitudePrune, randomMaskLike, randomPrune } from './prune';
+import { magnitudePrune } from './magnitude';
+import { randomMaskLike, randomPrune } from './random';
 
 const outputs = {
   mask: { kind: 'tensors', description: "the new mask (content 'mask', info: round, rule and the config)" },
