@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 const require = createRequire(import.meta.url);
 const root = new URL('../../', import.meta.url).pathname;
 const compute = require(join(root, 'packages/compute/dist/index.js'));
-const winograd = require(join(root, 'packages/compute/dist/wasm-winograd.js'));
+const winograd = require(join(root, 'packages/compute/dist/wasm/conv/winograd.js'));
 const models = require(join(root, 'packages/models/dist/index.js'));
 const trainer = require(join(root, 'packages/trainer/dist/index.js'));
 const data = require(join(root, 'packages/data/dist/index.js'));

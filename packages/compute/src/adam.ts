@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { adamSimdFor, type WasmMemory } from './wasm-adam-simd';
+import { adamSimdFor, type WasmMemory } from './wasm/adam-simd';
 
 /** Scalars of one Adam step, in PyTorch's form (see `adamUpdate`). */
 export interface AdamScalars {
@@ -34,7 +34,7 @@ interface WasmHeapBackend {
  *   g = (g0 + p*wd) * mask;  m = m*b1 + g*(1-b1);  v = v*b2 + g^2*(1-b2)
  *   p = (p - m / (sqrt(v) / sqrtBc2 + eps) * stepSize) * mask + 0
  * Returns new tensors (the caller assigns them). On the wasm backend, for float32 tensors held
- * there, it is one pass over the wasm heap (a SIMD function, wasm-adam-simd.ts; the last size%4
+ * there, it is one pass over the wasm heap (a SIMD function, wasm/adam-simd.ts; the last size%4
  * elements in JS with Math.fround after every operation), bit-identical to the ops, whose ~14
  * kernels each stream the whole tensor (Conv-2's fc1, 4.2M weights: ~95 ms per step as ops,
  * ~18 ms fused, measured on 2 loaded cores).

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { registerWasmKernels } from './wasm-kernels';
+import { registerWasmKernels } from './wasm/register';
 
 /** The tfjs backends lth can run on, fastest first. */
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;

@@ -14,6 +14,7 @@ export function registerGradients(): void {
   } catch (err) {
     throw new Error(
       `@lth/compute: tfjs gradients are not registered and @tensorflow/tfjs-layers (which registers them) cannot be loaded: ${(err as Error).message.split('\n')[0]}`,
+      { cause: err },
     );
   }
   if (!tf.getGradient('Conv2D')) throw new Error('@lth/compute: loading @tensorflow/tfjs-layers did not register the tfjs gradients');

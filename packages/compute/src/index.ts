@@ -15,8 +15,8 @@ export {
   type BackendName,
   type BackendInfo,
 } from './backend';
-export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './wasm-kernels';
-export { gemmMatMulCount } from './wasm-gemm-matmul';
+export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './wasm/register';
+export { gemmMatMulCount } from './wasm/gemm/matmul';
 export { registerGradients } from './gradients';
 export { withBackend, toActiveBackend } from './switch';
 // Re-exported for compatibility; the seeded RNG lives in @lth/random, which loads no tfjs.

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendName, loadBackendModule, quietCpuBackend } from './backend';
-import { registerWasmKernels } from './wasm-kernels';
+import { registerWasmKernels } from './wasm/register';
 
 /**
  * Runs `fn` on backend `name` and switches back to the previous backend afterwards, even when

@@ -11,5 +11,7 @@ export {
 export { roundCount, pruneCount, remainingAfter, keepCount } from './counts';
 export { pruneLowest, magnitudeKeys, type KeyedPart } from './select';
 export { currentMask, checkMask, countOnes, maskSparsity, type PruneResult } from './masks';
-export { magnitudePrune, randomPrune, randomMaskLike, pruneByKeys } from './prune';
-export { magnitudeStage, randomStage, stages } from './stages';
+export { pruneByKeys } from './prune';
+export { magnitudePrune } from './magnitude';
+export { randomPrune, randomMaskLike } from './random';
+export { magnitudeStage, randomStage, stages } from './stage';

@@ -1,4 +1,4 @@
 export { applyMask } from './apply';
 export { resetWeights } from './reset';
 export { randomReinit } from './reinit';
-export { ResetConfig, ReinitConfig, resetStage, reinitStage, stages } from './stages';
+export { ResetConfig, ReinitConfig, resetStage, reinitStage, stages } from './stage';

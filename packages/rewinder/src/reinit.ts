@@ -23,7 +23,7 @@ export function randomReinit(mask: MaskBundle, seed: number, round: number = mas
   try {
     fresh = reinitWeights(mask.meta.model, seed, round);
   } catch (e) {
-    throw new Error(`${where}: cannot initialize model '${mask.meta.model.arch}' named by the mask: ${(e as Error).message}`);
+    throw new Error(`${where}: cannot initialize model '${mask.meta.model.arch}' named by the mask: ${(e as Error).message}`, { cause: e });
   }
   const info: Record<string, unknown> = { rule: 'random-reinit', stream: { purpose: 'reinit', seed, round } };
   const maskRoundInfo = mask.meta.info?.['round'];

@@ -33,7 +33,7 @@ export function resetWeights(source: WeightBundle, mask: MaskBundle, opts: { ite
       try {
         from = selectCheckpoint(source, k);
       } catch (e) {
-        throw new Error(`${where}: config.iteration: ${(e as Error).message}`);
+        throw new Error(`${where}: config.iteration: ${(e as Error).message}`, { cause: e });
       }
     }
   } else {

@@ -1,6 +1,15 @@
 import { configJsonSchema, listRunRecords, readRunRecord, resolveCacheDir, UsageError, type RunRecord } from '@lth/pipeline';
+import type * as Data from '@lth/data';
+import type * as Models from '@lth/models';
 import type { Register } from '../common';
 import { cliRegistry } from '../stage-modules';
+
+// @lth/models and @lth/data load tfjs, which most commands never need: required on first use,
+// typed by their declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadModels = (): typeof Models => require('@lth/models') as typeof Models;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadData = (): typeof Data => require('@lth/data') as typeof Data;
 
 export const registerStages: Register = (program, io) => {
   program
@@ -34,9 +43,7 @@ export const registerModels: Register = (program, io) => {
     .description('the model zoo: architectures with parameter counts')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => {
-      const models = require('@lth/models') as { listModels?: () => Array<{ name: string; params: { total: number; prunable: number } }> };
-      if (typeof models.listModels !== 'function') throw new UsageError('@lth/models does not export listModels() in this build');
-      const list = models.listModels();
+      const list = loadModels().listModels();
       if (opts.json) return io.out(`${JSON.stringify(list, null, 2)}\n`);
       for (const m of list) io.out(`${m.name.padEnd(16)} ${String(m.params.total).padStart(10)} params, ${String(m.params.prunable).padStart(10)} prunable\n`);
     });
@@ -53,11 +60,6 @@ async function manifestsAsInput<T>(f: () => T | Promise<T>): Promise<T> {
 }
 
 export const registerDatasets: Register = (program, io) => {
-  type DataApi = {
-    listDatasets?: () => Array<{ name: string; description: string; source: string }>;
-    describeDataset?: (name: string) => Promise<unknown>;
-    cacheDirChoice?: () => { dir: string; rule: string };
-  };
   // How the download cache was chosen, in words (the rules are in @lth/data's paths.ts).
   const RULES: Record<string, string> = {
     LTH_DATA_DIR: 'set by LTH_DATA_DIR',
@@ -65,21 +67,18 @@ export const registerDatasets: Register = (program, io) => {
     XDG_CACHE_HOME: 'under XDG_CACHE_HOME; LTH_DATA_DIR overrides',
     home: 'the per-user cache; LTH_DATA_DIR or XDG_CACHE_HOME override',
   };
-  const data = () => require('@lth/data') as DataApi;
   const ds = program
     .command('datasets')
     .description('datasets and where their files would come from (cache, local, download)')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const api = data();
-      if (typeof api.listDatasets !== 'function') throw new UsageError('@lth/data does not export listDatasets() in this build');
-      const list = await manifestsAsInput(() => api.listDatasets!());
+      const list = await manifestsAsInput(() => loadData().listDatasets());
       if (opts.json) return io.out(`${JSON.stringify(list, null, 2)}\n`);
       // Widths from the longest value, so long names (custom manifests) keep the columns aligned.
       const nameWidth = Math.max(...list.map((d) => d.name.length), 4);
       const sourceWidth = Math.max(...list.map((d) => d.source.length), 6);
       for (const d of list) io.out(`${d.name.padEnd(nameWidth)}  ${d.source.padEnd(sourceWidth)}  ${d.description}\n`);
-      const cache = api.cacheDirChoice?.();
+      const cache = loadData().cacheDirChoice();
       if (cache) io.out(`\ndownloads are cached in ${cache.dir} (${RULES[cache.rule] ?? cache.rule})\n`);
     });
   ds.command('show')
@@ -87,9 +86,7 @@ export const registerDatasets: Register = (program, io) => {
     .argument('<name>', 'dataset name')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
-      const api = data();
-      if (typeof api.describeDataset !== 'function') throw new UsageError('@lth/data does not export describeDataset() in this build');
-      const d = await manifestsAsInput(() => api.describeDataset!(name));
+      const d = await manifestsAsInput(() => loadData().describeDataset(name));
       io.out(opts.json ? `${JSON.stringify(d, null, 2)}\n` : `${JSON.stringify(d, null, 2)}\n`);
     });
 };
