@@ -22,7 +22,10 @@ function parseArgs(argv) {
     else if (a === '--runs') opts.runs = Number(argv[++i]);
     else if (a === '--slow') opts.slow = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node tools/bench.mjs [--json] [--only NAME[,NAME]] [--runs N] [--slow]\n  --slow: also cases that take minutes (e.g. the cpu filter gradient)\nbenchmarks: ' + benchFiles().join(', '));
+      console.log(
+        'usage: node tools/bench.mjs [--json] [--only NAME[,NAME]] [--runs N] [--slow]\n  --slow: also cases that take minutes (e.g. the cpu filter gradient)\nbenchmarks: ' +
+          benchFiles().join(', '),
+      );
       process.exit(0);
     } else throw new Error(`tools/bench.mjs: unknown argument '${a}' (try --help)`);
   }
@@ -31,20 +34,35 @@ function parseArgs(argv) {
 }
 
 function benchFiles() {
-  return readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort().map((f) => f.replace(/\.mjs$/, ''));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort()
+    .map((f) => f.replace(/\.mjs$/, ''));
 }
 
 function table(rows) {
   const head = ['benchmark', 'case', 'backend', 'median ms', 'runs', 'note'];
-  const body = rows.map((r) => [r.bench, r.name, r.backend, Number.isFinite(r.ms) ? r.ms.toFixed(r.ms < 10 ? 2 : 1) : 'n/a', String(r.runs ?? ''), r.note ?? '']);
+  const body = rows.map((r) => [
+    r.bench,
+    r.name,
+    r.backend,
+    Number.isFinite(r.ms) ? r.ms.toFixed(r.ms < 10 ? 2 : 1) : 'n/a',
+    String(r.runs ?? ''),
+    r.note ?? '',
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 3 || i === 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) => (i === 3 || i === 4 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
 const opts = parseArgs(process.argv.slice(2));
 const names = benchFiles().filter((n) => !opts.only || opts.only.includes(n));
-if (opts.only) for (const n of opts.only) if (!names.includes(n)) throw new Error(`tools/bench.mjs: no benchmark '${n}' in tools/bench/ (have: ${benchFiles().join(', ')})`);
+if (opts.only)
+  for (const n of opts.only) if (!names.includes(n)) throw new Error(`tools/bench.mjs: no benchmark '${n}' in tools/bench/ (have: ${benchFiles().join(', ')})`);
 
 // Each benchmark starts on the default backend, whatever the previous one switched to.
 const compute = createRequire(import.meta.url)(join(dir, '../../packages/compute/dist/index.js'));
@@ -60,7 +78,8 @@ for (const name of names) {
   if (!opts.json) process.stderr.write(`running ${name}...\n`);
   try {
     await compute.initBackend();
-    for (const r of await mod.run({ runs: opts.runs, slow: opts.slow, log: (m) => opts.json || process.stderr.write(`  ${m}\n`) })) rows.push({ bench: name, ...r });
+    for (const r of await mod.run({ runs: opts.runs, slow: opts.slow, log: (m) => opts.json || process.stderr.write(`  ${m}\n`) }))
+      rows.push({ bench: name, ...r });
   } catch (err) {
     failures.push(`${name}: ${err?.stack ?? err}`);
   }

@@ -20,7 +20,8 @@ import { join, relative, resolve, sep } from 'node:path';
 // require() and require.resolve() with a literal (a module resolved to be loaded elsewhere,
 // e.g. in a worker process, is a dependency too). A computed require cannot be checked; the
 // allow-list covers the modules this repository loads that way.
-const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s(?:type\s)?[^'"`;()]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|\brequire(?:\.resolve)?\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT_RE =
+  /(?:^|[\s;])(?:import|export)\s(?:type\s)?[^'"`;()]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|\brequire(?:\.resolve)?\(\s*['"]([^'"]+)['"]\s*\)/g;
 const TYPE_ONLY_RE = /^\s*(?:import|export)\s+type\s/;
 const BUILTINS = new Set(builtinModules);
 
@@ -88,7 +89,11 @@ export function checkBoundaries(root, ranks, allow = {}, allowCircles = {}) {
     const pkgDir = join(root, 'packages', pkg);
     const manifestPath = relative(root, join(pkgDir, 'package.json'));
     const manifest = readJson(join(pkgDir, 'package.json'));
-    const runtime = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
+    const runtime = new Set([
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.optionalDependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}),
+    ]);
     const dev = new Set(Object.keys(manifest.devDependencies ?? {}));
     const used = new Set();
     /** file -> [{ to, line }]: the package's relative imports, for the circle check. */
@@ -137,7 +142,9 @@ export function checkBoundaries(root, ranks, allow = {}, allowCircles = {}) {
             problems.push(`${where}: imports '${name}' but ${manifestPath} does not declare it in dependencies${hint}`);
           }
         } else if (!runtime.has(name) && !dev.has(name) && !rootDev.has(name)) {
-          problems.push(`${where}: test imports '${name}', declared neither by ${manifestPath} (dependencies or devDependencies) nor by the root package.json's devDependencies`);
+          problems.push(
+            `${where}: test imports '${name}', declared neither by ${manifestPath} (dependencies or devDependencies) nor by the root package.json's devDependencies`,
+          );
         }
       }
     }
@@ -148,14 +155,18 @@ export function checkBoundaries(root, ranks, allow = {}, allowCircles = {}) {
       const hops = circle.map(({ file, line }) => `${relative(root, file)}:${line}`);
       problems.push(`import circle in @lth/${pkg}: ${hops.join(' -> ')} -> ${relative(root, circle[0].file)} (move what both need into a third file)`);
     }
-    for (const key of allowedCircles) problems.push(`tools/check-boundaries.mjs: allow-lists the import circle '${key}' in @lth/${pkg}, which is gone (remove the stale entry)`);
+    for (const key of allowedCircles)
+      problems.push(`tools/check-boundaries.mjs: allow-lists the import circle '${key}' in @lth/${pkg}, which is gone (remove the stale entry)`);
     for (const dep of Object.keys(allow[pkg] ?? {})) {
-      if (!runtime.has(dep)) problems.push(`tools/check-boundaries.mjs: allow-lists '${dep}' for @lth/${pkg}, which does not declare it (remove the stale entry)`);
+      if (!runtime.has(dep))
+        problems.push(`tools/check-boundaries.mjs: allow-lists '${dep}' for @lth/${pkg}, which does not declare it (remove the stale entry)`);
     }
     for (const dep of runtime) {
       if (used.has(dep)) continue;
       if (allow[pkg]?.[dep]) continue;
-      problems.push(`${manifestPath}: declares '${dep}' but no non-test source file imports it (move it to devDependencies if tests need it, remove it otherwise, or allow-list it with a reason in tools/check-boundaries.mjs)`);
+      problems.push(
+        `${manifestPath}: declares '${dep}' but no non-test source file imports it (move it to devDependencies if tests need it, remove it otherwise, or allow-list it with a reason in tools/check-boundaries.mjs)`,
+      );
     }
   }
   return problems;
@@ -234,7 +245,7 @@ export function importCircles(edges) {
       }
     }
     const circle = [{ file: last.from, line: last.line }];
-    for (let f = last.from; f !== start; ) {
+    for (let f = last.from; f !== start;) {
       const { from, line } = via.get(f);
       circle.unshift({ file: from, line });
       f = from;

@@ -28,17 +28,48 @@ function workspace(files) {
 
 const CASES = [
   ['a clean workspace', {}, []],
-  ['an undeclared third-party import', { 'packages/high/src/x.ts': "import {\n  parse,\n} from 'yaml';\n" }, [/high\/src\/x\.ts:1: imports 'yaml' .*devDependency: move it to dependencies/]],
-  ['a deep import of an undeclared package', { 'packages/low/src/y.ts': "const a = require('apache-arrow/Arrow.node');\n" }, [/low\/src\/y\.ts:1: imports 'apache-arrow'/]],
-  ['a declared dependency nothing imports', { 'packages/low/package.json': { dependencies: { zod: '1', seedrandom: '1' } } }, [/low\/package\.json: declares 'seedrandom' but no non-test/]],
-  ['a dependency only tests import', { 'packages/low/src/index.ts': '', 'packages/low/src/a.test.ts': "import { z } from 'zod';\n" }, [/declares 'zod' but no non-test/]],
+  [
+    'an undeclared third-party import',
+    { 'packages/high/src/x.ts': "import {\n  parse,\n} from 'yaml';\n" },
+    [/high\/src\/x\.ts:1: imports 'yaml' .*devDependency: move it to dependencies/],
+  ],
+  [
+    'a deep import of an undeclared package',
+    { 'packages/low/src/y.ts': "const a = require('apache-arrow/Arrow.node');\n" },
+    [/low\/src\/y\.ts:1: imports 'apache-arrow'/],
+  ],
+  [
+    'a declared dependency nothing imports',
+    { 'packages/low/package.json': { dependencies: { zod: '1', seedrandom: '1' } } },
+    [/low\/package\.json: declares 'seedrandom' but no non-test/],
+  ],
+  [
+    'a dependency only tests import',
+    { 'packages/low/src/index.ts': '', 'packages/low/src/a.test.ts': "import { z } from 'zod';\n" },
+    [/declares 'zod' but no non-test/],
+  ],
   ['a test importing a devDependency and a root devDependency', { 'packages/high/src/__tests__/h.ts': "import 'yaml';\nimport { it } from 'jest';\n" }, []],
   ['a test importing an undeclared package', { 'packages/high/src/b.test.ts': "await import('vega');\n" }, [/b\.test\.ts:1: test imports 'vega'/]],
   ['an upward @lth import', { 'packages/low/src/up.ts': "import { b } from '@lth/high';\n" }, [/may not import @lth\/high/]],
   ['a reach into internals', { 'packages/high/src/deep.ts': "import { a } from '@lth/low/src/a';\n" }, [/reaches into @lth\/low's internals/]],
-  ['an entry point the package exports', { 'packages/low/package.json': { dependencies: { zod: '1' }, exports: { '.': './index.js', './light': './light.js' } }, 'packages/high/src/l.ts': "import { a } from '@lth/low/light';\n" }, []],
-  ['a relative import leaving the package', { 'packages/high/src/rel.ts': "import { a } from '../../low/src/index';\n" }, [/relative import .* leaves package 'high'/]],
-  ['a module resolved for another process is a dependency', { 'packages/low/src/r.ts': "export const m = require.resolve('seedrandom');\n" }, [/low\/src\/r\.ts:1: imports 'seedrandom'/]],
+  [
+    'an entry point the package exports',
+    {
+      'packages/low/package.json': { dependencies: { zod: '1' }, exports: { '.': './index.js', './light': './light.js' } },
+      'packages/high/src/l.ts': "import { a } from '@lth/low/light';\n",
+    },
+    [],
+  ],
+  [
+    'a relative import leaving the package',
+    { 'packages/high/src/rel.ts': "import { a } from '../../low/src/index';\n" },
+    [/relative import .* leaves package 'high'/],
+  ],
+  [
+    'a module resolved for another process is a dependency',
+    { 'packages/low/src/r.ts': "export const m = require.resolve('seedrandom');\n" },
+    [/low\/src\/r\.ts:1: imports 'seedrandom'/],
+  ],
   ['an import quoted in a comment', { 'packages/high/src/c.ts': "// require('vega') is loaded lazily\n/* import x from 'vega' */\n" }, []],
   [
     'an import circle of two files, one edge type-only',
@@ -53,7 +84,10 @@ const CASES = [
       'packages/high/src/sub/y.ts': "import { x } from '../x';\n",
       'packages/high/src/self.ts': "import * as me from './self';\n",
     },
-    [/circle in @lth\/high: packages\/high\/src\/self\.ts:1 -> packages\/high\/src\/self\.ts \(/, /circle in @lth\/high: packages\/high\/src\/sub\/index\.ts:1 -> packages\/high\/src\/sub\/y\.ts:1 -> packages\/high\/src\/x\.ts:1 -> packages\/high\/src\/sub\/index\.ts \(/],
+    [
+      /circle in @lth\/high: packages\/high\/src\/self\.ts:1 -> packages\/high\/src\/self\.ts \(/,
+      /circle in @lth\/high: packages\/high\/src\/sub\/index\.ts:1 -> packages\/high\/src\/sub\/y\.ts:1 -> packages\/high\/src\/x\.ts:1 -> packages\/high\/src\/sub\/index\.ts \(/,
+    ],
   ],
   [
     'shared imports without a circle (a diamond; a test importing its subject)',
@@ -76,7 +110,9 @@ export function selfTest() {
       const ok = problems.length === expected.length && expected.every((re) => problems.some((p) => re.test(p)));
       if (!ok) {
         failed++;
-        console.error(`self-test '${name}': expected ${expected.length} problem(s) matching ${expected.join(', ') || '(none)'}, got:\n  ${problems.join('\n  ') || '(none)'}`);
+        console.error(
+          `self-test '${name}': expected ${expected.length} problem(s) matching ${expected.join(', ') || '(none)'}, got:\n  ${problems.join('\n  ') || '(none)'}`,
+        );
       }
     } finally {
       rmSync(root, { recursive: true, force: true });

@@ -33,4 +33,6 @@ if (problems.length > 0) {
   process.exit(1);
 }
 const tolerated = Object.values(ALLOWED_CIRCLES).reduce((n, circles) => n + Object.keys(circles).length, 0);
-console.log(`Package boundaries ok (${Object.keys(RANKS).length} packages, imports match declared dependencies, no import circles${tolerated ? ` but ${tolerated} allow-listed` : ''}).`);
+console.log(
+  `Package boundaries ok (${Object.keys(RANKS).length} packages, imports match declared dependencies, no import circles${tolerated ? ` but ${tolerated} allow-listed` : ''}).`,
+);

@@ -73,19 +73,27 @@ function rng(seed) {
 
 function lth(args, cwd, killAfterMs) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, LTH_OFFLINE: '1' } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, LTH_OFFLINE: '1' },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     const t0 = Date.now();
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }, killAfterMs);
+    const timer =
+      killAfterMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            try {
+              process.kill(-child.pid, 'SIGKILL');
+            } catch {
+              /* already gone */
+            }
+          }, killAfterMs);
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       resolve({ code, signal, out, err, ms: Date.now() - t0 });
@@ -98,7 +106,9 @@ const sha = (file) => createHash('sha256').update(readFileSync(file)).digest('he
 /** stage id → { key, outputs: port → sha256 of the file } from a `--json` run record. */
 function fingerprint(recordText) {
   const rec = JSON.parse(recordText);
-  return Object.fromEntries(rec.stages.map((s) => [s.id, { key: s.cacheKey, outputs: Object.fromEntries(Object.entries(s.outputs).map(([p, f]) => [p, sha(f)])) }]));
+  return Object.fromEntries(
+    rec.stages.map((s) => [s.id, { key: s.cacheKey, outputs: Object.fromEntries(Object.entries(s.outputs).map(([p, f]) => [p, sha(f)])) }]),
+  );
 }
 
 const opts = parseArgs(process.argv.slice(2));
@@ -146,7 +156,9 @@ for (let i = 0; i < opts.kills; i++) {
     stats.verifyFailures++;
     problems.push(`kill ${i + 1}: lth cache verify failed: ${verify.err}`);
   }
-  say(`soak: ${i + 1}/${opts.kills}: killed at ${at} ms (${killed.signal ?? `exit ${killed.code}`}), --force ${forced.join(',') || '-'}; rerun ${again.code === 0 ? 'ok' : `exit ${again.code}`} in ${(again.ms / 1000).toFixed(1)} s`);
+  say(
+    `soak: ${i + 1}/${opts.kills}: killed at ${at} ms (${killed.signal ?? `exit ${killed.code}`}), --force ${forced.join(',') || '-'}; rerun ${again.code === 0 ? 'ok' : `exit ${again.code}`} in ${(again.ms / 1000).toFixed(1)} s`,
+  );
 }
 const result = { ...stats, identicalColdReruns: reproducible, referenceRunMs: refMs, wallMs: Date.now() - t0, seed: opts.seed, jobs: opts.jobs, problems };
 if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -36,7 +36,13 @@ export function problems(root) {
   if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(top.version ?? '')) out.push(`package.json: version '${top.version}' is not x.y.z`);
   const pkgs = workspacePackages(root);
   const privates = new Set(pkgs.map((p) => p.json.private === true));
-  if (privates.size > 1) out.push(`packages disagree on "private": decide once for all (${pkgs.filter((p) => p.json.private === true).map((p) => p.dir).join(', ')} are private)`);
+  if (privates.size > 1)
+    out.push(
+      `packages disagree on "private": decide once for all (${pkgs
+        .filter((p) => p.json.private === true)
+        .map((p) => p.dir)
+        .join(', ')} are private)`,
+    );
   for (const { dir, json } of pkgs) {
     const at = `packages/${dir}/package.json`;
     if (json.name !== `@lth/${dir}`) out.push(`${at}: name is '${json.name}', expected '@lth/${dir}'`);
@@ -49,7 +55,8 @@ export function problems(root) {
     if (typeof json.description !== 'string' || json.description.length < 10) out.push(`${at}: description is missing`);
     if (json.license !== top.license) out.push(`${at}: license is '${json.license}', the root says '${top.license}'`);
     const lic = join(root, 'packages', dir, 'LICENSE');
-    if (!existsSync(lic) || readFileSync(lic, 'utf8') !== license) out.push(`packages/${dir}/LICENSE: missing or not the root LICENSE (cp LICENSE packages/${dir}/)`);
+    if (!existsSync(lic) || readFileSync(lic, 'utf8') !== license)
+      out.push(`packages/${dir}/LICENSE: missing or not the root LICENSE (cp LICENSE packages/${dir}/)`);
     const repository = { type: 'git', url: top.repository?.url, directory: `packages/${dir}` };
     if (!isDeepStrictEqual(json.repository, repository)) out.push(`${at}: repository should be ${JSON.stringify(repository)}`);
     if (!isDeepStrictEqual(json.engines, top.engines)) out.push(`${at}: engines should be ${JSON.stringify(top.engines)} (the root's)`);

@@ -49,7 +49,13 @@ export async function run(options = {}) {
         log(`${backend}: filter gradient at batch 3 (x${batch / 3} = estimate)`);
         const x3 = randn([3, size, size, cin]);
         const dy3 = randn([3, size, size, cout]);
-        t.filter = (batch / 3) * time(op(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: x3, dy: dy3 }, { ...ATTRS, filterShape: w.shape })), 1, 0);
+        t.filter =
+          (batch / 3) *
+          time(
+            op(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: x3, dy: dy3 }, { ...ATTRS, filterShape: w.shape })),
+            1,
+            0,
+          );
         t.filterEstimated = true;
         tf.dispose([x3, dy3]);
       } else {
@@ -74,7 +80,13 @@ export async function run(options = {}) {
     const vsCpu = (ms, ref) => (Number.isFinite(ref) && backend !== 'cpu' ? `${(ref / ms).toFixed(1)}x faster than cpu` : '');
     rows.push({ name: `conv2 forward (${layer})`, backend, ms: t.forward, runs, note: vsCpu(t.forward, cpu?.forward) });
     const naive = t.naiveInput ? `${(t.naiveInput / t.input).toFixed(1)}x faster than wasm naive` : '';
-    rows.push({ name: 'conv2 input gradient (Conv2DBackpropInput)', backend, ms: t.input, runs, note: [naive, vsCpu(t.input, cpu?.input)].filter(Boolean).join('; ') });
+    rows.push({
+      name: 'conv2 input gradient (Conv2DBackpropInput)',
+      backend,
+      ms: t.input,
+      runs,
+      note: [naive, vsCpu(t.input, cpu?.input)].filter(Boolean).join('; '),
+    });
     rows.push({
       name: 'conv2 filter gradient (Conv2DBackpropFilter)',
       backend,
@@ -88,7 +100,14 @@ export async function run(options = {}) {
         .filter(Boolean)
         .join('; '),
     });
-    if (t.naiveInput) rows.push({ name: 'conv2 input gradient, tfjs-backend-wasm naive kernel', backend, ms: t.naiveInput, runs: options.runs ?? 3, note: 'the kernel we replace' });
+    if (t.naiveInput)
+      rows.push({
+        name: 'conv2 input gradient, tfjs-backend-wasm naive kernel',
+        backend,
+        ms: t.naiveInput,
+        runs: options.runs ?? 3,
+        note: 'the kernel we replace',
+      });
   }
   return rows;
 }

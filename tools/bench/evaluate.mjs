@@ -96,7 +96,10 @@ function paddedLayers(layers) {
   return layers.map(([w, b]) => {
     const [, n] = w.shape;
     const colsPad = (8 - (n % 8)) % 8;
-    const pw = tf.pad(w, [[0, rowsPad], [0, colsPad]]);
+    const pw = tf.pad(w, [
+      [0, rowsPad],
+      [0, colsPad],
+    ]);
     const pb = tf.pad(b, [[0, colsPad]]);
     rowsPad = colsPad;
     return [pw, pb];
@@ -131,7 +134,8 @@ export async function run(opts = {}) {
   const w0 = models.initWeights({ arch: 'lenet_300_100', options: {} }, 0);
   const load = () => `load ${loadavg()[0].toFixed(1)}`;
   const rows = [];
-  const row = (name, m, runsN, extra = '') => rows.push({ name, backend, ms: m.wall, runs: runsN, note: `cpu ${m.cpu.toFixed(1)} ms; ${load()}${extra ? `; ${extra}` : ''}` });
+  const row = (name, m, runsN, extra = '') =>
+    rows.push({ name, backend, ms: m.wall, runs: runsN, note: `cpu ${m.cpu.toFixed(1)} ms; ${load()}${extra ? `; ${extra}` : ''}` });
 
   log(`raw forward (${what})`);
   const batches = premade(ds);
@@ -145,41 +149,69 @@ export async function run(opts = {}) {
   tf.dispose(padded.flat());
 
   log('breakdown');
-  row('    piece: batch assembly + normalization + upload (evalBatches)', measure(() => {
-    for (const [split, limit] of SPLITS) for (const b of data.evalBatches(ds, split, BATCH, limit === undefined ? {} : { limit })) data.disposeBatch(b);
-  }, runs), runs);
-  row('    piece: model.apply in eval mode (pre-made inputs)', measure(() => {
-    for (const b of batches) model.apply(b.x, { training: false }).dispose();
-  }, runs), runs);
+  row(
+    '    piece: batch assembly + normalization + upload (evalBatches)',
+    measure(() => {
+      for (const [split, limit] of SPLITS) for (const b of data.evalBatches(ds, split, BATCH, limit === undefined ? {} : { limit })) data.disposeBatch(b);
+    }, runs),
+    runs,
+  );
+  row(
+    '    piece: model.apply in eval mode (pre-made inputs)',
+    measure(() => {
+      for (const b of batches) model.apply(b.x, { training: false }).dispose();
+    }, runs),
+    runs,
+  );
   if (typeof model.inference === 'function') {
-    row('    piece: model.inference() (padded, one per evaluation; pre-made inputs)', measure(() => {
-      const fwd = model.inference();
-      for (const b of batches) fwd.apply(b.x).dispose();
-      fwd.dispose();
-    }, runs), runs);
+    row(
+      '    piece: model.inference() (padded, one per evaluation; pre-made inputs)',
+      measure(() => {
+        const fwd = model.inference();
+        for (const b of batches) fwd.apply(b.x).dispose();
+        fwd.dispose();
+      }, runs),
+      runs,
+    );
   }
   const logits = batches.map((b) => model.apply(b.x, { training: false }));
   if (typeof trainer.addBatchSums === 'function') {
     const labels = batches.map((b) => b.y.dataSync());
-    row('    piece: loss + accuracy in JS from read-back logits (addBatchSums)', measure(() => {
-      const sums = { loss: 0, correct: 0, count: 0 };
-      logits.forEach((l, i) => trainer.addBatchSums(sums, l.dataSync(), labels[i], l.shape[1]));
-    }, runs), runs);
+    row(
+      '    piece: loss + accuracy in JS from read-back logits (addBatchSums)',
+      measure(() => {
+        const sums = { loss: 0, correct: 0, count: 0 };
+        logits.forEach((l, i) => trainer.addBatchSums(sums, l.dataSync(), labels[i], l.shape[1]));
+      }, runs),
+      runs,
+    );
   }
-  row('    piece: crossEntropy (oneHot x logSoftmax) on the logits', measure(() => {
-    logits.forEach((l, i) => trainer.crossEntropy(l, batches[i].y).dispose());
-  }, runs), runs);
-  row('    piece: accuracy (argMax, equal, sum) + one read-back per batch', measure(() => {
-    logits.forEach((l, i) => {
-      const c = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(l, 1), batches[i].y), 'float32')));
-      c.dataSync();
-      c.dispose();
-    });
-  }, runs), runs);
+  row(
+    '    piece: crossEntropy (oneHot x logSoftmax) on the logits',
+    measure(() => {
+      logits.forEach((l, i) => trainer.crossEntropy(l, batches[i].y).dispose());
+    }, runs),
+    runs,
+  );
+  row(
+    '    piece: accuracy (argMax, equal, sum) + one read-back per batch',
+    measure(() => {
+      logits.forEach((l, i) => {
+        const c = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(l, 1), batches[i].y), 'float32')));
+        c.dataSync();
+        c.dispose();
+      });
+    }, runs),
+    runs,
+  );
   tf.dispose(logits);
-  row('    evaluateSplit x3 (the streaming path, public API)', measure(() => {
-    for (const [split, limit] of SPLITS) trainer.evaluateSplit(model, ds, split, BATCH, limit);
-  }, runs), runs);
+  row(
+    '    evaluateSplit x3 (the streaming path, public API)',
+    measure(() => {
+      for (const [split, limit] of SPLITS) trainer.evaluateSplit(model, ds, split, BATCH, limit);
+    }, runs),
+    runs,
+  );
   tf.dispose(batches.flatMap((b) => [b.x, b.y]));
   model.dispose();
 

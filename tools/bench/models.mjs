@@ -182,7 +182,11 @@ async function conv2Profile(backend, log) {
   opt.dispose();
   model.dispose();
   const total = [...byName.values()].reduce((a, b) => a + b, 0);
-  const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join(', ');
+  const top = [...byName]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([k, ms]) => `${k} ${ms.toFixed(0)}`)
+    .join(', ');
   return { name: 'conv2 step: kernel time by kernel', backend, ms: total, runs: 1, note: top };
 }
 
@@ -210,11 +214,15 @@ function countKernels(fn) {
 function dispatchCost(backend) {
   const a = tf.scalar(1);
   const n = 1000;
-  const ms = timeIt(() => tf.tidy(() => {
-    let x = a;
-    for (let i = 0; i < n; i++) x = tf.add(x, a);
-    x.dataSync();
-  }), 5);
+  const ms = timeIt(
+    () =>
+      tf.tidy(() => {
+        let x = a;
+        for (let i = 0; i < n; i++) x = tf.add(x, a);
+        x.dataSync();
+      }),
+    5,
+  );
   a.dispose();
   return { name: 'op dispatch (scalar add)', backend, ms: ms / n, runs: 5, note: 'per op' };
 }
@@ -232,7 +240,8 @@ function torchRows(log) {
   if (!py) return [{ name: 'pytorch step', backend: 'torch', ms: NaN, note: 'no Python with torch found (apt-get install python3-torch)' }];
   log(`pytorch via ${py}`);
   const r = spawnSync(py, [join(root, 'tools/bench/torch_step.py')], { encoding: 'utf8', timeout: 600_000 });
-  if (r.status !== 0) return [{ name: 'pytorch step', backend: 'torch', ms: NaN, note: `torch_step.py failed: ${(r.stderr || '').split('\n').slice(-3).join(' ')}` }];
+  if (r.status !== 0)
+    return [{ name: 'pytorch step', backend: 'torch', ms: NaN, note: `torch_step.py failed: ${(r.stderr || '').split('\n').slice(-3).join(' ')}` }];
   return JSON.parse(r.stdout).map((row) => ({ ...row, note: `${row.note ?? ''} (${py})`.trim() }));
 }
 
@@ -248,7 +257,11 @@ export async function run(options = {}) {
     rows.push(...breakdown);
     const dispatch = rows.find((r) => r.backend === backend && r.name.startsWith('op dispatch')).ms;
     const n = all.kernels.total;
-    const top = Object.entries(all.kernels.byName).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, c]) => `${k} ${c}`).join(', ');
+    const top = Object.entries(all.kernels.byName)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([k, c]) => `${k} ${c}`)
+      .join(', ');
     rows.push({ name: 'lenet step: kernels x dispatch cost', backend, ms: n * dispatch, runs: 1, note: `${n} kernels per step (${top})` });
     if (backend !== 'cpu') rows.push(await conv2Profile(backend, log));
     const trainer = loadTrainer();
@@ -271,5 +284,6 @@ export async function run(options = {}) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const rows = await run({ log: (m) => process.stderr.write(`${m}\n`), quick: process.argv.includes('--quick') });
-  for (const r of rows) console.log(`${r.name.padEnd(44)} ${r.backend.padEnd(6)} ${Number.isFinite(r.ms) ? r.ms.toFixed(2).padStart(9) : '      n/a'} ms  ${r.note ?? ''}`);
+  for (const r of rows)
+    console.log(`${r.name.padEnd(44)} ${r.backend.padEnd(6)} ${Number.isFinite(r.ms) ? r.ms.toFixed(2).padStart(9) : '      n/a'} ms  ${r.note ?? ''}`);
 }

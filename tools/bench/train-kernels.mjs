@@ -14,7 +14,13 @@ const compute = require(join(root, 'packages/compute/dist/index.js'));
 const { tf } = compute;
 
 /** Forward + gradients of f w.r.t. all of `xs`, values read back; nothing returned from tidy. */
-const fwdBwd = (f, xs) => () => tf.tidy(() => void tf.grads(f)(xs).forEach((g) => g.dataSync()));
+const fwdBwd = (f, xs) => () =>
+  tf.tidy(
+    () =>
+      void tf
+        .grads(f)(xs)
+        .forEach((g) => g.dataSync()),
+  );
 
 export async function run(options = {}) {
   // These are wasm findings: measure on wasm whenever it is there, whatever ran before.
@@ -28,11 +34,20 @@ function measure(backend, options) {
   const randn = (shape) => tf.tensor(rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), 1), shape);
   const act = randn([60, 32, 32, 64]);
   const small = randn([60, 8, 8, 64]);
-  const gamma = tf.ones([64]), beta = tf.zeros([64]);
-  const fcIn = randn([60, 4096]), fcW = randn([4096, 256]);
-  const lenetIn = randn([60, 784]), lenetW = randn([784, 300]);
+  const gamma = tf.ones([64]),
+    beta = tf.zeros([64]);
+  const fcIn = randn([60, 4096]),
+    fcW = randn([4096, 256]);
+  const lenetIn = randn([60, 784]),
+    lenetW = randn([784, 300]);
   const logits = randn([60, 10]);
-  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: 60 }, (_, i) => i % 10), 'int32'), 10);
+  const labels = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: 60 }, (_, i) => i % 10),
+      'int32',
+    ),
+    10,
+  );
   const cases = [
     ['elementwise add (reference), [60,32,32,64]', () => tf.tidy(() => void tf.add(act, 1).dataSync())],
     ['relu fwd+grad, [60,32,32,64]', fwdBwd((a) => tf.relu(a), [act])],
@@ -41,10 +56,13 @@ function measure(backend, options) {
     ['global mean fwd+grad, [60,8,8,64]', fwdBwd((a) => tf.mean(a, [1, 2]), [small])],
     [
       'batch norm (batch stats) fwd+grad, [60,32,32,64]',
-      fwdBwd((a, g, b) => {
-        const m = tf.moments(a, [0, 1, 2]);
-        return tf.batchNorm(a, m.mean, m.variance, b, g, 1e-3);
-      }, [act, gamma, beta]),
+      fwdBwd(
+        (a, g, b) => {
+          const m = tf.moments(a, [0, 1, 2]);
+          return tf.batchNorm(a, m.mean, m.variance, b, g, 1e-3);
+        },
+        [act, gamma, beta],
+      ),
     ],
     ['dense 60x4096 -> 256 fwd+grad (matmul, transposes)', fwdBwd((x, w) => tf.matMul(x, w), [fcIn, fcW])],
     ['dense 60x784 -> 300 fwd+grad', fwdBwd((x, w) => tf.matMul(x, w), [lenetIn, lenetW])],
@@ -59,7 +77,13 @@ function measure(backend, options) {
     try {
       for (const [name, fn] of replaced) {
         const ms = time(fn, Math.min(runs, 3));
-        rows.push({ name: `${name}, tfjs-backend-wasm's own kernels`, backend, ms, runs: Math.min(runs, 3), note: `${(ms / ours[name]).toFixed(1)}x slower than ours` });
+        rows.push({
+          name: `${name}, tfjs-backend-wasm's own kernels`,
+          backend,
+          ms,
+          runs: Math.min(runs, 3),
+          note: `${(ms / ours[name]).toFixed(1)}x slower than ours`,
+        });
       }
     } finally {
       compute.registerWasmKernels();

@@ -86,7 +86,11 @@ export async function run(options = {}) {
   const previousTile = winograd.setWinogradTile(4);
   const runs = {};
   try {
-    for (const [mode, tile, off] of [['F(4x4)', 4, false], ['F(2x2)', 2, false], ['direct', 4, true]]) {
+    for (const [mode, tile, off] of [
+      ['F(4x4)', 4, false],
+      ['F(2x2)', 2, false],
+      ['direct', 4, true],
+    ]) {
       log(`wasm: conv2 ${STEPS} steps, ${mode}`);
       winograd.setWinogradTile(tile);
       if (off) process.env.LTH_WINOGRAD = '0';
@@ -100,7 +104,13 @@ export async function run(options = {}) {
   }
   const at = (r) => [0, 49, 149].map((i) => r.losses[i].toFixed(4)).join(' / ');
   return [
-    ...Object.entries(runs).map(([mode, r]) => ({ name: `conv2 step, convolutions by ${mode}`, backend: 'wasm', ms: r.ms, runs: STEPS, note: `loss at steps 1 / 50 / 150: ${at(r)}` })),
+    ...Object.entries(runs).map(([mode, r]) => ({
+      name: `conv2 step, convolutions by ${mode}`,
+      backend: 'wasm',
+      ms: r.ms,
+      runs: STEPS,
+      note: `loss at steps 1 / 50 / 150: ${at(r)}`,
+    })),
     { name: 'drift: F(4x4) vs direct', backend: 'wasm', ms: NaN, note: compare(runs['F(4x4)'], runs.direct) },
     { name: 'drift: F(2x2) vs direct', backend: 'wasm', ms: NaN, note: compare(runs['F(2x2)'], runs.direct) },
     { name: 'drift: F(4x4) vs F(2x2)', backend: 'wasm', ms: NaN, note: compare(runs['F(4x4)'], runs['F(2x2)']) },

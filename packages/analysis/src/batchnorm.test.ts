@@ -60,7 +60,9 @@ describe('recomputeBatchNorm', () => {
 
   it('refuses when there is not one full batch of training examples', () => {
     const model = createModel(initWeights({ arch: 'resnet18', options: { width: 2 } }, 3));
-    expect(() => recomputeBatchNorm(model, data, { examples: 5, batchSize: 8, rng: rng() })).toThrow(/needs at least one full batch of 8 training examples; 5 are available/);
+    expect(() => recomputeBatchNorm(model, data, { examples: 5, batchSize: 8, rng: rng() })).toThrow(
+      /needs at least one full batch of 8 training examples; 5 are available/,
+    );
     model.dispose();
   });
 });

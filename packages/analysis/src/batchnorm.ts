@@ -30,7 +30,9 @@ export function recomputeBatchNorm(model: PathModel, data: Dataset, opts: Recomp
   const available = splitView(data, 'train').count;
   const batches = Math.floor(Math.min(opts.examples, available) / opts.batchSize);
   if (batches < 1) {
-    throw new Error(`instability: recomputing batch-norm statistics needs at least one full batch of ${opts.batchSize} training examples; ${Math.min(opts.examples, available)} are available (batchNorm.examples, the training split)`);
+    throw new Error(
+      `instability: recomputing batch-norm statistics needs at least one full batch of ${opts.batchSize} training examples; ${Math.min(opts.examples, available)} are available (batchNorm.examples, the training split)`,
+    );
   }
   const sums = new Map<string, tf.Tensor>(buffers.map(([name, v]) => [name, tf.zerosLike(v)]));
   try {
@@ -42,7 +44,10 @@ export function recomputeBatchNorm(model: PathModel, data: Dataset, opts: Recomp
         model.apply(b.x, { training: true, rng: opts.rng }).dispose();
         for (const [name, v] of buffers) {
           const prev = sums.get(name) as tf.Tensor;
-          sums.set(name, tf.tidy(() => tf.add(prev, tf.div(v, m))));
+          sums.set(
+            name,
+            tf.tidy(() => tf.add(prev, tf.div(v, m))),
+          );
           prev.dispose();
         }
       } finally {

@@ -35,37 +35,36 @@ export const BatchNormConfig = z.strictObject({
 });
 export type BatchNormConfig = z.output<typeof BatchNormConfig>;
 
-export const InstabilityConfig = z
-  .strictObject({
-    /** Label of this analysis in tables and plots (e.g. "dense", "IMP 21%"). */
-    label: z.string().min(1).max(200).default('network'),
-    /**
-     * k, the iteration of the starting weights: picks w_k when `weights` is a bundle of
-     * several checkpoints; otherwise it must match the weights' own iteration (if given).
-     */
-    iteration: z.number().int().nonnegative().optional(),
-    /** How the two copies train from k to T (trainer/train's config, without seed and checkpoints). */
-    train: CopyTrainConfig,
-    /** Derives the two copies' data-order seeds when `seeds` is not given. */
-    seed: z.number().int().default(0),
-    /** The two copies' data-order (SGD noise) seeds, explicitly; they must differ. */
-    seeds: z
-      .tuple([z.number().int(), z.number().int()])
-      .refine(([a, b]) => a !== b, { message: 'the two copies need different seeds (equal seeds train the same network twice)' })
-      .optional(),
-    /** Evenly spaced alpha in [0, 1], both ends included. */
-    points: z.number().int().min(2).max(1001).default(30),
-    /** Splits the path is evaluated on. */
-    splits: z
-      .array(z.enum(EVAL_SPLITS))
-      .min(1)
-      .refine((s) => new Set(s).size === s.length, { message: 'a split is listed twice' })
-      .default(['test']),
-    /** Evaluate only the first N examples of each split (null: all of them). */
-    examples: z.number().int().positive().nullable().default(null),
-    evalBatchSize: z.number().int().positive().default(500),
-    batchNorm: BatchNormConfig.prefault({}),
-  });
+export const InstabilityConfig = z.strictObject({
+  /** Label of this analysis in tables and plots (e.g. "dense", "IMP 21%"). */
+  label: z.string().min(1).max(200).default('network'),
+  /**
+   * k, the iteration of the starting weights: picks w_k when `weights` is a bundle of
+   * several checkpoints; otherwise it must match the weights' own iteration (if given).
+   */
+  iteration: z.number().int().nonnegative().optional(),
+  /** How the two copies train from k to T (trainer/train's config, without seed and checkpoints). */
+  train: CopyTrainConfig,
+  /** Derives the two copies' data-order seeds when `seeds` is not given. */
+  seed: z.number().int().default(0),
+  /** The two copies' data-order (SGD noise) seeds, explicitly; they must differ. */
+  seeds: z
+    .tuple([z.number().int(), z.number().int()])
+    .refine(([a, b]) => a !== b, { message: 'the two copies need different seeds (equal seeds train the same network twice)' })
+    .optional(),
+  /** Evenly spaced alpha in [0, 1], both ends included. */
+  points: z.number().int().min(2).max(1001).default(30),
+  /** Splits the path is evaluated on. */
+  splits: z
+    .array(z.enum(EVAL_SPLITS))
+    .min(1)
+    .refine((s) => new Set(s).size === s.length, { message: 'a split is listed twice' })
+    .default(['test']),
+  /** Evaluate only the first N examples of each split (null: all of them). */
+  examples: z.number().int().positive().nullable().default(null),
+  evalBatchSize: z.number().int().positive().default(500),
+  batchNorm: BatchNormConfig.prefault({}),
+});
 export type InstabilityConfig = z.output<typeof InstabilityConfig>;
 export type InstabilityConfigInput = z.input<typeof InstabilityConfig>;
 

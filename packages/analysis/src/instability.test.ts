@@ -27,7 +27,9 @@ beforeAll(async () => {
 function halfMask(w: WeightBundle): MaskBundle {
   return {
     meta: { content: 'mask', model: w.meta.model },
-    tensors: w.tensors.filter((t) => t.role !== 'bias').map((t) => ({ name: t.name, role: t.role, shape: t.shape, values: Uint8Array.from(t.values, (_, i) => i % 2) })),
+    tensors: w.tensors
+      .filter((t) => t.role !== 'bias')
+      .map((t) => ({ name: t.name, role: t.role, shape: t.shape, values: Uint8Array.from(t.values, (_, i) => i % 2) })),
   };
 }
 
@@ -77,12 +79,15 @@ describe('analysis/instability', () => {
   });
 
   it('refuses inputs and configs that cannot give an instability, naming the problem', async () => {
-    const run = (weights: WeightBundle, cfg: Record<string, unknown> = {}) => instability({ weights, data }, { train: copyTrain, points: 2, examples: 10, ...cfg });
+    const run = (weights: WeightBundle, cfg: Record<string, unknown> = {}) =>
+      instability({ weights, data }, { train: copyTrain, points: 2, examples: 10, ...cfg });
     await expect(run(checkpoints)).rejects.toThrow("'weights' is a bundle of several checkpoints; set config.iteration to k");
     await expect(run(checkpoints, { iteration: 3 })).rejects.toThrow('config.iteration: no checkpoint at iteration 3 (saved: 0, 4)');
     await expect(run(init, { iteration: 4 })).rejects.toThrow("config.iteration is 4 but analysis/instability: 'weights' are at iteration 0 (init)");
     await expect(run({ ...init, meta: { ...init.meta, content: 'trained' } })).rejects.toThrow(/holds trained \(final\) weights/);
-    await expect(run(checkpoints, { iteration: 4, train: { ...copyTrain, iterations: 2 } })).rejects.toThrow(/start at iteration 4 .* after its end at iteration 2/);
+    await expect(run(checkpoints, { iteration: 4, train: { ...copyTrain, iterations: 2 } })).rejects.toThrow(
+      /start at iteration 4 .* after its end at iteration 2/,
+    );
     await expect(run(checkpoints, { iteration: 4, train: { ...copyTrain, iterations: 4 } })).rejects.toThrow('the copies would start at their end (k = T = 4)');
     const cfg = (c: Record<string, unknown>) => InstabilityConfig.safeParse({ train: copyTrain, ...c });
     expect(cfg({ seeds: [5, 5] }).error?.issues[0]?.message).toMatch(/different seeds/);
@@ -96,7 +101,11 @@ describe('analysis/instability', () => {
     const w0 = initWeights({ arch: 'resnet18', options: { width: 2 } }, 1);
     const r = await instability(
       { weights: w0, data: cifar },
-      { train: { iterations: 2, batchSize: 8, optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 }, evalEvery: 2, trainEvalExamples: 0 }, points: 3, batchNorm: { examples: 16 } },
+      {
+        train: { iterations: 2, batchSize: 8, optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 }, evalEvery: 2, trainEvalExamples: 0 },
+        points: 3,
+        batchNorm: { examples: 16 },
+      },
     );
     expect(r.path.meta.info?.['batchNorm']).toBe('running statistics recomputed at every point on 16 training examples');
     expect(r.path.rows.every((row) => Number.isFinite(row['loss']))).toBe(true);

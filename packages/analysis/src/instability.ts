@@ -51,7 +51,9 @@ export function startingPoint(b: TensorBundle, iteration: number | undefined): {
   const c = b.meta.content;
   if (c === 'mask') throw new Error(`${where} is a mask; pass it as 'mask'`);
   if (c === 'trained') {
-    throw new Error(`${where} holds trained (final) weights; the copies start from weights at k: a checkpoint (a trainer's 'checkpoints' with config.iteration = k), a rewound ticket, or an init`);
+    throw new Error(
+      `${where} holds trained (final) weights; the copies start from weights at k: a checkpoint (a trainer's 'checkpoints' with config.iteration = k), a rewound ticket, or an init`,
+    );
   }
   const bad = b.tensors.find((t) => !(t.values instanceof Float32Array));
   if (bad) throw new Error(`${where}: tensor '${bad.name}' is not float32`);
@@ -65,7 +67,8 @@ export function startingPoint(b: TensorBundle, iteration: number | undefined): {
     }
   }
   const k = c === 'checkpoint' || c === 'rewound' ? (w.meta.iteration ?? 0) : 0;
-  if (iteration !== undefined && iteration !== k) throw new Error(`analysis/instability: config.iteration is ${iteration} but ${where} are at iteration ${k} (${c})`);
+  if (iteration !== undefined && iteration !== k)
+    throw new Error(`analysis/instability: config.iteration is ${iteration} but ${where} are at iteration ${k} (${c})`);
   return { weights: w, k };
 }
 
@@ -87,7 +90,11 @@ function maskOf(mask: TensorBundle | undefined, arch: string): Map<string, Float
  * masked, with batch-norm statistics recomputed at every point (see BatchNormConfig). The
  * instability is the maximum error on the path minus the mean of the endpoints' errors.
  */
-export async function instability(inputs: InstabilityInputs, config: InstabilityConfigInput | InstabilityConfig, opts: InstabilityOptions = {}): Promise<InstabilityResult> {
+export async function instability(
+  inputs: InstabilityInputs,
+  config: InstabilityConfigInput | InstabilityConfig,
+  opts: InstabilityOptions = {},
+): Promise<InstabilityResult> {
   const cfg = InstabilityConfig.parse(config);
   const log = opts.log ?? (() => {});
   await ensureBackend();
@@ -97,7 +104,10 @@ export async function instability(inputs: InstabilityInputs, config: Instability
   // Resolve T (and catch k > T) before anything trains.
   const plan = resolvePlan(parseTrainConfig({ ...cfg.train, seed: seeds[0] }, 'analysis/instability config.train'), splitView(inputs.data, 'train').count, k);
   const steps = plan.iterations - plan.start;
-  if (steps === 0) throw new Error(`analysis/instability: the copies would start at their end (k = T = ${k}): with nothing to train they are the same network, and the instability is 0 by construction`);
+  if (steps === 0)
+    throw new Error(
+      `analysis/instability: the copies would start at their end (k = T = ${k}): with nothing to train they are the same network, and the instability is 0 by construction`,
+    );
   const alphas = alphaGrid(cfg.points);
   const total = 2 * steps + alphas.length;
   const report = (done: number, message: string) => opts.progress?.({ done, total, message });
@@ -107,11 +117,15 @@ export async function instability(inputs: InstabilityInputs, config: Instability
     const which = i === 0 ? 'A' : 'B';
     log(`analysis/instability: training copy ${which} (data-order seed ${seed}) from iteration ${k} to ${plan.iterations}`);
     copies.push(
-      await train({ weights, data: inputs.data, mask: inputs.mask }, { ...cfg.train, seed }, {
-        log,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        progress: (p) => report(i * steps + Math.max(0, p.done - k), `copy ${which}: ${p.message ?? ''}`),
-      }),
+      await train(
+        { weights, data: inputs.data, mask: inputs.mask },
+        { ...cfg.train, seed },
+        {
+          log,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          progress: (p) => report(i * steps + Math.max(0, p.done - k), `copy ${which}: ${p.message ?? ''}`),
+        },
+      ),
     );
   }
   const [a, b] = copies as [TrainResult, TrainResult];
@@ -145,7 +159,10 @@ export async function instability(inputs: InstabilityInputs, config: Instability
       : 'running statistics interpolated';
   const remaining = a.metrics.meta.remaining ?? null;
   const context = { label: cfg.label, k, iterations: plan.iterations, remaining, seeds, points: alphas.length, batchNorm };
-  for (const s of splits) log(`analysis/instability: ${cfg.label} at k = ${k}: ${s.split} instability ${s.instability.toFixed(4)} (endpoints ${s.errorA.toFixed(4)}, ${s.errorB.toFixed(4)}; max ${s.maxError.toFixed(4)} at alpha ${s.maxAlpha.toFixed(3)})`);
+  for (const s of splits)
+    log(
+      `analysis/instability: ${cfg.label} at k = ${k}: ${s.split} instability ${s.instability.toFixed(4)} (endpoints ${s.errorA.toFixed(4)}, ${s.errorB.toFixed(4)}; max ${s.maxError.toFixed(4)} at alpha ${s.maxAlpha.toFixed(3)})`,
+    );
   return {
     path: pathTable(points, splits, context),
     summary: summaryTable(splits, context, a.metrics, b.metrics),

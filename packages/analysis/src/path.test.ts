@@ -12,7 +12,11 @@ const D = 4;
 const K = 3;
 const data = syntheticDataset({ seed: 3, shape: [2, 2, 1], classes: K, train: 30, validation: 9, test: 60 });
 const zeros = new Float32Array(D * K);
-const endpoint = (bias: number[], weight: Float32Array = zeros) => new Map([['fc.weight', weight], ['fc.bias', Float32Array.from(bias)]]);
+const endpoint = (bias: number[], weight: Float32Array = zeros) =>
+  new Map([
+    ['fc.weight', weight],
+    ['fc.bias', Float32Array.from(bias)],
+  ]);
 const opts = { splits: ['test'] as const, evalBatchSize: 7 };
 
 describe('alphaGrid', () => {
@@ -60,7 +64,11 @@ describe('the linear path between two networks', () => {
   it('two identical networks: a flat path and an instability of exactly 0', async () => {
     const w = Float32Array.from({ length: D * K }, (_, i) => Math.sin(i + 1) * 0.01);
     const model = linearPathModel(D, K);
-    const points = await evaluatePath(model, endpoint([0.3, -0.1, 0.2], w), endpoint([0.3, -0.1, 0.2], w), data, { ...opts, alphas: alphaGrid(7), splits: ['test', 'train'] });
+    const points = await evaluatePath(model, endpoint([0.3, -0.1, 0.2], w), endpoint([0.3, -0.1, 0.2], w), data, {
+      ...opts,
+      alphas: alphaGrid(7),
+      splits: ['test', 'train'],
+    });
     disposeModel(model);
     for (const split of ['test', 'train']) {
       const ps = points.filter((p) => p.split === split);
@@ -122,7 +130,9 @@ describe('the linear path between two networks', () => {
       evaluatePath(model, a, b, data, { ...opts, alphas: [0, 1], mask });
     await expect(run(new Map([['fc.weight', zeros]]), endpoint([0, 0, 0]))).rejects.toThrow("endpoint A has no tensor 'fc.bias'");
     await expect(run(endpoint([0, 0, 0]), endpoint([0, 0]))).rejects.toThrow("endpoint B tensor 'fc.bias' has 2 values, the model 3");
-    await expect(run(endpoint([0, 0, 0]), endpoint([0, 0, 0]), new Map([['fc2.weight', zeros]]))).rejects.toThrow("mask tensor 'fc2.weight' names no parameter");
+    await expect(run(endpoint([0, 0, 0]), endpoint([0, 0, 0]), new Map([['fc2.weight', zeros]]))).rejects.toThrow(
+      "mask tensor 'fc2.weight' names no parameter",
+    );
     disposeModel(model);
   });
 

@@ -61,13 +61,17 @@ export async function evaluatePath(model: PathModel, a: Endpoint, b: Endpoint, d
   const targets = new Map<string, tf.Variable>(model.params);
   if (!recompute) for (const [n, v] of model.buffers ?? []) targets.set(n, v);
   for (const [name, v] of targets) {
-    for (const [which, ep] of [['A', a], ['B', b]] as const) {
+    for (const [which, ep] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
       const values = ep.get(name);
       if (!values) throw new Error(`instability: endpoint ${which} has no tensor '${name}'`);
       if (values.length !== v.size) throw new Error(`instability: endpoint ${which} tensor '${name}' has ${values.length} values, the model ${v.size}`);
     }
   }
-  for (const name of opts.mask?.keys() ?? []) if (!model.params.has(name)) throw new Error(`instability: mask tensor '${name}' names no parameter of the model`);
+  for (const name of opts.mask?.keys() ?? [])
+    if (!model.params.has(name)) throw new Error(`instability: mask tensor '${name}' names no parameter of the model`);
   // Per tensor: both ends, their difference and, when masked, where weights are kept and zeros
   // (written with where(), so pruned weights are +0, never -0 or NaN * 0).
   type Held = { a: tf.Tensor; b: tf.Tensor; diff: tf.Tensor; keep?: tf.Tensor; zero?: tf.Tensor };
@@ -148,7 +152,8 @@ export function instabilityOf(points: readonly PathPoint[]): SplitInstability[] 
     const ps = points.filter((p) => p.split === split).sort((x, y) => x.alpha - y.alpha);
     const first = ps[0];
     const last = ps[ps.length - 1];
-    if (!first || !last || first.alpha !== 0 || last.alpha !== 1) throw new Error(`instability: the path on '${split}' does not include both ends (alpha 0 and 1)`);
+    if (!first || !last || first.alpha !== 0 || last.alpha !== 1)
+      throw new Error(`instability: the path on '${split}' does not include both ends (alpha 0 and 1)`);
     let max = first;
     for (const p of ps) if (p.error > max.error) max = p;
     const maxLoss = Math.max(...ps.map((p) => p.loss));

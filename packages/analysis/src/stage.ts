@@ -10,10 +10,14 @@ import { instability } from './instability';
  */
 export const instabilityStage = defineStage({
   id: 'analysis/instability',
-  description: 'Trains two copies from iteration k to T with different data orders and measures the error on the linear path between them (Frankle et al. 2020)',
+  description:
+    'Trains two copies from iteration k to T with different data orders and measures the error on the linear path between them (Frankle et al. 2020)',
   config: InstabilityConfig,
   inputs: {
-    weights: { kind: 'tensors', description: "weights at k: a trainer's checkpoints (with config.iteration = k), one checkpoint, a rewound ticket, or an init (k = 0)" },
+    weights: {
+      kind: 'tensors',
+      description: "weights at k: a trainer's checkpoints (with config.iteration = k), one checkpoint, a rewound ticket, or an init (k = 0)",
+    },
     data: { kind: 'dataset' },
     mask: { kind: 'tensors', optional: true, description: 'pruning mask: the copies train masked, and the path is masked' },
   },

@@ -23,10 +23,7 @@ export function checkArtifact<M extends z.ZodType>(
     throw new ArtifactError(file, `invalid lth.version '${read.version}'`);
   }
   if (read.version > version) {
-    throw new ArtifactError(
-      file,
-      `'${kind}' artifact version ${read.version} is newer than this lth supports (${version}); upgrade lth to read it`,
-    );
+    throw new ArtifactError(file, `'${kind}' artifact version ${read.version} is newer than this lth supports (${version}); upgrade lth to read it`);
   }
   checkColumns(file, read.table.schema, columns);
   const parsed = metaSchema.safeParse(read.meta);

@@ -50,12 +50,7 @@ export function confinedPath(base: string, name: string, where: string): string 
  */
 export function safeSegment(name: string, where: string): string {
   if (typeof name !== 'string' || !/^[A-Za-z0-9._=+-]{1,200}$/.test(name) || name === '.' || name === '..') {
-    throw new PathEscapeError(
-      where,
-      String(name),
-      '.',
-      "is not a plain name (use 1-200 letters, digits, '.', '_', '-', '=', '+'; not '.' or '..')",
-    );
+    throw new PathEscapeError(where, String(name), '.', "is not a plain name (use 1-200 letters, digits, '.', '_', '-', '=', '+'; not '.' or '..')");
   }
   return name;
 }

@@ -66,12 +66,7 @@ export async function writeDataset(file: string, d: Dataset): Promise<void> {
   checkDataset(file, d);
   const size = pixelsPerImage(d.meta);
   const imageType = new FixedSizeList(size, new Field('pixel', new Uint8(), false));
-  const schema = schemaWithMeta(
-    [new Field('image', imageType, false), new Field('label', new Uint8(), false)],
-    DATASET_KIND,
-    DATASET_VERSION,
-    d.meta,
-  );
+  const schema = schemaWithMeta([new Field('image', imageType, false), new Field('label', new Uint8(), false)], DATASET_KIND, DATASET_VERSION, d.meta);
   const n = d.labels.length;
   function* batches() {
     for (let start = 0; start < n || start === 0; start += ROWS_PER_BATCH) {
@@ -110,7 +105,7 @@ export function readDataset(file: string, opts: { sha256?: string } = {}): Datas
       if ((img.type as FixedSizeList).listSize !== size) fail(file, `images have ${(img.type as FixedSizeList).listSize} pixels, metadata shape says ${size}`);
       const child = img.children[0];
       if (!child) fail(file, 'image column has no pixel data');
-      const pixels = (child.values as Uint8Array).subarray((child.offset + img.offset * size), (child.offset + (img.offset + batch.numRows) * size));
+      const pixels = (child.values as Uint8Array).subarray(child.offset + img.offset * size, child.offset + (img.offset + batch.numRows) * size);
       images.set(pixels, row * size);
       const lab = columnData(batch, 'label');
       labels.set((lab.values as Uint8Array).subarray(lab.offset, lab.offset + batch.numRows), row);

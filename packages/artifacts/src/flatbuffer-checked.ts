@@ -21,7 +21,8 @@ export class Checked {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   private at(pos: number, size: number): number {
-    if (!Number.isInteger(pos) || pos < 0 || pos + size > this.bytes.byteLength) bad(`${this.what}: offset ${pos} is outside its ${this.bytes.byteLength} bytes`);
+    if (!Number.isInteger(pos) || pos < 0 || pos + size > this.bytes.byteLength)
+      bad(`${this.what}: offset ${pos} is outside its ${this.bytes.byteLength} bytes`);
     return pos;
   }
   u8 = (pos: number) => this.view.getUint8(this.at(pos, 1));

@@ -1,13 +1,7 @@
 export { ArtifactError } from './errors';
 export { confinedPath, safeSegment, PathEscapeError } from './confine';
 export { hashFile, hashBytes, canonicalJson } from './hash';
-export {
-  ARTIFACT_KINDS,
-  readArtifact,
-  writeArtifact,
-  type ArtifactKind,
-  type ArtifactTypes,
-} from './kinds';
+export { ARTIFACT_KINDS, readArtifact, writeArtifact, type ArtifactKind, type ArtifactTypes } from './kinds';
 export {
   WEIGHT_ROLES,
   WeightRole,

@@ -63,9 +63,7 @@ describe('docs/INTEROP.md', () => {
   });
 
   (missing.pyarrow ? it.skip : it)('pyarrow: the metadata and the rows of a metrics artifact', () => {
-    expect(runSnippet(find('lth.kind'))).toBe(
-      "metrics 100\n{'iteration': 0, 'split': 'test', 'loss': 2.3, 'accuracy': 0.1}\n",
-    );
+    expect(runSnippet(find('lth.kind'))).toBe("metrics 100\n{'iteration': 0, 'split': 'test', 'loss': 2.3, 'accuracy': 0.1}\n");
   });
 
   (missing.pyarrow ? it.skip : it)('pyarrow + numpy: a mask bundle as arrays in their shapes', () => {

@@ -14,7 +14,9 @@ const probe = spawnSync('python3', ['-c', 'import pyarrow; print(pyarrow.__versi
 const hasPyarrow = probe.status === 0;
 if (!hasPyarrow) {
   // eslint-disable-next-line no-console
-  console.warn(`skipping pyarrow interop tests: pyarrow not importable (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}); run: pip install --target .cache/pyarrow pyarrow`);
+  console.warn(
+    `skipping pyarrow interop tests: pyarrow not importable (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}); run: pip install --target .cache/pyarrow pyarrow`,
+  );
 }
 const maybe = hasPyarrow ? it : it.skip;
 const dir = mkdtempSync(join(tmpdir(), 'lth-interop-'));
@@ -62,14 +64,21 @@ describe('artifacts read by pyarrow (Arrow C++)', () => {
 
     await writeArtifact(join(dir, 'd.arrow'), 'dataset', {
       meta: {
-        name: 't', shape: [1, 2, 1], classes: ['a', 'b'], seed: 0,
+        name: 't',
+        shape: [1, 2, 1],
+        classes: ['a', 'b'],
+        seed: 0,
         splits: { train: { offset: 0, count: 1 }, validation: { offset: 1, count: 0 }, test: { offset: 1, count: 1 } },
-        normalization: { mean: [0], std: [1] }, source: { origin: 'x', files: {} },
+        normalization: { mean: [0], std: [1] },
+        source: { origin: 'x', files: {} },
       },
       images: new Uint8Array([1, 2, 3, 4]),
       labels: new Uint8Array([0, 1]),
     });
-    expect(pyRead(join(dir, 'd.arrow')).rows).toEqual([{ image: [1, 2], label: 0 }, { image: [3, 4], label: 1 }]);
+    expect(pyRead(join(dir, 'd.arrow')).rows).toEqual([
+      { image: [1, 2], label: 0 },
+      { image: [3, 4], label: 1 },
+    ]);
 
     await writeArtifact(join(dir, 'x.arrow'), 'metrics', { meta: {}, rows: [{ iteration: 5, split: 'test', loss: 0.5, accuracy: 0.75 }] });
     expect(pyRead(join(dir, 'x.arrow')).rows).toEqual([{ iteration: 5, split: 'test', loss: 0.5, accuracy: 0.75 }]);
@@ -78,7 +87,13 @@ describe('artifacts read by pyarrow (Arrow C++)', () => {
     expect(pyRead(join(dir, 's.arrow')).rows).toEqual([{ layer: 'l', role: 'conv', total: 4, remaining: 1, fraction: 0.25 }]);
 
     await writeArtifact(join(dir, 't.arrow'), 'table', {
-      meta: { title: 't', columns: [{ name: 'v', type: 'utf8' }, { name: 'x', type: 'float64' }] },
+      meta: {
+        title: 't',
+        columns: [
+          { name: 'v', type: 'utf8' },
+          { name: 'x', type: 'float64' },
+        ],
+      },
       rows: [{ v: 'a', x: null }],
     });
     const t = pyRead(join(dir, 't.arrow'));

@@ -111,7 +111,8 @@ function checkBatch(file: Uint8Array, bodyStart: number, bodyLength: number, rb:
     const at = buffers.start + 16 * b++;
     const offset = r.count(at, 'buffer offset');
     const length = r.count(at + 8, 'buffer length');
-    if (offset % 8 !== 0 || offset + length > bodyLength) bad(`${where}: buffer ${b - 1} (${offset}+${length}) is outside the ${bodyLength}-byte body or unaligned`);
+    if (offset % 8 !== 0 || offset + length > bodyLength)
+      bad(`${where}: buffer ${b - 1} (${offset}+${length}) is outside the ${bodyLength}-byte body or unaligned`);
     return { offset, length };
   };
   const validity = (c: Column, length: number, nulls: number) => {

@@ -65,8 +65,17 @@ describe('artifact kinds round-trip', () => {
 
   it('table: numbers, strings and nulls; empty table keeps its columns', async () => {
     const t = {
-      meta: { title: 'summary', columns: [{ name: 'variant', type: 'utf8' as const }, { name: 'acc', type: 'float64' as const }] },
-      rows: [{ variant: 'ticket', acc: 0.98 }, { variant: 'reinit', acc: null }],
+      meta: {
+        title: 'summary',
+        columns: [
+          { name: 'variant', type: 'utf8' as const },
+          { name: 'acc', type: 'float64' as const },
+        ],
+      },
+      rows: [
+        { variant: 'ticket', acc: 0.98 },
+        { variant: 'reinit', acc: null },
+      ],
     };
     await writeArtifact(join(dir, 't.arrow'), 'table', t);
     expect(readArtifact(join(dir, 't.arrow'), 'table')).toEqual(t);
@@ -90,19 +99,25 @@ describe('artifact kinds round-trip', () => {
     expect(() => readArtifact(badMeta, 'sparsity')).toThrow(/missing column 'role'|invalid 'sparsity' metadata/);
 
     const wrongType = join(dir, 'wrongtype.arrow');
-    const s3 = schemaWithMeta(
-      [new Field('iteration', new Float32(), false)],
-      'metrics',
-      1,
-      {},
-    );
+    const s3 = schemaWithMeta([new Field('iteration', new Float32(), false)], 'metrics', 1, {});
     await writeIpcFile(wrongType, s3, [makeBatch(s3, 1, [primitiveData(new Float32(), new Float32Array([1]))])]);
     expect(() => readArtifact(wrongType, 'metrics')).toThrow(`${wrongType}: column 'iteration' has type Float32, expected Int32`);
   });
 
   it('a 20M-value bundle reads back as views into one file buffer (no per-tensor copy)', async () => {
     // VGG-19-sized: 20M float32 in layers of realistic shapes.
-    const shapes = [[3, 3, 512, 512], [3, 3, 512, 512], [3, 3, 512, 512], [3, 3, 512, 512], [3, 3, 512, 512], [3, 3, 512, 512], [3, 3, 512, 512], [3, 3, 256, 512], [3, 3, 256, 256], [512, 10]];
+    const shapes = [
+      [3, 3, 512, 512],
+      [3, 3, 512, 512],
+      [3, 3, 512, 512],
+      [3, 3, 512, 512],
+      [3, 3, 512, 512],
+      [3, 3, 512, 512],
+      [3, 3, 512, 512],
+      [3, 3, 256, 512],
+      [3, 3, 256, 256],
+      [512, 10],
+    ];
     const tensors = shapes.map((shape, i) => {
       const n = shape.reduce((a, b) => a * b, 1);
       const values = new Float32Array(n);

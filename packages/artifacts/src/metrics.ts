@@ -64,10 +64,19 @@ export async function writeMetrics(file: string, m: Metrics): Promise<void> {
   }
   const s = schema(meta);
   const batch = makeBatch(s, m.rows.length, [
-    primitiveData(new Int32(), Int32Array.from(m.rows, (r) => r.iteration)),
+    primitiveData(
+      new Int32(),
+      Int32Array.from(m.rows, (r) => r.iteration),
+    ),
     utf8Data(m.rows.map((r) => r.split)),
-    primitiveData(new Float64(), Float64Array.from(m.rows, (r) => r.loss)),
-    primitiveData(new Float64(), Float64Array.from(m.rows, (r) => r.accuracy)),
+    primitiveData(
+      new Float64(),
+      Float64Array.from(m.rows, (r) => r.loss),
+    ),
+    primitiveData(
+      new Float64(),
+      Float64Array.from(m.rows, (r) => r.accuracy),
+    ),
   ]);
   await writeIpcFile(file, s, [batch]);
 }

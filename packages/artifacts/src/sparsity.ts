@@ -63,9 +63,18 @@ export async function writeSparsity(file: string, s: Sparsity): Promise<void> {
     makeBatch(schema, L.length, [
       utf8Data(L.map((l) => l.layer)),
       utf8Data(L.map((l) => l.role)),
-      primitiveData(new Int32(), Int32Array.from(L, (l) => l.total)),
-      primitiveData(new Int32(), Int32Array.from(L, (l) => l.remaining)),
-      primitiveData(new Float64(), Float64Array.from(L, (l) => l.fraction)),
+      primitiveData(
+        new Int32(),
+        Int32Array.from(L, (l) => l.total),
+      ),
+      primitiveData(
+        new Int32(),
+        Int32Array.from(L, (l) => l.remaining),
+      ),
+      primitiveData(
+        new Float64(),
+        Float64Array.from(L, (l) => l.fraction),
+      ),
     ]),
   ]);
 }

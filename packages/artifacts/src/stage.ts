@@ -80,9 +80,7 @@ export interface StageDef<Cfg extends z.ZodType = z.ZodType, In extends Ports = 
 }
 
 /** Identity helper that keeps the literal port types for inference. */
-export function defineStage<Cfg extends z.ZodType, In extends Ports, Out extends Ports>(
-  def: StageDef<Cfg, In, Out>,
-): StageDef<Cfg, In, Out> {
+export function defineStage<Cfg extends z.ZodType, In extends Ports, Out extends Ports>(def: StageDef<Cfg, In, Out>): StageDef<Cfg, In, Out> {
   return def;
 }
 

@@ -26,7 +26,14 @@ stages:
     const env = testEnv(log);
     // a's entry exists from an earlier run whose record gc is told to forget (--keep-runs 1 keeps
     // only the newest record, which is not written until the live run ends)
-    expect((await lth(['run', writeFile(dir, 'a.yaml', 'name: a\nstages:\n  a: { uses: test/work, with: { value: 1, tag: a } }\n'), '--cache-dir', cache, '--in-process'], env)).code).toBe(0);
+    expect(
+      (
+        await lth(
+          ['run', writeFile(dir, 'a.yaml', 'name: a\nstages:\n  a: { uses: test/work, with: { value: 1, tag: a } }\n'), '--cache-dir', cache, '--in-process'],
+          env,
+        )
+      ).code,
+    ).toBe(0);
     writeFile(dir, 'other.yaml', 'name: o\nstages:\n  o: { uses: test/work, with: { value: 7, tag: o } }\n');
     expect((await lth(['run', join(dir, 'other.yaml'), '--cache-dir', cache, '--in-process'], env)).code).toBe(0);
     const p = spawnLth(['run', file, '--cache-dir', cache, '--jobs', '1', '--json'], env, dir);
@@ -51,7 +58,11 @@ stages:
     const dir = tempDir();
     const cache = join(dir, 'cache');
     const log = join(dir, 'calls.log');
-    const file = writeFile(dir, 'k.yaml', 'name: k\nstages:\n  a: { uses: test/work, with: { tag: a } }\n  h: { uses: test/work, inputs: { a: a }, with: { tag: h } }\n');
+    const file = writeFile(
+      dir,
+      'k.yaml',
+      'name: k\nstages:\n  a: { uses: test/work, with: { tag: a } }\n  h: { uses: test/work, inputs: { a: a }, with: { tag: h } }\n',
+    );
     const p = spawnLth(['run', file, '--cache-dir', cache, '--jobs', '1'], testEnv(log, { LTH_TEST_HANG: 'h' }), dir);
     await waitFor(() => calls(log).some((c) => c.tag === 'h:hang'), 'the stage to hang');
     process.kill(-(p.child.pid as number), 'SIGKILL');
@@ -94,7 +105,9 @@ describe('a full disk (defect 6)', () => {
       expect(full.err).toMatch(/no space left on device \(ENOSPC/);
       expect(full.err).not.toMatch(/^\s+at /m);
       const empty = (sub: string) =>
-        (existsSync(join(cache, sub)) ? readdirSync(join(cache, sub)) : []).filter((f) => statSync(join(cache, sub, f)).isFile() && statSync(join(cache, sub, f)).size === 0);
+        (existsSync(join(cache, sub)) ? readdirSync(join(cache, sub)) : []).filter(
+          (f) => statSync(join(cache, sub, f)).isFile() && statSync(join(cache, sub, f)).size === 0,
+        );
       expect([empty('locks'), empty('runs')]).toEqual([[], []]);
       unlinkSync(filler);
       const again = await lth(['run', file, '--cache-dir', cache, '--in-process'], testEnv(log));

@@ -88,7 +88,11 @@ describe('cache entries are confined and every file is verified (defect 3)', () 
     expect(again.err).toContain('entry.json invalid at outputs.table.sha256');
     expect(again.err).toContain('entry.json invalid at version');
     expect(again.err).toContain('entry.json is not valid JSON');
-    expect(calls(log).map((c) => c.tag).sort()).toEqual(['x', 'xy', 'y']);
+    expect(
+      calls(log)
+        .map((c) => c.tag)
+        .sort(),
+    ).toEqual(['x', 'xy', 'y']);
   });
 });
 

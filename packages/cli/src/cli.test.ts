@@ -76,7 +76,18 @@ describe('lth CLI', () => {
 
   it('--help works on every command with exit 0', async () => {
     const { env } = setup();
-    for (const argv of [['--help'], ['run', '--help'], ['status', '--help'], ['graph', '--help'], ['cache', 'gc', '--help'], ['cache', 'ls', '--help'], ['stages', '--help'], ['models', '--help'], ['datasets', 'show', '--help'], ['report', '--help']]) {
+    for (const argv of [
+      ['--help'],
+      ['run', '--help'],
+      ['status', '--help'],
+      ['graph', '--help'],
+      ['cache', 'gc', '--help'],
+      ['cache', 'ls', '--help'],
+      ['stages', '--help'],
+      ['models', '--help'],
+      ['datasets', 'show', '--help'],
+      ['report', '--help'],
+    ]) {
       const r = await lth(argv, env);
       expect([argv.join(' '), r.code]).toEqual([argv.join(' '), 0]);
       expect(r.out).toContain('Usage: lth');

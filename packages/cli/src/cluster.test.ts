@@ -71,7 +71,11 @@ stages:
     const p = run('c1', file);
     const e = await p.exit;
     expect([e.code, p.err()]).toEqual([0, expect.stringContaining('3 ran')]);
-    expect(calls(log).map((c) => c.tag).sort()).toEqual(['a', 'ab', 'b']);
+    expect(
+      calls(log)
+        .map((c) => c.tag)
+        .sort(),
+    ).toEqual(['a', 'ab', 'b']);
     const got = stages(p);
     for (const s of got) expect([s.id, s.worker, s.host]).toEqual([s.id, expect.stringMatching(/^.+:\d+$/), expect.any(String)]);
     // Same keys and bytes as a local run of the same pipeline.
@@ -103,7 +107,12 @@ stages:
     const [p1, p2] = [run('t1', file), run('t2', file)];
     const [e1, e2] = await Promise.all([p1.exit, p2.exit]);
     expect([e1.code, e2.code, p1.err() + p2.err()]).toEqual([0, 0, expect.any(String)]);
-    expect(calls(log).map((c) => c.tag).filter((t) => t === 'x' || t === 'y').sort()).toEqual(['x', 'y']);
+    expect(
+      calls(log)
+        .map((c) => c.tag)
+        .filter((t) => t === 'x' || t === 'y')
+        .sort(),
+    ).toEqual(['x', 'y']);
     expect(stages(p1).map((s) => s.cacheKey)).toEqual(stages(p2).map((s) => s.cacheKey));
   });
 
@@ -136,7 +145,10 @@ stages:
   it('a wrong Redis password is a usage error (exit 2) that does not print the password', async () => {
     const wrong = redis.url.replace(encodeURIComponent(PASSWORD), 'not-the-password');
     const r = await lth(['worker', '--queue', wrong, '--remote', remote, '--cache-dir', join(root, 'wp')], env);
-    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--queue: cannot use Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: .*(WRONGPASS|invalid username-password)/)]);
+    expect([r.code, r.err]).toEqual([
+      2,
+      expect.stringMatching(/--queue: cannot use Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: .*(WRONGPASS|invalid username-password)/),
+    ]);
     expect(r.err).not.toContain('not-the-password');
   });
 
@@ -152,7 +164,9 @@ stages:
     await waitFor(() => ['i1', 'i2', 'i3'].filter((t) => existsSync(join(meet, t))).length === 2, 'two stages to start', 120_000);
     const queued = ['i1', 'i2', 'i3'].find((t) => !existsSync(join(meet, t))) as string;
     const exists = (key: string) =>
-      execFileSync('redis-cli', ['-p', String(redis.port), '-a', PASSWORD, '--no-auth-warning', 'EXISTS', `bull:lth-stages:${key}`]).toString().trim();
+      execFileSync('redis-cli', ['-p', String(redis.port), '-a', PASSWORD, '--no-auth-warning', 'EXISTS', `bull:lth-stages:${key}`])
+        .toString()
+        .trim();
     expect(exists(keys[queued] as string)).toBe('1');
     p.child.kill('SIGINT');
     const e = await p.exit;
@@ -182,13 +196,21 @@ stages:
     await redis.start();
     const e = await p.exit;
     expect([e.code, p.err()]).toEqual([0, expect.stringContaining('2 ran')]);
-    expect(calls(log).filter((c) => c.tag === 'r1' || c.tag === 'r2').map((c) => c.tag)).toEqual(['r1', 'r2']);
+    expect(
+      calls(log)
+        .filter((c) => c.tag === 'r1' || c.tag === 'r2')
+        .map((c) => c.tag),
+    ).toEqual(['r1', 'r2']);
   });
 
   it('a worker killed mid-stage hands its job to the other worker; the run completes and nothing partial is published', async () => {
     const meet = join(root, 'meet');
     mkdirSync(meet);
-    const file = writeFile(root, 'k.yaml', `name: k\nstages:\n  slow: { uses: test/work, with: { value: 5, tag: slow, meet: { dir: '${meet}', peer: go } } }\n`);
+    const file = writeFile(
+      root,
+      'k.yaml',
+      `name: k\nstages:\n  slow: { uses: test/work, with: { value: 5, tag: slow, meet: { dir: '${meet}', peer: go } } }\n`,
+    );
     const p = run('k1', file);
     await waitFor(() => existsSync(join(meet, 'slow')), 'the stage to start on a worker', 120_000);
     const victim = workers.find((w) => w.err().includes('slow (test/work'));
@@ -252,4 +274,3 @@ d('lth worker and lth run --queue over TLS (rediss://)', () => {
     }
   });
 });
-

@@ -83,7 +83,10 @@ describe('lth CLI conventions', () => {
     await run();
     await run('--set', 'params.b=11');
     const entries = () => readdirSync(join(cache, 'entries')).sort();
-    const runs = () => readdirSync(join(cache, 'runs')).filter((n) => n.endsWith('.json')).sort();
+    const runs = () =>
+      readdirSync(join(cache, 'runs'))
+        .filter((n) => n.endsWith('.json'))
+        .sort();
     const before = { entries: entries(), runs: runs() };
     expect(before.entries).toHaveLength(7);
     const dry = await lth(['cache', 'gc', '--cache-dir', cache, '--keep-runs', '1', '--grace', '0', '--dry-run'], env);

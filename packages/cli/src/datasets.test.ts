@@ -52,15 +52,32 @@ function realMnist(): Record<string, unknown> & { files: Record<string, Record<s
 /** A tiny IDX dataset under the name mnist: 30 training and 10 test images. */
 function tinyMnist() {
   const raw: Record<string, Uint8Array> = {
-    'train-images': encodeIdx([30, 28, 28], new Uint8Array(30 * 784).map((_, i) => (i * 7) % 256)),
-    'train-labels': encodeIdx([30], new Uint8Array(30).map((_, i) => i % 10)),
+    'train-images': encodeIdx(
+      [30, 28, 28],
+      new Uint8Array(30 * 784).map((_, i) => (i * 7) % 256),
+    ),
+    'train-labels': encodeIdx(
+      [30],
+      new Uint8Array(30).map((_, i) => i % 10),
+    ),
     'test-images': encodeIdx([10, 28, 28], new Uint8Array(10 * 784).fill(3)),
-    'test-labels': encodeIdx([10], new Uint8Array(10).map((_, i) => i)),
+    'test-labels': encodeIdx(
+      [10],
+      new Uint8Array(10).map((_, i) => i),
+    ),
   };
   const files = Object.fromEntries(
     Object.entries(raw).map(([role, b]) => [role, { name: `${role}-idx`, size: b.length, sha256: sha256(b), url: `${base}/none/${role}` }]),
   );
-  const manifest = { name: 'mnist', description: 'tiny', format: 'idx', shape: [28, 28, 1], classes: [...'0123456789'], counts: { train: 30, test: 10 }, files };
+  const manifest = {
+    name: 'mnist',
+    description: 'tiny',
+    format: 'idx',
+    shape: [28, 28, 1],
+    classes: [...'0123456789'],
+    counts: { train: 30, test: 10 },
+    files,
+  };
   return { raw, manifest };
 }
 

@@ -70,7 +70,7 @@ export class RunDisplay {
       }
       return;
     }
-    const detail = e.error ?? (e.durationMs !== undefined && e.state === 'ran' ? `${(e.durationMs / 1000).toFixed(1)}s` : e.why ?? '');
+    const detail = e.error ?? (e.durationMs !== undefined && e.state === 'ran' ? `${(e.durationMs / 1000).toFixed(1)}s` : (e.why ?? ''));
     const bar = this.bars.get(e.id);
     if (bar) {
       if (e.state === 'cached' || e.state === 'ran') bar.update(bar.getTotal(), { state: MARK[e.state], msg: detail });

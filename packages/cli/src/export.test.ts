@@ -80,7 +80,10 @@ function tfjsLogits(out: string, data: Dataset, pixels: Uint8Array): Promise<Flo
 async function predictTfjs(out: string, data: Dataset, pixels: Uint8Array): Promise<Float32Array> {
   const lut = normalizationTable(data.meta);
   const c = data.meta.shape[2];
-  const x = tf.tensor4d(Float32Array.from(pixels, (v, i) => lut[(i % c) * 256 + v]!), [pixels.length / data.meta.shape.reduce((a, b) => a * b, 1), ...data.meta.shape]);
+  const x = tf.tensor4d(
+    Float32Array.from(pixels, (v, i) => lut[(i % c) * 256 + v]!),
+    [pixels.length / data.meta.shape.reduce((a, b) => a * b, 1), ...data.meta.shape],
+  );
   const model = await loadExportedLayersModel(out);
   const y = model.predict(x) as tf.Tensor;
   const logits = y.dataSync() as Float32Array;
@@ -93,7 +96,10 @@ function torchLogits(out: string, data: Dataset, pixels: Uint8Array): { logits: 
   const images = join(out, 'test-images.bin');
   writeFileSync(images, pixels);
   const [h, w, c] = data.meta.shape;
-  const r = spawnSync(PYTHON, ['-c', EVAL_PY, out, images, String(pixels.length / (h * w * c)), String(h), String(w), String(c)], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const r = spawnSync(PYTHON, ['-c', EVAL_PY, out, images, String(pixels.length / (h * w * c)), String(h), String(w), String(c)], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
   if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -128,7 +134,7 @@ describe.each([
     if (masked) expect(result.provenance).toMatchObject({ maskStage: 'prune', maskCacheKey: stage('prune').cacheKey });
   });
 
-  test('tf.loadLayersModel of the tfjs files reproduces the trainer\'s test accuracy', async () => {
+  test("tf.loadLayersModel of the tfjs files reproduces the trainer's test accuracy", async () => {
     const { accuracy: want, data, test: t } = testSplit(weights, dataStage);
     const logits = await tfjsLogits(out, data, t.images);
     expect(accuracy(logits, t.labels, data.meta.classes.length)).toBe(want);
@@ -154,7 +160,9 @@ describe('docs/EXPORT.md', () => {
   const DOC = join(__dirname, '..', '..', '..', 'docs', 'EXPORT.md');
   /** The fenced block whose first line is the marker. */
   const snippet = (marker: string) => {
-    const block = readFileSync(DOC, 'utf8').split('```').find((b) => b.split('\n')[1]?.trim() === marker);
+    const block = readFileSync(DOC, 'utf8')
+      .split('```')
+      .find((b) => b.split('\n')[1]?.trim() === marker);
     if (!block) throw new Error(`${DOC} has no block starting with '${marker}'`);
     return block.slice(block.indexOf('\n') + 1);
   };
@@ -177,16 +185,19 @@ describe('docs/EXPORT.md', () => {
     }
   })();
   const both = torchMissing || tfjsMissing ? test.skip : test;
-  both(`the PyTorch and the tfjs snippet load the export and predict the same class${torchMissing || tfjsMissing ? ` (skipped: ${torchMissing ?? tfjsMissing})` : ''}`, () => {
-    const py = spawnSync(PYTHON, ['-c', snippet('# docs-test: torch')], { cwd, encoding: 'utf8' });
-    expect([py.status, py.stderr]).toEqual([0, '']);
-    const m = /^lenet_300_100 \[1, 10\] (\d)$/.exec(py.stdout.trim());
-    expect(m).not.toBeNull();
-    const nodeModules = join(__dirname, '..', '..', '..', 'node_modules');
-    const js = spawnSync(process.execPath, ['-e', snippet('// docs-test: tfjs')], { cwd, encoding: 'utf8', env: { ...process.env, NODE_PATH: nodeModules } });
-    expect(js.status).toBe(0);
-    expect(js.stdout.trim()).toBe(`lenet_300_100 [ 1, 10 ] ${m![1]}`);
-  });
+  both(
+    `the PyTorch and the tfjs snippet load the export and predict the same class${torchMissing || tfjsMissing ? ` (skipped: ${torchMissing ?? tfjsMissing})` : ''}`,
+    () => {
+      const py = spawnSync(PYTHON, ['-c', snippet('# docs-test: torch')], { cwd, encoding: 'utf8' });
+      expect([py.status, py.stderr]).toEqual([0, '']);
+      const m = /^lenet_300_100 \[1, 10\] (\d)$/.exec(py.stdout.trim());
+      expect(m).not.toBeNull();
+      const nodeModules = join(__dirname, '..', '..', '..', 'node_modules');
+      const js = spawnSync(process.execPath, ['-e', snippet('// docs-test: tfjs')], { cwd, encoding: 'utf8', env: { ...process.env, NODE_PATH: nodeModules } });
+      expect(js.status).toBe(0);
+      expect(js.stdout.trim()).toBe(`lenet_300_100 [ 1, 10 ] ${m![1]}`);
+    },
+  );
 });
 
 describe('the models/export stage', () => {
@@ -218,7 +229,7 @@ describe('lth export: bad input exits 2 naming what is wrong', () => {
   test('an unknown stage, a mask as weights, a corrupt file, a file with no dataset, a bad format', async () => {
     const out = join(dir, 'never');
     const unknown = await run('--weights', 'round[9].train', '--out', out);
-    expect([unknown.code, unknown.err]).toEqual([2, expect.stringContaining("run export-test")]);
+    expect([unknown.code, unknown.err]).toEqual([2, expect.stringContaining('run export-test')]);
     expect(unknown.err).toContain("has no stage 'round[9].train'");
     const mask = await run('--weights', 'prune.mask', '--out', out);
     expect(mask.code).toBe(2);

@@ -50,14 +50,27 @@ describe('limits on pipeline files (lth graph / lth run)', () => {
     const rounds = writeFile(dir, 'rounds.yaml', group('10000000'));
     const p = spawnLth(['run', rounds, '--cache-dir', join(dir, 'cache')], { ...env, NODE_OPTIONS: '--max-old-space-size=200' }, dir);
     expect((await p.exit).code).toBe(2);
-    expectRefused({ code: 2, err: p.err() }, `${rounds}:4:19: stages.g.foreach.r: count 10000000 gives 10000000 rounds; the limit is ${LIMITS.rounds} rounds per foreach`);
+    expectRefused(
+      { code: 2, err: p.err() },
+      `${rounds}:4:19: stages.g.foreach.r: count 10000000 gives 10000000 rounds; the limit is ${LIMITS.rounds} rounds per foreach`,
+    );
     expect(calls(log)).toHaveLength(0);
     // within the round limit, but rounds x members passes the stage limit
     const stages = writeFile(dir, 'stages.yaml', group('"1..5000"', 'a: { uses: test/work }, b: { uses: test/work }, c: { uses: test/work }'));
-    expectRefused(await lth(['graph', stages], env), `${stages}:4:19: stages.g.foreach.r: 5000 rounds x 3 stages would expand the pipeline to 15000 stages; the limit is ${LIMITS.stages} stages per pipeline`);
+    expectRefused(
+      await lth(['graph', stages], env),
+      `${stages}:4:19: stages.g.foreach.r: 5000 rounds x 3 stages would expand the pipeline to 15000 stages; the limit is ${LIMITS.stages} stages per pipeline`,
+    );
     // top-level stages count too
-    const many = writeFile(dir, 'many.yaml', `name: p\nstages:\n${Array.from({ length: LIMITS.stages + 1 }, (_, i) => `  s${i}: { uses: test/work }\n`).join('')}`);
-    expectRefused(await lth(['graph', many], env), `${many}:${LIMITS.stages + 3}:3: stages.s${LIMITS.stages}: stage 's${LIMITS.stages}' would expand the pipeline to ${LIMITS.stages + 1} stages`);
+    const many = writeFile(
+      dir,
+      'many.yaml',
+      `name: p\nstages:\n${Array.from({ length: LIMITS.stages + 1 }, (_, i) => `  s${i}: { uses: test/work }\n`).join('')}`,
+    );
+    expectRefused(
+      await lth(['graph', many], env),
+      `${many}:${LIMITS.stages + 3}:3: stages.s${LIMITS.stages}: stage 's${LIMITS.stages}' would expand the pipeline to ${LIMITS.stages + 1} stages`,
+    );
   }, 120_000);
 
   it('a YAML alias bomb is a located exit 2 (was exit 1 with a stack trace), under a 200 MB heap', async () => {
@@ -67,7 +80,12 @@ describe('limits on pipeline files (lth graph / lth run)', () => {
     const bomb = writeFile(dir, 'bomb.yaml', `name: p\nparams:\n  l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n${levels.join('\n')}\nstages: {}\n`);
     const p = spawnLth(['graph', bomb], { ...env, NODE_OPTIONS: '--max-old-space-size=200' }, dir);
     expect((await p.exit).code).toBe(2);
-    expectRefused({ code: 2, err: p.err() }, new RegExp(`${escape(bomb)}:8:\\d+: params\\.l5\\[\\d\\]: the document with its aliases expanded passes ${LIMITS.documentNodes} nodes at \\*l4; the limit is`));
+    expectRefused(
+      { code: 2, err: p.err() },
+      new RegExp(
+        `${escape(bomb)}:8:\\d+: params\\.l5\\[\\d\\]: the document with its aliases expanded passes ${LIMITS.documentNodes} nodes at \\*l4; the limit is`,
+      ),
+    );
   }, 120_000);
 
   it('alias cycles, aliases without an anchor, too many aliases and deep nesting are located errors', async () => {
@@ -76,8 +94,17 @@ describe('limits on pipeline files (lth graph / lth run)', () => {
     expectRefused(await graph(cycle), `${cycle}:2:26: params.w.a[1]: alias *w is inside the node &w it names (a cycle)`);
     const dangling = writeFile(dir, 'dangling.yaml', 'name: p\nparams: { w: *nope }\nstages: {}\n');
     expectRefused(await graph(dangling), `${dangling}:2:14: params.w: alias *nope has no anchor &nope before it`);
-    const aliases = writeFile(dir, 'aliases.yaml', `name: p\nparams:\n  x: &x 1\n  l: [${Array(LIMITS.aliases + 1).fill('*x').join(', ')}]\nstages: {}\n`);
-    expectRefused(await graph(aliases), new RegExp(`${escape(aliases)}:4:\\d+: params\\.l\\[${LIMITS.aliases}\\]: too many aliases .*the limit is ${LIMITS.aliases} aliases per file`));
+    const aliases = writeFile(
+      dir,
+      'aliases.yaml',
+      `name: p\nparams:\n  x: &x 1\n  l: [${Array(LIMITS.aliases + 1)
+        .fill('*x')
+        .join(', ')}]\nstages: {}\n`,
+    );
+    expectRefused(
+      await graph(aliases),
+      new RegExp(`${escape(aliases)}:4:\\d+: params\\.l\\[${LIMITS.aliases}\\]: too many aliases .*the limit is ${LIMITS.aliases} aliases per file`),
+    );
     const depth = LIMITS.depth + 10;
     const deep = writeFile(dir, 'deep.yaml', `name: p\nparams: { d: ${'['.repeat(depth)}${']'.repeat(depth)} }\nstages: {}\n`);
     expectRefused(await graph(deep), new RegExp(`${escape(deep)}:2:\\d+: params\\.d(\\[0\\])+: nesting is deeper than ${LIMITS.depth} levels`));
@@ -96,25 +123,39 @@ describe('limits on pipeline files (lth graph / lth run)', () => {
   it('interpolation that would splice in gigabytes stops at the expansion limit, located', async () => {
     const { dir, graph } = setup();
     // 100 KB param spliced 200 times into one string, in each of 50 rounds: 1 GB expanded
-    const f = writeFile(dir, 'splice.yaml', `name: p
+    const f = writeFile(
+      dir,
+      'splice.yaml',
+      `name: p
 params: { s: "${'y'.repeat(100_000)}" }
 stages:
   g:
     foreach: { r: 50 }
     stages:
       s: { uses: test/work, with: { tag: "${'${params.s}'.repeat(200)}" } }
-`);
-    expectRefused(await graph(f), new RegExp(`${escape(f)}:7:\\d+: stages\\.g\\.stages\\.s\\.with\\.tag: the expanded pipeline passes ${LIMITS.expandedChars} characters of JSON here`));
+`,
+    );
+    expectRefused(
+      await graph(f),
+      new RegExp(`${escape(f)}:7:\\d+: stages\\.g\\.stages\\.s\\.with\\.tag: the expanded pipeline passes ${LIMITS.expandedChars} characters of JSON here`),
+    );
   });
 
   it('GROUP[*] references that would bind rounds^2 inputs stop at the binding limit', async () => {
     const { dir, graph } = setup();
-    const f = writeFile(dir, 'bind.yaml', `name: p
+    const f = writeFile(
+      dir,
+      'bind.yaml',
+      `name: p
 stages:
   g: { foreach: { r: 4000 }, stages: { s: { uses: test/work } } }
   h: { foreach: { r: 30 }, stages: { c: { uses: test/collect, inputs: { items: "g[*].s" } } } }
-`);
-    expectRefused(await graph(f), `${f}:4:80: stages.h.stages.c.inputs.items: (h[26].c) the expanded pipeline passes ${LIMITS.inputBindings} input bindings here`);
+`,
+    );
+    expectRefused(
+      await graph(f),
+      `${f}:4:80: stages.h.stages.c.inputs.items: (h[26].c) the expanded pipeline passes ${LIMITS.inputBindings} input bindings here`,
+    );
   });
 
   it('a 1 MB file of keys parses in linear time (it took 63 s), and duplicate keys are still found', async () => {
@@ -135,13 +176,21 @@ stages:
 
   it('thousands of errors print the first 100 and a count', async () => {
     const { dir, graph } = setup();
-    const f = writeFile(dir, 'typos.yaml', `name: p\nstages:\n  a:\n    uses: test/work\n    with:\n${Array.from({ length: 5000 }, (_, i) => `      x${i}: 1\n`).join('')}`);
+    const f = writeFile(
+      dir,
+      'typos.yaml',
+      `name: p\nstages:\n  a:\n    uses: test/work\n    with:\n${Array.from({ length: 5000 }, (_, i) => `      x${i}: 1\n`).join('')}`,
+    );
     const r = await graph(f);
     expectRefused(r, `${f}:6:7: stages.a.with.x0: unknown field 'x0'`);
     expect(r.err).toContain('... and 4900 more\n5000 errors; nothing was run');
     expect(r.err.split('\n').length).toBeLessThan(110);
     // 5000 stages that each reference an unknown stage: each message listed all 5000 names
-    const refs = writeFile(dir, 'refs.yaml', `name: p\nstages:\n${Array.from({ length: 5000 }, (_, i) => `  s${i}: { uses: test/work, inputs: { a: t${i} } }\n`).join('')}`);
+    const refs = writeFile(
+      dir,
+      'refs.yaml',
+      `name: p\nstages:\n${Array.from({ length: 5000 }, (_, i) => `  s${i}: { uses: test/work, inputs: { a: t${i} } }\n`).join('')}`,
+    );
     const many = await graph(refs);
     expectRefused(many, `${refs}:3:39: stages.s0.inputs.a: unknown stage 't0'; valid: s0, s1, s2`);
     expect(many.err).toContain('... (4980 more)');

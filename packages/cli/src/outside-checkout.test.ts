@@ -82,10 +82,19 @@ describe('lth outside the checkout', () => {
   it('a download goes to $XDG_CACHE_HOME/lth/datasets and is used from there by the next run', async () => {
     const { root, proj } = project();
     const raw: Record<string, Uint8Array> = {
-      'train-images': encodeIdx([30, 28, 28], new Uint8Array(30 * 784).map((_, i) => (i * 7) % 256)),
-      'train-labels': encodeIdx([30], new Uint8Array(30).map((_, i) => i % 10)),
+      'train-images': encodeIdx(
+        [30, 28, 28],
+        new Uint8Array(30 * 784).map((_, i) => (i * 7) % 256),
+      ),
+      'train-labels': encodeIdx(
+        [30],
+        new Uint8Array(30).map((_, i) => i % 10),
+      ),
       'test-images': encodeIdx([10, 28, 28], new Uint8Array(10 * 784).fill(3)),
-      'test-labels': encodeIdx([10], new Uint8Array(10).map((_, i) => i)),
+      'test-labels': encodeIdx(
+        [10],
+        new Uint8Array(10).map((_, i) => i),
+      ),
     };
     const files: Record<string, unknown> = {};
     for (const [role, b] of Object.entries(raw)) {
@@ -94,7 +103,15 @@ describe('lth outside the checkout', () => {
     }
     const manifests = join(root, 'manifests');
     mkdirSync(manifests);
-    const manifest = { name: 'mnist', description: 'tiny', format: 'idx', shape: [28, 28, 1], classes: [...'0123456789'], counts: { train: 30, test: 10 }, files };
+    const manifest = {
+      name: 'mnist',
+      description: 'tiny',
+      format: 'idx',
+      shape: [28, 28, 1],
+      classes: [...'0123456789'],
+      counts: { train: 30, test: 10 },
+      files,
+    };
     writeFileSync(join(manifests, 'mnist.json'), JSON.stringify(manifest));
     writeFileSync(join(proj, 'load.yaml'), 'name: load\nstages:\n  data: { uses: data/load, with: { dataset: mnist, validation: 5 } }\n');
     const env = { HOME: join(root, 'home'), XDG_CACHE_HOME: join(root, 'xdg'), LTH_DATASETS_DIR: manifests };
@@ -102,7 +119,11 @@ describe('lth outside the checkout', () => {
     const r = await lthIn(proj, ['run', 'load.yaml', '--in-process'], env);
     expect({ code: r.code, err: r.err }).toMatchObject({ code: 0 });
     const cached = join(root, 'xdg', 'lth', 'datasets', 'mnist');
-    expect(readdirSync(cached).sort()).toEqual(Object.keys(raw).map((role) => `${role}-idx`).sort());
+    expect(readdirSync(cached).sort()).toEqual(
+      Object.keys(raw)
+        .map((role) => `${role}-idx`)
+        .sort(),
+    );
     expect(Buffer.from(readFileSync(join(cached, 'train-labels-idx'))).equals(Buffer.from(raw['train-labels']!))).toBe(true);
     // The pipeline cache is the project's own .lth/, relative to where lth runs.
     expect(existsSync(join(proj, '.lth', 'cache'))).toBe(true);

@@ -51,7 +51,13 @@ function setup(text = PIPELINE) {
   const run = async () => {
     clearFingerprintCache();
     const r = await lth(['run', file, '--cache-dir', cache, '--jobs', '2', '--json'], testEnv(log));
-    return { ...r, rec: r.code === 0 || r.code === 1 ? (JSON.parse(r.out) as { stages: Array<{ id: string; status: string; why: string; outputs: Record<string, string> }> }) : undefined };
+    return {
+      ...r,
+      rec:
+        r.code === 0 || r.code === 1
+          ? (JSON.parse(r.out) as { stages: Array<{ id: string; status: string; why: string; outputs: Record<string, string> }> })
+          : undefined,
+    };
   };
   return { dir, log, file, cache, run };
 }
@@ -82,7 +88,10 @@ describe('plugins: in a pipeline file', () => {
     plugin(dir, 2);
     const helperChanged = await run();
     expect(helperChanged.code).toBe(0);
-    expect(helperChanged.rec?.stages.map((s) => [s.id, s.status])).toEqual([['a', 'cached'], ['b', 'ran']]);
+    expect(helperChanged.rec?.stages.map((s) => [s.id, s.status])).toEqual([
+      ['a', 'cached'],
+      ['b', 'ran'],
+    ]);
     expect(helperChanged.rec?.stages[1]?.why).toMatch(/^code changed \(plug\/scale package fingerprint/);
     expect(readArtifact(helperChanged.rec?.stages[1]?.outputs['table'] as string, 'table').rows).toEqual([{ v: 12 }]);
     plugin(dir, 2, 'only a comment changed');
@@ -90,7 +99,7 @@ describe('plugins: in a pipeline file', () => {
     expect(calls(log).filter((c) => c.tag === 'plug')).toHaveLength(3);
   });
 
-  it('a package name is resolved from the pipeline file\'s directory', async () => {
+  it("a package name is resolved from the pipeline file's directory", async () => {
     const { dir, run } = setup(PIPELINE.replace('./my-stages.js', 'my-lth-plugin'));
     const pkg = join(dir, 'node_modules', 'my-lth-plugin');
     plugin(pkg, 5);
@@ -109,7 +118,10 @@ describe('plugins: in a pipeline file', () => {
 
   it('a wrong stage definition in a plugin is bad input naming the module and the field', async () => {
     const { dir, file, run } = setup();
-    writeFileSync(join(dir, 'my-stages.js'), "exports.stages = [{ id: 'plug/bad', description: 'no run', config: { safeParse() {} }, inputs: {}, outputs: {} }];\n");
+    writeFileSync(
+      join(dir, 'my-stages.js'),
+      "exports.stages = [{ id: 'plug/bad', description: 'no run', config: { safeParse() {} }, inputs: {}, outputs: {} }];\n",
+    );
     const r = await run();
     expect(r.code).toBe(2);
     expect(r.err).toContain(`${file}:2:11: plugins[0]: plugin ${join(dir, 'my-stages.js')}: stages[0] (plug/bad): run: must be a function`);

@@ -27,7 +27,9 @@ stages:
     const p2 = spawnLth(['run', file, '--cache-dir', cache, '--json', '--jobs', '2'], env, dir);
     const [e1, e2] = await Promise.all([p1.exit, p2.exit]);
     expect([e1.code, e2.code, p1.err() + p2.err()]).toEqual([0, 0, expect.any(String)]);
-    const tags = calls(log).map((c) => c.tag).sort();
+    const tags = calls(log)
+      .map((c) => c.tag)
+      .sort();
     expect(tags).toEqual(['a', 'ab', 'b']);
     const s1 = JSON.parse(p1.out()).stages as Array<{ id: string; status: string; cacheKey: string }>;
     const s2 = JSON.parse(p2.out()).stages as Array<{ id: string; status: string; cacheKey: string }>;

@@ -23,7 +23,20 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
-  for (const register of [registerRun, registerWorker, registerSweep, registerStatus, registerGraph, registerCache, registerCacheRemote, registerStages, registerModels, registerDatasets, registerReport, registerExport]) {
+  for (const register of [
+    registerRun,
+    registerWorker,
+    registerSweep,
+    registerStatus,
+    registerGraph,
+    registerCache,
+    registerCacheRemote,
+    registerStages,
+    registerModels,
+    registerDatasets,
+    registerReport,
+    registerExport,
+  ]) {
     register(program, io, setExit);
   }
   // exitOverride is not inherited by subcommands added before it was set on them.

@@ -23,7 +23,8 @@ function setup(space = SPACE) {
   const file = writeFile(dir, 't.yaml', PIPELINE);
   const spaceFile = writeFile(dir, 's.yaml', space);
   const out = join(dir, 'study');
-  const sweep = (...args: string[]) => lth(['sweep', file, '--space', spaceFile, '--out', out, '--cache-dir', join(dir, 'cache'), '--in-process', ...args], testEnv(log));
+  const sweep = (...args: string[]) =>
+    lth(['sweep', file, '--space', spaceFile, '--out', out, '--cache-dir', join(dir, 'cache'), '--in-process', ...args], testEnv(log));
   return { dir, log, out, sweep };
 }
 
@@ -82,7 +83,11 @@ describe('lth sweep', () => {
     const log = join(dir, 'calls.log');
     // The default study directory is .lth/sweeps/<name> under the working directory: run there.
     const sweepIn = async (pipeline: string, space: string) => {
-      const p = spawnLth(['sweep', writeFile(dir, 't.yaml', pipeline), '--space', writeFile(dir, 's.yaml', space), '--cache-dir', join(dir, 'cache'), '--in-process'], testEnv(log), dir);
+      const p = spawnLth(
+        ['sweep', writeFile(dir, 't.yaml', pipeline), '--space', writeFile(dir, 's.yaml', space), '--cache-dir', join(dir, 'cache'), '--in-process'],
+        testEnv(log),
+        dir,
+      );
       const { code } = await p.exit;
       return { code, err: p.err() };
     };

@@ -7,7 +7,14 @@ import { redactIn, redactUrl, redisOptions } from './urls';
  * else why not (credentials redacted).
  */
 export async function probeRedis(url: string, timeoutMs = 10_000): Promise<string | undefined> {
-  const client = new Redis({ ...redisOptions(url), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false });
+  const client = new Redis({
+    ...redisOptions(url),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+    enableOfflineQueue: false,
+  });
   // The cause (WRONGPASS, ECONNREFUSED, a TLS error) arrives as an 'error' event; the
   // rejected promise then only says that the connection closed.
   let cause: Error | undefined;

@@ -120,7 +120,9 @@ describe.each(kinds)('RemoteStore on %s', (_name, withBackend) => {
       const problems: string[] = [];
       const b = new RemoteStore(new LocalStore(tmp()), backend, (m) => problems.push(m));
       expect(await b.get(entry.key)).toBeUndefined();
-      expect(problems).toEqual([expect.stringMatching(/remote entry \w{12} in .* is corrupt \(file 'table.arrow': content hash mismatch\); withdrawn, recomputing/)]);
+      expect(problems).toEqual([
+        expect.stringMatching(/remote entry \w{12} in .* is corrupt \(file 'table.arrow': content hash mismatch\); withdrawn, recomputing/),
+      ]);
       expect(b.local.keys()).toEqual([]);
       expect(await backend.size(manifestName(entry.key))).toBeUndefined();
       // Republished from a sound copy, it is whole again.

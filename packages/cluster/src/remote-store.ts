@@ -83,7 +83,9 @@ export class RemoteStore implements ArtifactStore {
     try {
       const m = Manifest.safeParse(JSON.parse((await readAll(stream, MAX_MANIFEST_BYTES, 'the manifest')).toString('utf8')));
       if (m.success && m.data.key === key) return m.data;
-      problem = m.success ? `the manifest is for key ${m.data.key.slice(0, 12)}` : `the manifest is invalid at ${m.error.issues[0]?.path.join('.') || '(root)'}`;
+      problem = m.success
+        ? `the manifest is for key ${m.data.key.slice(0, 12)}`
+        : `the manifest is invalid at ${m.error.issues[0]?.path.join('.') || '(root)'}`;
     } catch (err) {
       problem = err instanceof SyntaxError ? 'the manifest is not valid JSON' : (err as Error).message;
     }
@@ -218,4 +220,3 @@ export class RemoteStore implements ArtifactStore {
     return this.local.entryDir(key);
   }
 }
-

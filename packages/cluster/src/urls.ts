@@ -51,7 +51,8 @@ export function parseRemoteUrl(url: string, flag = '--remote'): RemoteUrl {
   }
   if (u.protocol === 's3:') {
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(u.hostname)) throw new UsageError(`${flag}: '${u.hostname}' is not an S3 bucket name`);
-    if (u.username || u.password) throw new UsageError(`${flag}: put no credentials in an s3:// URL; use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an AWS profile`);
+    if (u.username || u.password)
+      throw new UsageError(`${flag}: put no credentials in an s3:// URL; use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an AWS profile`);
     const prefix = decodeURIComponent(u.pathname).replace(/^\/+|\/+$/g, '');
     return { kind: 's3', bucket: u.hostname, prefix };
   }

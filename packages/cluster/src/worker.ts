@@ -51,7 +51,9 @@ export function startWorker(opts: WorkerOptions): StageWorker {
       throw new UnrecoverableError(`job ${job.id}: its key does not match its parts (worker ${id})`);
     }
     if (p.parts.code !== code) {
-      throw new UnrecoverableError(`the code of ${reg.package} on worker ${id} differs from the coordinator's (fingerprint ${code.slice(0, 12)} vs ${p.parts.code.slice(0, 12)}): run the same lth version everywhere`);
+      throw new UnrecoverableError(
+        `the code of ${reg.package} on worker ${id} differs from the coordinator's (fingerprint ${code.slice(0, 12)} vs ${p.parts.code.slice(0, 12)}): run the same lth version everywhere`,
+      );
     }
     // Computed and published already (a job handed back after its worker published, or a
     // coordinator that enqueued before it saw the entry): nothing to do.
@@ -101,7 +103,8 @@ export function startWorker(opts: WorkerOptions): StageWorker {
     const entry = await opts.store.get(b.entry);
     const out = entry?.meta.outputs[b.port];
     if (!entry || !out) throw new Error(`input ${b.stage}.${b.port}: entry ${b.entry.slice(0, 12)} is not in the remote store ${opts.store.remote.where}`);
-    if (out.sha256 !== b.sha256 || out.kind !== b.kind) throw new Error(`input ${b.stage}.${b.port}: entry ${b.entry.slice(0, 12)} holds other content than the job names`);
+    if (out.sha256 !== b.sha256 || out.kind !== b.kind)
+      throw new Error(`input ${b.stage}.${b.port}: entry ${b.entry.slice(0, 12)} holds other content than the job names`);
     const file = confinedPath(entry.dir, out.file, `cache entry ${entry.key.slice(0, 12)} output '${b.port}'`);
     return { stage: b.stage, port: b.port, file, kind: out.kind, sha256: out.sha256, computeMs: entry.meta.timings.durationMs };
   };

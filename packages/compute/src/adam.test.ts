@@ -7,7 +7,9 @@ function randn(n: number, seed: string): tf.Tensor {
 /** [p, m, v] after two steps on `backend`, as float32 arrays. */
 async function twoSteps(backend: 'cpu' | 'wasm', withMask: boolean, s: AdamScalars): Promise<Float32Array[]> {
   const n = 1003;
-  const p0 = randn(n, 'p'), g0 = randn(n, 'g'), g1 = randn(n, 'g1');
+  const p0 = randn(n, 'p'),
+    g0 = randn(n, 'g'),
+    g1 = randn(n, 'g1');
   const mask = tf.tensor1d(Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : 1)));
   try {
     return await withBackend(backend, () =>
@@ -46,14 +48,21 @@ describe('adamUpdate', () => {
   });
 
   it('runs no tfjs kernel on wasm (the fused pass, not the ops)', async () => {
-    const p = randn(10, 'p'), g = randn(10, 'g'), m = tf.zeros([10]), v = tf.zeros([10]);
+    const p = randn(10, 'p'),
+      g = randn(10, 'g'),
+      m = tf.zeros([10]),
+      v = tf.zeros([10]);
     const prof = await tf.profile(() => Object.values(adamUpdate(p, m, v, g, undefined, S)));
     expect(prof.kernels.map((k) => k.name)).toEqual([]);
     tf.dispose([p, g, m, v]);
   });
 
   it('leaks no tensors or wasm buffers', () => {
-    const p = randn(64, 'p'), g = randn(64, 'g'), m = tf.zeros([64]), v = tf.zeros([64]), mask = tf.ones([64]);
+    const p = randn(64, 'p'),
+      g = randn(64, 'g'),
+      m = tf.zeros([64]),
+      v = tf.zeros([64]),
+      mask = tf.ones([64]);
     const buffers = () => (tf.backend() as unknown as { dataIdMap: { numDataIds(): number } }).dataIdMap.numDataIds();
     const before = { tensors: tf.memory().numTensors, buffers: buffers() };
     for (let i = 0; i < 3; i++) tf.dispose(Object.values(adamUpdate(p, m, v, g, mask, S)));

@@ -71,11 +71,32 @@ function fusedOnWasm(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, mas
     const ptr = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
     const k = mask ? ptr(mask) : 0;
     const flags = (mask ? 1 : 0) | (s.weightDecay > 0 ? 2 : 0);
-    simd(ptr(p), ptr(m), ptr(v), ptr(g), k, ptr(outs[0]!), ptr(outs[1]!), ptr(outs[2]!), from * 4, flags, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.epsilon, s.stepSize, s.sqrtBc2, s.weightDecay);
+    simd(
+      ptr(p),
+      ptr(m),
+      ptr(v),
+      ptr(g),
+      k,
+      ptr(outs[0]!),
+      ptr(outs[1]!),
+      ptr(outs[2]!),
+      from * 4,
+      flags,
+      s.beta1,
+      1 - s.beta1,
+      s.beta2,
+      1 - s.beta2,
+      s.epsilon,
+      s.stepSize,
+      s.sqrtBc2,
+      s.weightDecay,
+    );
   }
   // The scalars as the float32 scalar tensors the ops would use.
   const f = Math.fround;
-  const [b1, ob1, b2, ob2, eps, step, sb2, wd] = [s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.epsilon, s.stepSize, s.sqrtBc2, s.weightDecay].map(f) as number[];
+  const [b1, ob1, b2, ob2, eps, step, sb2, wd] = [s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.epsilon, s.stepSize, s.sqrtBc2, s.weightDecay].map(
+    f,
+  ) as number[];
   const decay = s.weightDecay > 0;
   for (let i = from; i < size; i++) {
     let gi = gv[i]!;

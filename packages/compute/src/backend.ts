@@ -63,7 +63,12 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
   }
   for (const name of BACKENDS) {
     if (!loadBackendModule(name)) continue;
-    if (await activate(name).then(() => true, () => false)) {
+    if (
+      await activate(name).then(
+        () => true,
+        () => false,
+      )
+    ) {
       current = { name, reason: 'fastest available', unavailable: { ...loadErrors } };
       return current;
     }

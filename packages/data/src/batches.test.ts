@@ -68,9 +68,20 @@ describe('batchIterator', () => {
 
   it('drops the last partial batch by default and keeps it with dropLast: false', () => {
     const dropped = take(batchIterator(ds, 'train', { batchSize: 16, seed: 0 }), 4);
-    expect(dropped.map((b) => [b.shape[0], b.epoch])).toEqual([[16, 0], [16, 0], [16, 0], [16, 1]]);
+    expect(dropped.map((b) => [b.shape[0], b.epoch])).toEqual([
+      [16, 0],
+      [16, 0],
+      [16, 0],
+      [16, 1],
+    ]);
     const kept = take(batchIterator(ds, 'train', { batchSize: 16, seed: 0, dropLast: false }), 5);
-    expect(kept.map((b) => [b.shape[0], b.epoch])).toEqual([[16, 0], [16, 0], [16, 0], [2, 0], [16, 1]]);
+    expect(kept.map((b) => [b.shape[0], b.epoch])).toEqual([
+      [16, 0],
+      [16, 0],
+      [16, 0],
+      [2, 0],
+      [16, 1],
+    ]);
     expect(() => batchIterator(ds, 'validation', { batchSize: 16, seed: 0 }).next()).toThrow(/fewer than batchSize/);
   });
 
@@ -120,7 +131,9 @@ describe('batchIterator', () => {
       const full = take(batchIterator(ds, 'train', { batchSize: 16, seed: 9, augment: true, ...opts }), 9);
       for (const skip of [0, 2, 3, 4, 7]) {
         const resumed = take(batchIterator(ds, 'train', { batchSize: 16, seed: 9, augment: true, skipBatches: skip, ...opts }), 9 - skip);
-        expect(resumed.map((b) => [b.epoch, Array.from(b.y), Array.from(b.x)])).toEqual(full.slice(skip).map((b) => [b.epoch, Array.from(b.y), Array.from(b.x)]));
+        expect(resumed.map((b) => [b.epoch, Array.from(b.y), Array.from(b.x)])).toEqual(
+          full.slice(skip).map((b) => [b.epoch, Array.from(b.y), Array.from(b.x)]),
+        );
       }
     }
   });

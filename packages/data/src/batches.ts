@@ -101,9 +101,7 @@ function makeBatch(
   for (let i = 0; i < b; i++) {
     const src = rows[start + i] as number;
     ys[i] = view.labels[src] as number;
-    const crop = aug
-      ? { dy: aug.int(2 * CROP_PADDING + 1), dx: aug.int(2 * CROP_PADDING + 1), flip: aug.next() < 0.5 }
-      : undefined;
+    const crop = aug ? { dy: aug.int(2 * CROP_PADDING + 1), dx: aug.int(2 * CROP_PADDING + 1), flip: aug.next() < 0.5 } : undefined;
     fillRow(xs, i, view.images, src, shape, lut, crop);
   }
   return {

@@ -11,11 +11,7 @@ import type { ManifestFile } from './manifest';
  * written over it. A quarantined copy that matches the manifest comes back under its name
  * (the manifest was wrong and has been fixed).
  */
-export function readCached(
-  file: string,
-  entry: ManifestFile,
-  log?: (message: string) => void,
-): { bytes: Uint8Array } | { failure: string; blocked: boolean } {
+export function readCached(file: string, entry: ManifestFile, log?: (message: string) => void): { bytes: Uint8Array } | { failure: string; blocked: boolean } {
   const earlier = quarantinedPath(file, entry.sha256);
   if (!existsSync(file) && existsSync(earlier) && holdsContent(earlier, entry) && restoreQuarantined(earlier, file)) {
     log?.(`restored ${file} from ${earlier}: it matches the manifest now`);

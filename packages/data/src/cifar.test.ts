@@ -39,7 +39,9 @@ describe('CIFAR-10 binary parser', () => {
     expect(parsed.train.labels[8]).toBe(b3[0]);
     expect(parsed.train.images[8 * 3072 + 2]).toBe(b3[1 + 2048]);
     expect(Array.from(parsed.test.labels)).toEqual(Array.from({ length: 6 }, (_, r) => batches.get('test_batch.bin')![r * CIFAR_RECORD]));
-    await expect(parseCifarArchive(archive, 'a.tar.gz', { train: 25, test: 6, classes: CIFAR_CLASSES })).rejects.toThrow(/training batches hold 20 records, the manifest says 25/);
+    await expect(parseCifarArchive(archive, 'a.tar.gz', { train: 25, test: 6, classes: CIFAR_CLASSES })).rejects.toThrow(
+      /training batches hold 20 records, the manifest says 25/,
+    );
   });
 
   it('names a missing member', async () => {

@@ -89,6 +89,12 @@ export async function parseCifarArchive(
   const test = parseCifarBatch(get(CIFAR_TEST_FILE), `${file}:${CIFAR_DIR}/${CIFAR_TEST_FILE}`, expect.classes.length);
   if (test.count !== expect.test) throw new Error(`${file}: test_batch.bin holds ${test.count} records, the manifest says ${expect.test}`);
   const meta = members.get(`${CIFAR_DIR}/${CIFAR_META_FILE}`);
-  const classNames = meta ? Buffer.from(meta).toString('utf8').split('\n').map((s) => s.trim()).filter(Boolean) : undefined;
+  const classNames = meta
+    ? Buffer.from(meta)
+        .toString('utf8')
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
   return { train: { images, labels }, test: { images: test.images, labels: test.labels }, classNames };
 }

@@ -16,8 +16,14 @@ import { ManifestError } from './manifest';
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const ROLES = ['train-images', 'train-labels', 'test-images', 'test-labels'] as const;
 const RAW: Record<(typeof ROLES)[number], Uint8Array> = {
-  'train-images': encodeIdx([12, 28, 28], new Uint8Array(12 * 784).map((_, i) => i % 251)),
-  'train-labels': encodeIdx([12], new Uint8Array(12).map((_, i) => i % 10)),
+  'train-images': encodeIdx(
+    [12, 28, 28],
+    new Uint8Array(12 * 784).map((_, i) => i % 251),
+  ),
+  'train-labels': encodeIdx(
+    [12],
+    new Uint8Array(12).map((_, i) => i % 10),
+  ),
   'test-images': encodeIdx([4, 28, 28], new Uint8Array(4 * 784).fill(9)),
   'test-labels': encodeIdx([4], Uint8Array.from([0, 1, 2, 3])),
 };
@@ -93,7 +99,27 @@ function rng(seed: number): () => number {
 
 /** A file name built from 1-4 ingredients of path escapes (and of harmless names). */
 function randomName(next: () => number): string {
-  const pieces = ['..', '../..', '.', '/', '//', '\\', '\0', 'victim.txt', 'train-labels-idx', 'quarantine', '.quarantine', 'a b', '%2e%2e', '~', 'mnist', `${root}/`, 'é', '-', '.hidden'];
+  const pieces = [
+    '..',
+    '../..',
+    '.',
+    '/',
+    '//',
+    '\\',
+    '\0',
+    'victim.txt',
+    'train-labels-idx',
+    'quarantine',
+    '.quarantine',
+    'a b',
+    '%2e%2e',
+    '~',
+    'mnist',
+    `${root}/`,
+    'é',
+    '-',
+    '.hidden',
+  ];
   let name = '';
   for (let k = 1 + Math.floor(next() * 4); k > 0; k--) name += pieces[Math.floor(next() * pieces.length)];
   return name;
@@ -112,7 +138,16 @@ it(`${MANIFESTS} seeded manifests with random file names change nothing outside 
         return [role, { name: names[k], size: RAW[role].length, sha256: digest, url: `${base}/${role}` }];
       }),
     );
-    const manifest = { name: 'mnist', description: 'generated', format: 'idx', shape: [28, 28, 1], classes: [...'0123456789'], counts: { train: 12, test: 4 }, files, local: [] };
+    const manifest = {
+      name: 'mnist',
+      description: 'generated',
+      format: 'idx',
+      shape: [28, 28, 1],
+      classes: [...'0123456789'],
+      counts: { train: 12, test: 4 },
+      files,
+      local: [],
+    };
     writeFileSync(join(manifests, 'mnist.json'), JSON.stringify(manifest));
     try {
       await loadDataset({ dataset: 'mnist', validation: 2 }, { progress: false });

@@ -47,10 +47,7 @@ export interface DatasetDescription {
  * Loads a dataset (default split: 5,000 validation, seed 0) and counts its examples per split
  * and class; what `lth datasets show NAME --json` prints.
  */
-export async function describeDataset(
-  name: string,
-  opts: LoadOptions & { validation?: number; seed?: number } = {},
-): Promise<DatasetDescription> {
+export async function describeDataset(name: string, opts: LoadOptions & { validation?: number; seed?: number } = {}): Promise<DatasetDescription> {
   const report: LoadReport = { files: {} };
   const { validation, seed, ...loadOpts } = opts;
   const ds = await loadDataset({ dataset: name as DatasetName, validation, seed }, loadOpts, report);
@@ -60,7 +57,9 @@ export async function describeDataset(
       ? 'generated'
       : origins.length === 1
         ? `${origins[0]}: ${commonDir(Object.values(report.files).map((f) => f.from))}`
-        : Object.entries(report.files).map(([role, f]) => `${role} ${f.origin}: ${f.from}`).join('; ');
+        : Object.entries(report.files)
+            .map(([role, f]) => `${role} ${f.origin}: ${f.from}`)
+            .join('; ');
   const splits = Object.fromEntries(
     SPLITS.map((s) => {
       const v = splitView(ds, s);

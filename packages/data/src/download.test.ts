@@ -96,7 +96,11 @@ describe('CIFAR-10 download, end to end on a local server', () => {
 
     routes.delete('/ok/cifar-10-binary.tar.gz');
     const again: LoadReport = { files: {} };
-    const ds2 = await loadDataset({ dataset: 'cifar10', validation: 20, seed: 1 }, { manifest: manifest('/ok/cifar-10-binary.tar.gz'), cacheDir: cache, local: false, download: false }, again);
+    const ds2 = await loadDataset(
+      { dataset: 'cifar10', validation: 20, seed: 1 },
+      { manifest: manifest('/ok/cifar-10-binary.tar.gz'), cacheDir: cache, local: false, download: false },
+      again,
+    );
     expect(again.files['archive']!.origin).toBe('cache');
     expect(Buffer.from(ds2.images).equals(Buffer.from(ds.images))).toBe(true);
     expect(hits.get('/ok/cifar-10-binary.tar.gz')).toBe(1);
@@ -107,7 +111,10 @@ describe('CIFAR-10 download, end to end on a local server', () => {
     tampered[tampered.length - 20] = tampered[tampered.length - 20]! ^ 0xff;
     routes.set('/bad/cifar-10-binary.tar.gz', { body: tampered });
     await expect(
-      loadDataset({ dataset: 'cifar10', validation: 20 }, { manifest: manifest('/bad/cifar-10-binary.tar.gz'), cacheDir: cache, local: false, progress: false }),
+      loadDataset(
+        { dataset: 'cifar10', validation: 20 },
+        { manifest: manifest('/bad/cifar-10-binary.tar.gz'), cacheDir: cache, local: false, progress: false },
+      ),
     ).rejects.toThrow(new RegExp(`checksum mismatch for cifar-10-binary\\.tar\\.gz: expected sha256 ${sha256(archive)}, got ${sha256(tampered)}`));
     expect(cacheFiles()).toEqual([]);
   });
@@ -115,16 +122,20 @@ describe('CIFAR-10 download, end to end on a local server', () => {
   it('rejects a truncated download and leaves nothing in the cache', async () => {
     routes.set('/cut/cifar-10-binary.tar.gz', { body: archive, truncateAt: 10000 });
     await expect(
-      loadDataset({ dataset: 'cifar10', validation: 20 }, { manifest: manifest('/cut/cifar-10-binary.tar.gz'), cacheDir: cache, local: false, progress: false }),
+      loadDataset(
+        { dataset: 'cifar10', validation: 20 },
+        { manifest: manifest('/cut/cifar-10-binary.tar.gz'), cacheDir: cache, local: false, progress: false },
+      ),
     ).rejects.toThrow(/cifar-10-binary\.tar\.gz.*(interrupted after \d+ of \d+ bytes|truncated)/);
     expect(cacheFiles()).toEqual([]);
   });
 
   it('reports an HTTP 500, with the ways to provide the file, and leaves nothing in the cache', async () => {
     routes.set('/500/cifar-10-binary.tar.gz', { status: 500 });
-    const err = await loadDataset({ dataset: 'cifar10', validation: 20 }, { manifest: manifest('/500/cifar-10-binary.tar.gz'), cacheDir: cache, local: false, progress: false }).catch(
-      (e: Error) => e,
-    );
+    const err = await loadDataset(
+      { dataset: 'cifar10', validation: 20 },
+      { manifest: manifest('/500/cifar-10-binary.tar.gz'), cacheDir: cache, local: false, progress: false },
+    ).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     const msg = (err as Error).message;
     expect(msg).toMatch(/dataset cifar10: 1 file\(s\) missing or unusable/);
@@ -141,7 +152,11 @@ describe('CIFAR-10 download, end to end on a local server', () => {
     writeFileSync(file, archive.subarray(0, 5000));
     const logs: string[] = [];
     const report: LoadReport = { files: {} };
-    await loadDataset({ dataset: 'cifar10', validation: 20 }, { manifest: manifest('/ok2/cifar-10-binary.tar.gz'), cacheDir: cache, local: false, progress: false, log: (m) => logs.push(m) }, report);
+    await loadDataset(
+      { dataset: 'cifar10', validation: 20 },
+      { manifest: manifest('/ok2/cifar-10-binary.tar.gz'), cacheDir: cache, local: false, progress: false, log: (m) => logs.push(m) },
+      report,
+    );
     expect(report.files['archive']!.origin).toBe('download');
     const moved = join(cache, 'cifar10', '.quarantine', `cifar-10-binary.tar.gz.sha256-${sha256(archive.subarray(0, 5000)).slice(0, 16)}`);
     expect(logs.join('\n')).toContain(`has 5000 bytes, the manifest says ${archive.length} (truncated); moved it unchanged to ${moved} (nothing was deleted)`);
@@ -150,26 +165,55 @@ describe('CIFAR-10 download, end to end on a local server', () => {
   });
 
   it('offline with nothing cached: the error says which files are missing', async () => {
-    await expect(loadDataset({ dataset: 'cifar10', validation: 20 }, { manifest: manifest('/none'), cacheDir: cache, local: false, download: false })).rejects.toThrow(
-      /cifar-10-binary\.tar\.gz:[\s\S]*download: disabled \(offline\), would fetch http/,
-    );
+    await expect(
+      loadDataset({ dataset: 'cifar10', validation: 20 }, { manifest: manifest('/none'), cacheDir: cache, local: false, download: false }),
+    ).rejects.toThrow(/cifar-10-binary\.tar\.gz:[\s\S]*download: disabled \(offline\), would fetch http/);
   });
 });
 
 describe('IDX download (gzip on the wire, raw in the cache)', () => {
   it('gunzips, verifies the content and the download digests, and caches the raw file', async () => {
     const n = 30;
-    const imgs = encodeIdx([n, 28, 28], new Uint8Array(n * 784).map((_, i) => (i * 7) % 256));
-    const labs = encodeIdx([n], new Uint8Array(n).map((_, i) => i % 10));
+    const imgs = encodeIdx(
+      [n, 28, 28],
+      new Uint8Array(n * 784).map((_, i) => (i * 7) % 256),
+    );
+    const labs = encodeIdx(
+      [n],
+      new Uint8Array(n).map((_, i) => i % 10),
+    );
     const tImgs = encodeIdx([10, 28, 28], new Uint8Array(10 * 784).fill(3));
-    const tLabs = encodeIdx([10], new Uint8Array(10).map((_, i) => i));
+    const tLabs = encodeIdx(
+      [10],
+      new Uint8Array(10).map((_, i) => i),
+    );
     const files: Manifest['files'] = {};
-    for (const [role, raw] of [['train-images', imgs], ['train-labels', labs], ['test-images', tImgs], ['test-labels', tLabs]] as const) {
+    for (const [role, raw] of [
+      ['train-images', imgs],
+      ['train-labels', labs],
+      ['test-images', tImgs],
+      ['test-labels', tLabs],
+    ] as const) {
       const gz = gzipSync(raw);
       routes.set(`/idx/${role}.gz`, { body: gz });
-      files[role] = { name: `${role}-idx`, size: raw.length, sha256: sha256(raw), url: `${base}/idx/${role}.gz`, download: { gzip: true, size: gz.length, sha256: sha256(gz) } };
+      files[role] = {
+        name: `${role}-idx`,
+        size: raw.length,
+        sha256: sha256(raw),
+        url: `${base}/idx/${role}.gz`,
+        download: { gzip: true, size: gz.length, sha256: sha256(gz) },
+      };
     }
-    const m: Manifest = { name: 'mnist', description: 'tiny', format: 'idx', shape: [28, 28, 1], classes: [...'0123456789'], counts: { train: n, test: 10 }, files, local: [] };
+    const m: Manifest = {
+      name: 'mnist',
+      description: 'tiny',
+      format: 'idx',
+      shape: [28, 28, 1],
+      classes: [...'0123456789'],
+      counts: { train: n, test: 10 },
+      files,
+      local: [],
+    };
     const ds = await loadDataset({ dataset: 'mnist', validation: 5, seed: 3 }, { manifest: m, cacheDir: cache, local: false, progress: false });
     expect(ds.meta.splits.train.count).toBe(25);
     expect(ds.meta.splits.test.count).toBe(10);

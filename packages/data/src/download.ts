@@ -53,7 +53,7 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   try {
     const fd = openSync(tmp, 'wx');
     try {
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -35,7 +35,9 @@ export function parseIdx(input: Uint8Array, file: string, expectDims?: number[])
     throw new Error(`${file}: wrong IDX magic number 0x${magic.toString(16).padStart(8, '0')} (must start with two zero bytes)`);
   }
   if (bytes[2] !== 0x08) {
-    throw new Error(`${file}: IDX data type 0x${bytes[2]!.toString(16).padStart(2, '0')} is not supported (magic 0x${magic.toString(16).padStart(8, '0')}; only 0x08 unsigned byte)`);
+    throw new Error(
+      `${file}: IDX data type 0x${bytes[2]!.toString(16).padStart(2, '0')} is not supported (magic 0x${magic.toString(16).padStart(8, '0')}; only 0x08 unsigned byte)`,
+    );
   }
   const nd = bytes[3]!;
   if (nd < 1) throw new Error(`${file}: IDX magic 0x${magic.toString(16).padStart(8, '0')} declares 0 dimensions`);

@@ -24,7 +24,9 @@ describe('manifests', () => {
   it('names the file and the field of an invalid manifest', () => {
     const m = structuredClone(loadManifest('mnist')) as Record<string, unknown> & { files: Record<string, { sha256: string }> };
     m.files['train-labels']!.sha256 = 'xyz';
-    expect(() => parseManifest('datasets/mnist.json', m)).toThrow(/datasets\/mnist\.json: invalid dataset manifest: files\.train-labels\.sha256: a lowercase hex sha256/);
+    expect(() => parseManifest('datasets/mnist.json', m)).toThrow(
+      /datasets\/mnist\.json: invalid dataset manifest: files\.train-labels\.sha256: a lowercase hex sha256/,
+    );
     delete (m.files as Record<string, unknown>)['test-images'];
     m.files['train-labels']!.sha256 = 'a'.repeat(64);
     expect(() => parseManifest('m.json', m)).toThrow(/files\.test-images: format idx needs a file with role 'test-images'/);

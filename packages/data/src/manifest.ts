@@ -35,11 +35,9 @@ function passes(check: () => unknown): boolean {
  * files: it must be one plain name, so no spelling of it can leave that directory. Names
  * starting with '.' are lth's own there (temporary files, `.quarantine/`).
  */
-const PlainFileName = z
-  .string()
-  .refine((n) => passes(() => safeSegment(n, 'name')) && !n.startsWith('.'), {
-    message: "must be a plain file name (1-200 letters, digits, '.', '_', '-', '=', '+'; no '/'; not starting with '.')",
-  });
+const PlainFileName = z.string().refine((n) => passes(() => safeSegment(n, 'name')) && !n.startsWith('.'), {
+  message: "must be a plain file name (1-200 letters, digits, '.', '_', '-', '=', '+'; no '/'; not starting with '.')",
+});
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256 (64 characters)');
 
@@ -50,7 +48,10 @@ const Download = z.object({
   /** Size and digests of the bytes as downloaded (before decompression), when known. */
   size: z.number().int().positive().optional(),
   sha256: Sha256.optional(),
-  md5: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+  md5: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
 });
 
 export const ManifestFile = z.object({
@@ -136,7 +137,11 @@ export function parseManifest(file: string, json: unknown): Manifest {
 export function loadManifest(name: string): Manifest {
   const file = join(manifestDir(), `${name}.json`);
   if (!existsSync(file)) {
-    const known = existsSync(manifestDir()) ? readdirSync(manifestDir()).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)) : [];
+    const known = existsSync(manifestDir())
+      ? readdirSync(manifestDir())
+          .filter((f) => f.endsWith('.json'))
+          .map((f) => f.slice(0, -5))
+      : [];
     throw new ManifestError(file, `no manifest for dataset '${name}' (known: ${known.join(', ') || 'none'})`);
   }
   let json: unknown;

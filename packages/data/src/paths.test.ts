@@ -24,7 +24,10 @@ describe('@lth/data paths', () => {
 
   it('chooses the download cache: LTH_DATA_DIR, the checkout, XDG_CACHE_HOME, ~/.cache', () => {
     const checkout = '/src/lth';
-    expect(chooseCacheDir({ LTH_DATA_DIR: 'rel/data', XDG_CACHE_HOME: '/x', HOME: '/h' }, checkout)).toEqual({ dir: resolve('rel/data'), rule: 'LTH_DATA_DIR' });
+    expect(chooseCacheDir({ LTH_DATA_DIR: 'rel/data', XDG_CACHE_HOME: '/x', HOME: '/h' }, checkout)).toEqual({
+      dir: resolve('rel/data'),
+      rule: 'LTH_DATA_DIR',
+    });
     expect(chooseCacheDir({ XDG_CACHE_HOME: '/x', HOME: '/h' }, checkout)).toEqual({ dir: '/src/lth/datasets/.cache', rule: 'checkout' });
     expect(chooseCacheDir({ XDG_CACHE_HOME: '/x', HOME: '/h' }, undefined)).toEqual({ dir: '/x/lth/datasets', rule: 'XDG_CACHE_HOME' });
     expect(chooseCacheDir({ HOME: '/h' }, undefined)).toEqual({ dir: '/h/.cache/lth/datasets', rule: 'home' });

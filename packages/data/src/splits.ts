@@ -53,11 +53,7 @@ export function checkSplitOptions(name: string, trainCount: number, opts: SplitO
  * Builds the dataset artifact's content: rows ordered train, validation, test; normalization
  * statistics from the (possibly subset) training rows only.
  */
-export function assembleDataset(
-  raw: RawSplits,
-  info: Pick<DatasetMeta, 'name' | 'shape' | 'classes' | 'source'>,
-  opts: SplitOptions,
-): Dataset {
+export function assembleDataset(raw: RawSplits, info: Pick<DatasetMeta, 'name' | 'shape' | 'classes' | 'source'>, opts: SplitOptions): Dataset {
   const size = info.shape[0] * info.shape[1] * info.shape[2];
   const n = raw.train.labels.length;
   checkSplitOptions(info.name, n, opts);

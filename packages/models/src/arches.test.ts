@@ -45,8 +45,20 @@ const fullBackends = process.env['LTH_SLOW_TESTS'] ? backends : backends.filter(
 function inputs(c: Case, channels: number): { x: tf.Tensor4D; y: tf.Tensor2D } {
   const rng = createRng('test', 'input');
   const n = c.batch * c.hw * c.hw * channels;
-  const x = tf.tensor4d(Float32Array.from({ length: n }, () => rng.normal()), [c.batch, c.hw, c.hw, channels]);
-  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: c.batch }, (_, i) => (3 * i + 1) % 10), 'int32'), 10) as tf.Tensor2D);
+  const x = tf.tensor4d(
+    Float32Array.from({ length: n }, () => rng.normal()),
+    [c.batch, c.hw, c.hw, channels],
+  );
+  const y = tf.tidy(
+    () =>
+      tf.oneHot(
+        tf.tensor1d(
+          Array.from({ length: c.batch }, (_, i) => (3 * i + 1) % 10),
+          'int32',
+        ),
+        10,
+      ) as tf.Tensor2D,
+  );
   return { x, y };
 }
 

@@ -39,7 +39,9 @@ describe('parameter counts (PAPER.md, Figure 2)', () => {
     expect(Math.round(c.prunable / 1000)).toBe(271);
     // The paper's "274K" is every stored value: 272,474 trained + 1,568 batch-norm running stats.
     expect(c.total).toBe(272_474);
-    const buffers = listModels().find((m) => m.name === 'resnet18')!.layers.filter((l) => l.role === 'buffer');
+    const buffers = listModels()
+      .find((m) => m.name === 'resnet18')!
+      .layers.filter((l) => l.role === 'buffer');
     expect(c.total + buffers.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), 0)).toBe(274_042);
   });
   test('listModels covers every architecture with its tensors', () => {
@@ -60,7 +62,9 @@ describe('parameter counts (PAPER.md, Figure 2)', () => {
 
 describe('specs and options', () => {
   test('unknown architecture lists the valid names', () => {
-    expect(() => modelSpec({ arch: 'alexnet', options: {} })).toThrow(/unknown model architecture 'alexnet'.*lenet_300_100, conv2, conv4, conv6, vgg19, resnet18/);
+    expect(() => modelSpec({ arch: 'alexnet', options: {} })).toThrow(
+      /unknown model architecture 'alexnet'.*lenet_300_100, conv2, conv4, conv6, vgg19, resnet18/,
+    );
   });
   test('options are validated', () => {
     expect(() => modelSpec({ arch: 'conv2', options: { dropout: 1.5 } })).toThrow(/options\.dropout/);

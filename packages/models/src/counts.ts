@@ -41,9 +41,16 @@ export function formatModelTable(list: ModelListing[] = listModels()): string {
   const head = ['model', 'total', 'prunable', 'conv', 'fc', 'output', 'shortcut', 'bias', 'batchnorm', 'tensors'];
   const rows = list.map((m) => [
     m.name,
-    ...[m.params.total, m.params.prunable, m.params.byRole.conv, m.params.byRole.fc, m.params.byRole.output, m.params.byRole.shortcut, m.params.byRole.bias, m.params.byRole.batchnorm].map((n) =>
-      n.toLocaleString('en-US'),
-    ),
+    ...[
+      m.params.total,
+      m.params.prunable,
+      m.params.byRole.conv,
+      m.params.byRole.fc,
+      m.params.byRole.output,
+      m.params.byRole.shortcut,
+      m.params.byRole.bias,
+      m.params.byRole.batchnorm,
+    ].map((n) => n.toLocaleString('en-US')),
     String(m.layers.length),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

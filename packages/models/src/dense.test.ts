@@ -4,7 +4,10 @@ import { biasAdd, dense } from './dense';
 /** The hand-written gradients must equal tfjs' own (autodiff of matMul / broadcast add). */
 const rand = (shape: number[], seed: string) => {
   const rng = createRng('test', seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()),
+    shape,
+  );
 };
 function maxRelDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]! / tf.max(tf.abs(b)).dataSync()[0]!);

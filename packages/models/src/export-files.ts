@@ -67,7 +67,9 @@ export function exportMetadata(input: ExportInput): Record<string, unknown> {
   const kept = mask?.tensors.reduce((a, t) => a + t.values.reduce((s, v) => s + (v ? 1 : 0), 0), 0);
   const total = mask?.tensors.reduce((a, t) => a + t.values.length, 0);
   const provenance = Object.fromEntries(
-    Object.entries({ content: weights.meta.content, iteration: weights.meta.iteration, seed: weights.meta.seed, ...input.provenance }).filter(([, v]) => v !== undefined),
+    Object.entries({ content: weights.meta.content, iteration: weights.meta.iteration, seed: weights.meta.seed, ...input.provenance }).filter(
+      ([, v]) => v !== undefined,
+    ),
   );
   return {
     model: weights.meta.model,
@@ -97,7 +99,13 @@ export async function exportModel(input: ExportInput, opts: { format: ExportForm
   if (!overwrite) {
     for (const n of names) {
       const file = path.join(opts.dir, n);
-      if (await fs.lstat(file).then(() => true, () => false)) throw new ExportTargetExistsError(file);
+      if (
+        await fs.lstat(file).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new ExportTargetExistsError(file);
     }
   }
   const meta = exportMetadata(input);

@@ -4,7 +4,8 @@ import { EXPORT_FORMATS, exportModel } from './export-files';
 
 /** A tensors input of the expected dtype: a mask wired into `weights` (or the reverse) is an error naming the port. */
 function ofDtype<B extends WeightBundle | MaskBundle>(b: TensorBundle, port: string, dtype: 'float32' | 'uint8'): B {
-  if (bundleDtype(b) !== dtype) throw new Error(`models/export: input '${port}' holds ${bundleDtype(b)} '${b.meta.content}' tensors, expected ${dtype === 'uint8' ? 'a mask' : 'weights'}`);
+  if (bundleDtype(b) !== dtype)
+    throw new Error(`models/export: input '${port}' holds ${bundleDtype(b)} '${b.meta.content}' tensors, expected ${dtype === 'uint8' ? 'a mask' : 'weights'}`);
   return b as B;
 }
 
@@ -36,7 +37,13 @@ export const exportStage = defineStage({
     const producer = (port: string) => ctx.inputTimings?.[port]?.[0]?.stage;
     const provenance = { stage: producer('weights'), maskStage: producer('mask'), dataStage: producer('data'), exportedBy: 'models/export' };
     const out = await exportModel(
-      { weights: ofDtype<WeightBundle>(inputs.weights, 'weights', 'float32'), mask: inputs.mask && ofDtype<MaskBundle>(inputs.mask, 'mask', 'uint8'), normalization: inputs.data.meta.normalization, classes: inputs.data.meta.classes, provenance },
+      {
+        weights: ofDtype<WeightBundle>(inputs.weights, 'weights', 'float32'),
+        mask: inputs.mask && ofDtype<MaskBundle>(inputs.mask, 'mask', 'uint8'),
+        normalization: inputs.data.meta.normalization,
+        classes: inputs.data.meta.classes,
+        provenance,
+      },
       { format: cfg.format, dir: ctx.outDir },
     );
     ctx.log(`exported ${inputs.weights.meta.model.arch}${inputs.mask ? ' (masked)' : ''}: ${out.files.join(', ')}`);

@@ -60,40 +60,48 @@ afterAll(async () => {
 });
 
 describe.each(REFS)('safetensors export of $arch $options', (ref) => {
-  torchTest(`PyTorch runs the generated module on the file and gets our eval-mode logits within 1e-4${torchMissing ? ` (skipped: ${torchMissing})` : ''}`, async () => {
-    const rng = createRng('test', 'torch-x');
-    const model = createModel(initWeights(ref, 3));
-    const [h, w, c] = model.spec.input;
-    const n = 4;
-    const xs = Float32Array.from({ length: n * h * w * c }, () => rng.normal());
-    const x = tf.tensor4d(xs, [n, h, w, c]);
-    // Training-mode passes move the batch-norm running stats off 0 / 1, so their layout is tested.
-    for (let i = 0; i < 2; i++) model.apply(x, { training: true, rng }).dispose();
-    const weights = model.toBundle('trained', { iteration: 2 });
-    const mask = randomMask(weights, 5);
-    model.applyMask(mask);
-    const expected = model.apply(x, { training: false });
-    const want = expected.dataSync() as Float32Array;
-    const out = path.join(dir, ref.arch);
-    await exportModel(
-      { weights, mask, normalization: { mean: Array(c).fill(0.5), std: Array(c).fill(0.25) }, provenance: { pipeline: 'p', stage: 's', cacheKey: 'k', seed: 3 } },
-      { format: 'safetensors', dir: out },
-    );
-    await fs.writeFile(path.join(out, 'x.bin'), new Uint8Array(xs.buffer));
-    const r = spawnSync(PYTHON, ['-c', LOGITS_PY, out, String(n), String(h), String(w), String(c)], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    expect(r.stderr).not.toMatch(/Error/);
-    expect(r.status).toBe(0);
-    const got = JSON.parse(r.stdout) as { logits: number[]; meta: Record<string, string>; masks: Record<string, number>; prunedAreZero: boolean };
-    expect(got.logits).toHaveLength(want.length);
-    let maxDiff = 0;
-    got.logits.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - want[i]!))));
-    expect(maxDiff).toBeLessThan(1e-4);
-    // The mask reached PyTorch as buffers (kept counts per weight) and pruned weights are 0.
-    for (const m of mask.tensors) expect(got.masks[`${m.name}_mask`]).toBe(m.values.reduce((a, v) => a + v, 0));
-    expect(got.prunedAreZero).toBe(true);
-    expect(JSON.parse(got.meta['lth.provenance']!)).toMatchObject({ pipeline: 'p', stage: 's', cacheKey: 'k', seed: 3, content: 'trained', iteration: 2 });
-    expect(JSON.parse(got.meta['lth.input']!)).toEqual({ layout: 'NCHW', shape: [c, h, w] });
-    tf.dispose([x, expected]);
-    model.dispose();
-  });
+  torchTest(
+    `PyTorch runs the generated module on the file and gets our eval-mode logits within 1e-4${torchMissing ? ` (skipped: ${torchMissing})` : ''}`,
+    async () => {
+      const rng = createRng('test', 'torch-x');
+      const model = createModel(initWeights(ref, 3));
+      const [h, w, c] = model.spec.input;
+      const n = 4;
+      const xs = Float32Array.from({ length: n * h * w * c }, () => rng.normal());
+      const x = tf.tensor4d(xs, [n, h, w, c]);
+      // Training-mode passes move the batch-norm running stats off 0 / 1, so their layout is tested.
+      for (let i = 0; i < 2; i++) model.apply(x, { training: true, rng }).dispose();
+      const weights = model.toBundle('trained', { iteration: 2 });
+      const mask = randomMask(weights, 5);
+      model.applyMask(mask);
+      const expected = model.apply(x, { training: false });
+      const want = expected.dataSync() as Float32Array;
+      const out = path.join(dir, ref.arch);
+      await exportModel(
+        {
+          weights,
+          mask,
+          normalization: { mean: Array(c).fill(0.5), std: Array(c).fill(0.25) },
+          provenance: { pipeline: 'p', stage: 's', cacheKey: 'k', seed: 3 },
+        },
+        { format: 'safetensors', dir: out },
+      );
+      await fs.writeFile(path.join(out, 'x.bin'), new Uint8Array(xs.buffer));
+      const r = spawnSync(PYTHON, ['-c', LOGITS_PY, out, String(n), String(h), String(w), String(c)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      expect(r.stderr).not.toMatch(/Error/);
+      expect(r.status).toBe(0);
+      const got = JSON.parse(r.stdout) as { logits: number[]; meta: Record<string, string>; masks: Record<string, number>; prunedAreZero: boolean };
+      expect(got.logits).toHaveLength(want.length);
+      let maxDiff = 0;
+      got.logits.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - want[i]!))));
+      expect(maxDiff).toBeLessThan(1e-4);
+      // The mask reached PyTorch as buffers (kept counts per weight) and pruned weights are 0.
+      for (const m of mask.tensors) expect(got.masks[`${m.name}_mask`]).toBe(m.values.reduce((a, v) => a + v, 0));
+      expect(got.prunedAreZero).toBe(true);
+      expect(JSON.parse(got.meta['lth.provenance']!)).toMatchObject({ pipeline: 'p', stage: 's', cacheKey: 'k', seed: 3, content: 'trained', iteration: 2 });
+      expect(JSON.parse(got.meta['lth.input']!)).toEqual({ layout: 'NCHW', shape: [c, h, w] });
+      tf.dispose([x, expected]);
+      model.dispose();
+    },
+  );
 });

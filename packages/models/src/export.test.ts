@@ -40,7 +40,10 @@ describe.each(REFS)('exportLayersModel $arch $options', (ref) => {
     const rng = createRng('test', 'x');
     const model = createModel(initWeights(ref, 2));
     const [h, w, c] = model.spec.input;
-    const x = tf.tensor4d(Float32Array.from({ length: 3 * h * w * c }, () => rng.normal()), [3, h, w, c]);
+    const x = tf.tensor4d(
+      Float32Array.from({ length: 3 * h * w * c }, () => rng.normal()),
+      [3, h, w, c],
+    );
     // One training-mode pass moves the batch-norm running stats off their initial values.
     model.apply(x, { training: true, rng }).dispose();
     const trained = model.toBundle('trained');
@@ -63,7 +66,10 @@ describe.each(REFS)('exportLayersModel $arch $options', (ref) => {
     expect(err).toBeLessThan(1e-4);
     // Pruned weights are exactly zero in the exported file.
     const first = mask.tensors[0]!;
-    const kernel = loaded.getWeights().find((v) => v.shape.join() === first.shape.join())!.dataSync();
+    const kernel = loaded
+      .getWeights()
+      .find((v) => v.shape.join() === first.shape.join())!
+      .dataSync();
     let leaked = 0;
     first.values.forEach((k, i) => (leaked += !k && kernel[i] !== 0 ? 1 : 0));
     expect(leaked).toBe(0);
@@ -81,7 +87,12 @@ test('a mask for another architecture is an error', async () => {
 
 describe('exportModel', () => {
   const weights = () => initWeights({ arch: 'conv2', options: { width: 2 } }, 7);
-  const input = () => ({ weights: weights(), normalization: { mean: [0.1, 0.2, 0.3], std: [0.4, 0.5, 0.6] }, classes: ['a', 'b'], provenance: { pipeline: 'p', stage: 'round[2].train', cacheKey: 'abc' } });
+  const input = () => ({
+    weights: weights(),
+    normalization: { mean: [0.1, 0.2, 0.3], std: [0.4, 0.5, 0.6] },
+    classes: ['a', 'b'],
+    provenance: { pipeline: 'p', stage: 'round[2].train', cacheKey: 'abc' },
+  });
 
   test('both formats: the four files, the normalization and provenance in model.json, loadable by tfjs-layers', async () => {
     const out = path.join(dir, 'both');
@@ -117,7 +128,9 @@ describe('exportModel', () => {
   test('a mask given as the weights, or a bundle missing a tensor, is refused naming it', async () => {
     const w = weights();
     const mask = randomMask(w, 1);
-    await expect(exportModel({ ...input(), weights: mask as unknown as WeightBundle }, { format: 'tfjs', dir: path.join(dir, 'm') })).rejects.toThrow("holds a mask, not weights of 'conv2'");
+    await expect(exportModel({ ...input(), weights: mask as unknown as WeightBundle }, { format: 'tfjs', dir: path.join(dir, 'm') })).rejects.toThrow(
+      "holds a mask, not weights of 'conv2'",
+    );
     const short = { ...w, tensors: w.tensors.filter((t) => t.name !== 'fc2.bias') };
     await expect(exportModel({ ...input(), weights: short }, { format: 'tfjs', dir: path.join(dir, 'm') })).rejects.toThrow("lacks tensor 'fc2.bias'");
   });
@@ -126,13 +139,26 @@ describe('exportModel', () => {
 describe('models/export stage', () => {
   const data = {
     meta: {
-      name: 'tiny', shape: [28, 28, 1] as [number, number, number], classes: ['a', 'b'], splits: { train: { offset: 0, count: 0 }, validation: { offset: 0, count: 0 }, test: { offset: 0, count: 0 } },
-      normalization: { mean: [0.13], std: [0.31] }, source: { origin: 'test', files: {} }, seed: 0,
+      name: 'tiny',
+      shape: [28, 28, 1] as [number, number, number],
+      classes: ['a', 'b'],
+      splits: { train: { offset: 0, count: 0 }, validation: { offset: 0, count: 0 }, test: { offset: 0, count: 0 } },
+      normalization: { mean: [0.13], std: [0.31] },
+      source: { origin: 'test', files: {} },
+      seed: 0,
     },
     images: new Uint8Array(0),
     labels: new Uint8Array(0),
   };
-  const ctx = (out: string) => plainContext(out, { log: () => {}, inputTimings: { weights: [{ stage: 'round[1].train', durationMs: 1 }], mask: [{ stage: 'round[1].prune', durationMs: 1 }], data: [{ stage: 'data', durationMs: 1 }] } });
+  const ctx = (out: string) =>
+    plainContext(out, {
+      log: () => {},
+      inputTimings: {
+        weights: [{ stage: 'round[1].train', durationMs: 1 }],
+        mask: [{ stage: 'round[1].prune', durationMs: 1 }],
+        data: [{ stage: 'data', durationMs: 1 }],
+      },
+    });
 
   test('writes the chosen format into its files directory with the producing stages as provenance', async () => {
     const w = initWeights({ arch: 'lenet_300_100', options: {} }, 0);
@@ -140,7 +166,14 @@ describe('models/export stage', () => {
     await exportStage.run(ctx(out), ExportConfig.parse({ format: 'safetensors' }), { weights: w, mask: randomMask(w, 2), data });
     expect((await fs.readdir(out)).sort()).toEqual(['model.py', 'model.safetensors']);
     const { metadata } = decodeSafetensors(await fs.readFile(path.join(out, 'model.safetensors')));
-    expect(JSON.parse(metadata['lth.provenance']!)).toEqual({ content: 'init', seed: 0, stage: 'round[1].train', maskStage: 'round[1].prune', dataStage: 'data', exportedBy: 'models/export' });
+    expect(JSON.parse(metadata['lth.provenance']!)).toEqual({
+      content: 'init',
+      seed: 0,
+      stage: 'round[1].train',
+      maskStage: 'round[1].prune',
+      dataStage: 'data',
+      exportedBy: 'models/export',
+    });
     expect(JSON.parse(metadata['lth.normalization']!)).toMatchObject({ mean: [0.13], std: [0.31] });
   });
 

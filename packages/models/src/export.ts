@@ -34,12 +34,22 @@ export function buildLayersModel(bundle: WeightBundle, mask?: MaskBundle): tfl.L
       let layer: tfl.layers.Layer | undefined;
       switch (l.kind) {
         case 'conv':
-          layer = tfl.layers.conv2d({ name: layerName(l.name), filters: l.filters, kernelSize: l.kernel, strides: l.stride, padding: l.padding, useBias: l.bias });
+          layer = tfl.layers.conv2d({
+            name: layerName(l.name),
+            filters: l.filters,
+            kernelSize: l.kernel,
+            strides: l.stride,
+            padding: l.padding,
+            useBias: l.bias,
+          });
           weightsOf.set(layer.name, [`${l.name}.weight`, ...(l.bias ? [`${l.name}.bias`] : [])]);
           break;
         case 'bn':
           layer = tfl.layers.batchNormalization({ name: layerName(l.name), axis: -1, epsilon: BN_EPSILON, momentum: 1 - BN_MOMENTUM });
-          weightsOf.set(layer.name, ['gamma', 'beta', 'mean', 'var'].map((p) => `${l.name}.${p}`));
+          weightsOf.set(
+            layer.name,
+            ['gamma', 'beta', 'mean', 'var'].map((p) => `${l.name}.${p}`),
+          );
           break;
         case 'relu':
           layer = tfl.layers.reLU();
@@ -93,7 +103,11 @@ export interface LayersModelFiles {
  * A (masked) model as the files of a tfjs LayersModel. It sets up a tfjs backend itself
  * (@lth/compute's choice) when none is active. `userDefinedMetadata` lands in model.json as is.
  */
-export async function layersModelFiles(bundle: WeightBundle, mask: MaskBundle | undefined, userDefinedMetadata: Record<string, unknown> = {}): Promise<LayersModelFiles> {
+export async function layersModelFiles(
+  bundle: WeightBundle,
+  mask: MaskBundle | undefined,
+  userDefinedMetadata: Record<string, unknown> = {},
+): Promise<LayersModelFiles> {
   await ensureBackend();
   const model = buildLayersModel(bundle, mask);
   let files: LayersModelFiles | undefined;
@@ -138,7 +152,11 @@ export async function exportLayersModel(
   dir: string,
   opts: { overwrite?: boolean; userDefinedMetadata?: Record<string, unknown> } = {},
 ): Promise<ExportResult> {
-  const files = await layersModelFiles(bundle, mask, opts.userDefinedMetadata ?? { lth: { model: bundle.meta.model, content: bundle.meta.content, masked: mask !== undefined } });
+  const files = await layersModelFiles(
+    bundle,
+    mask,
+    opts.userDefinedMetadata ?? { lth: { model: bundle.meta.model, content: bundle.meta.content, masked: mask !== undefined } },
+  );
   await fs.mkdir(dir, { recursive: true });
   const modelJson = path.join(dir, 'model.json');
   const weightsBin = path.join(dir, 'weights.bin');

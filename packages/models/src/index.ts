@@ -6,7 +6,17 @@ export { denseTailStart, type Inference } from './inference';
 export { paramCounts, listModels, formatModelTable, type ParamCounts, type ModelListing } from './counts';
 export { initStage, stages, InitConfig } from './stage';
 export { exportLayersModel, buildLayersModel, loadExportedLayersModel, layersModelFiles, type ExportResult, type LayersModelFiles } from './export';
-export { exportModel, exportMetadata, exportFileNames, EXPORT_FORMATS, EXPORT_FILES, type ExportFormat, type ExportInput, type ExportProvenance, type ExportedFiles } from './export-files';
+export {
+  exportModel,
+  exportMetadata,
+  exportFileNames,
+  EXPORT_FORMATS,
+  EXPORT_FILES,
+  type ExportFormat,
+  type ExportInput,
+  type ExportProvenance,
+  type ExportedFiles,
+} from './export-files';
 export { ExportTargetExistsError } from './atomic';
 export { ExportInputError } from './masked';
 export { exportStage, ExportConfig } from './export-stage';

@@ -12,7 +12,10 @@ beforeAll(async () => {
 
 function input(shape: [number, number, number, number], seed: string): tf.Tensor4D {
   const rng = createRng('test', seed);
-  return tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()), shape);
+  return tf.tensor4d(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()),
+    shape,
+  );
 }
 
 /** Largest |a - b| relative to the largest |b|. */
@@ -27,7 +30,9 @@ describe('model.inference', () => {
     const t = denseTailStart(conv2);
     expect(conv2[t]!.kind).toBe('dense');
     expect(conv2[t - 1]!.kind).toBe('flatten');
-    expect(denseTailStart(modelSpec({ arch: 'resnet18', options: { width: 2 } }).layers)).toBe(modelSpec({ arch: 'resnet18', options: { width: 2 } }).layers.length - 1);
+    expect(denseTailStart(modelSpec({ arch: 'resnet18', options: { width: 2 } }).layers)).toBe(
+      modelSpec({ arch: 'resnet18', options: { width: 2 } }).layers.length - 1,
+    );
   });
 
   test.each([

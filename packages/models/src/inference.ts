@@ -64,7 +64,13 @@ export function makeInference(layers: readonly LayerSpec[], get: (name: string) 
       const outPad = pad ? (GEMM_N - (l.units % GEMM_N)) % GEMM_N : 0;
       const w0 = get(`${l.name}.weight`) as tf.Tensor2D;
       const b0 = l.bias ? (get(`${l.name}.bias`) as tf.Tensor1D) : undefined;
-      const w = inPad || outPad ? tf.pad(w0, [[0, inPad], [0, outPad]]) : w0;
+      const w =
+        inPad || outPad
+          ? tf.pad(w0, [
+              [0, inPad],
+              [0, outPad],
+            ])
+          : w0;
       const b = b0 && outPad ? tf.pad(b0, [[0, outPad]]) : b0;
       if (w !== w0) owned.push(w);
       if (b && b !== b0) owned.push(b);

@@ -20,7 +20,10 @@ export function initWeights(ref: ModelRef, seed: number): WeightBundle {
  * the two seeds: the streams differ by purpose (see @lth/random createRng).
  */
 export function reinitWeights(ref: ModelRef, seed: number, round: number): WeightBundle {
-  return { ...drawGlorot(ref, createRng('reinit', seed, 'round', round)), meta: { content: 'reinit', model: { arch: ref.arch, options: { ...(ref.options ?? {}) } }, seed, iteration: 0 } };
+  return {
+    ...drawGlorot(ref, createRng('reinit', seed, 'round', round)),
+    meta: { content: 'reinit', model: { arch: ref.arch, options: { ...(ref.options ?? {}) } }, seed, iteration: 0 },
+  };
 }
 
 function drawGlorot(ref: ModelRef, rng: Rng): Pick<WeightBundle, 'tensors'> {

@@ -7,7 +7,10 @@ const ref = { arch: 'lenet_300_100', options: {} };
 
 function input(b: number, seed = 3): tf.Tensor4D {
   const rng = createRng('test', seed);
-  return tf.tensor4d(Float32Array.from({ length: b * 784 }, () => rng.next()), [b, 28, 28, 1]);
+  return tf.tensor4d(
+    Float32Array.from({ length: b * 784 }, () => rng.next()),
+    [b, 28, 28, 1],
+  );
 }
 
 function halfMask(seed: number): MaskBundle {

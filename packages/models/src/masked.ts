@@ -28,7 +28,8 @@ export function maskedTensors(bundle: WeightBundle, mask: MaskBundle | undefined
   for (const m of mask.tensors) {
     const w = out.get(m.name);
     if (!w) throw new ExportInputError(`${where}: mask tensor '${m.name}' names no weight of '${bundle.meta.model.arch}'`);
-    if (m.values.length !== w.values.length) throw new ExportInputError(`${where}: mask tensor '${m.name}' has ${m.values.length} values, the weight ${w.values.length}`);
+    if (m.values.length !== w.values.length)
+      throw new ExportInputError(`${where}: mask tensor '${m.name}' has ${m.values.length} values, the weight ${w.values.length}`);
     out.set(m.name, { shape: w.shape, values: w.values.map((v, i) => (m.values[i] ? v : 0)) });
   }
   return out;

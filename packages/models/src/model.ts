@@ -49,8 +49,10 @@ function checkBundle(bundle: WeightBundle, decls: TensorDecl[]): void {
   for (const d of decls) {
     const t = byName.get(d.name);
     if (!t) throw new Error(`weight bundle for '${arch}' lacks tensor '${d.name}' (shape [${d.shape}])`);
-    if (t.shape.join() !== d.shape.join()) throw new Error(`weight bundle for '${arch}': tensor '${d.name}' has shape [${t.shape}], the model needs [${d.shape}]`);
-    if (t.values.length !== d.shape.reduce((a, b) => a * b, 1)) throw new Error(`weight bundle for '${arch}': tensor '${d.name}' has ${t.values.length} values for shape [${t.shape}]`);
+    if (t.shape.join() !== d.shape.join())
+      throw new Error(`weight bundle for '${arch}': tensor '${d.name}' has shape [${t.shape}], the model needs [${d.shape}]`);
+    if (t.values.length !== d.shape.reduce((a, b) => a * b, 1))
+      throw new Error(`weight bundle for '${arch}': tensor '${d.name}' has ${t.values.length} values for shape [${t.shape}]`);
   }
   const known = new Set(decls.map((d) => d.name));
   const extra = bundle.tensors.filter((t) => !known.has(t.name)).map((t) => t.name);

@@ -10,7 +10,10 @@ beforeAll(async () => {
 
 function randomInput(shape: [number, number, number, number], seed: string): tf.Tensor4D {
   const rng = createRng('test', seed);
-  return tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => 2 + 3 * rng.normal()), shape);
+  return tf.tensor4d(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => 2 + 3 * rng.normal()),
+    shape,
+  );
 }
 
 describe('batch norm', () => {

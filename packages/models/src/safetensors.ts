@@ -80,13 +80,17 @@ export function decodeSafetensors(bytes: Uint8Array, where = 'safetensors'): Dec
   const dataStart = 8 + n;
   const tensors: SafeTensor[] = [];
   let expected = 0;
-  const entries = Object.entries(header).filter(([k]) => k !== '__metadata__') as [string, { dtype: SafetensorsDtype; shape: number[]; data_offsets: [number, number] }][];
+  const entries = Object.entries(header).filter(([k]) => k !== '__metadata__') as [
+    string,
+    { dtype: SafetensorsDtype; shape: number[]; data_offsets: [number, number] },
+  ][];
   entries.sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
   for (const [name, info] of entries) {
     const size = BYTES[info.dtype];
     if (!size) throw new Error(`${where}: tensor '${name}' has dtype '${info.dtype}' (this reader knows F32, U8, I64)`);
     const [begin, end] = info.data_offsets;
-    if (begin !== expected || end - begin !== elements(info.shape) * size) throw new Error(`${where}: tensor '${name}' offsets [${begin}, ${end}] do not follow the previous tensor or its shape`);
+    if (begin !== expected || end - begin !== elements(info.shape) * size)
+      throw new Error(`${where}: tensor '${name}' offsets [${begin}, ${end}] do not follow the previous tensor or its shape`);
     if (dataStart + end > bytes.length) throw new Error(`${where}: tensor '${name}' runs past the end of the file`);
     expected = end;
     const count = elements(info.shape);

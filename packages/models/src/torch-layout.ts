@@ -45,7 +45,16 @@ function plan(layers: LayerSpec[], shape: number[], state: { flat?: [number, num
         const [h, w, c] = s as [number, number, number];
         const ph = l.padding === 'same' ? samePad(h, l.kernel, l.stride) : [0, 0];
         const pw = l.padding === 'same' ? samePad(w, l.kernel, l.stride) : [0, 0];
-        ops.push({ op: 'conv', name: l.name, inC: c, outC: l.filters, kernel: l.kernel, stride: l.stride, pad: [ph[0]!, ph[1]!, pw[0]!, pw[1]!], bias: l.bias });
+        ops.push({
+          op: 'conv',
+          name: l.name,
+          inC: c,
+          outC: l.filters,
+          kernel: l.kernel,
+          stride: l.stride,
+          pad: [ph[0]!, ph[1]!, pw[0]!, pw[1]!],
+          bias: l.bias,
+        });
         s = [Math.floor((h + ph[0]! + ph[1]! - l.kernel) / l.stride) + 1, Math.floor((w + pw[0]! + pw[1]! - l.kernel) / l.stride) + 1, l.filters];
         break;
       }
@@ -95,8 +104,7 @@ function toOIHW(v: Float32Array | Uint8Array, k: number, inC: number, outC: numb
   const out = new (v.constructor as Float32ArrayConstructor | Uint8ArrayConstructor)(v.length);
   for (let y = 0; y < k; y++)
     for (let x = 0; x < k; x++)
-      for (let i = 0; i < inC; i++)
-        for (let o = 0; o < outC; o++) out[((o * inC + i) * k + y) * k + x] = v[((y * k + x) * inC + i) * outC + o]!;
+      for (let i = 0; i < inC; i++) for (let o = 0; o < outC; o++) out[((o * inC + i) * k + y) * k + x] = v[((y * k + x) * inC + i) * outC + o]!;
   return out;
 }
 
@@ -149,7 +157,12 @@ export function torchStateDict(bundle: WeightBundle, mask: MaskBundle | undefine
         weight(op.name, [op.outF, op.inF], (v) => toOutIn(v, op.inF, op.outF, op.fromHWC));
         if (op.bias) f32(`${op.name}.bias`, [op.outF], get(`${op.name}.bias`).values);
       } else if (op.op === 'bn') {
-        for (const [ours, theirs] of [['gamma', 'weight'], ['beta', 'bias'], ['mean', 'running_mean'], ['var', 'running_var']] as const) {
+        for (const [ours, theirs] of [
+          ['gamma', 'weight'],
+          ['beta', 'bias'],
+          ['mean', 'running_mean'],
+          ['var', 'running_var'],
+        ] as const) {
           f32(`${op.name}.${theirs}`, [op.channels], get(`${op.name}.${ours}`).values);
         }
         out.push({ name: `${op.name}.num_batches_tracked`, dtype: 'I64', shape: [], data: BigInt64Array.of(BigInt(bundle.meta.iteration ?? 0)) });

@@ -5,7 +5,10 @@ import { torchPlan, type TorchOp } from './torch-layout';
 
 /** `block1.0.conv1` -> `self.block1[0].conv1` */
 function access(name: string): string {
-  return `self${name.split('.').map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('')}`;
+  return `self${name
+    .split('.')
+    .map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`))
+    .join('')}`;
 }
 
 /** The constructor lines: containers (nn.ModuleList for numbered children) created on first use. */
@@ -84,7 +87,14 @@ function forward(ops: TorchOp[], v: string, fresh: () => number): string[] {
         const n = fresh();
         const body = `body${n}`;
         const short = `short${n}`;
-        lines.push(`# ${op.name}`, `${body} = ${v}`, ...forward(op.body, body, fresh), `${short} = ${v}`, ...forward(op.shortcut, short, fresh), `${v} = ${body} + ${short}`);
+        lines.push(
+          `# ${op.name}`,
+          `${body} = ${v}`,
+          ...forward(op.body, body, fresh),
+          `${short} = ${v}`,
+          ...forward(op.shortcut, short, fresh),
+          `${v} = ${body} + ${short}`,
+        );
         break;
       }
     }
@@ -129,7 +139,10 @@ ${indent(declarations(ops), 8)}
             module.register_buffer(param + "_mask", torch.ones_like(getattr(module, param), dtype=torch.uint8))
 
     def forward(self, x):
-${indent(forward(ops, 'x', () => ++n), 8)}
+${indent(
+  forward(ops, 'x', () => ++n),
+  8,
+)}
         return x
 
 

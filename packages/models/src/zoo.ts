@@ -11,9 +11,7 @@ const NoOptions = z.object({}).strict();
  * `width` is the first conv pair's channel count (paper 64; later pairs scale with it), smaller
  * only for cheap test variants.
  */
-export const ConvNetOptions = z
-  .object({ dropout: z.number().min(0).lt(1).optional(), width: z.number().int().positive().optional() })
-  .strict();
+export const ConvNetOptions = z.object({ dropout: z.number().min(0).lt(1).optional(), width: z.number().int().positive().optional() }).strict();
 /**
  * VGG-19 / ResNet: `width` is the first stage's channel count (VGG 64, ResNet 16); later
  * stages scale with it. Smaller widths are cheap variants for tests, not paper models.

@@ -35,4 +35,3 @@ export { ProcessExecutor } from './runner/process';
 export { defaultJobs, createExecutor } from './runner/executors';
 export { runPipeline, type RunOptions, type RunEvent, type StageState } from './runner/run';
 export { pipelineStatus, type StageStatusLine } from './runner/status';
-

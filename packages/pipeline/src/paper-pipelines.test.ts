@@ -30,7 +30,18 @@ function output(record: RunRecord, id: string, port: string): string {
 
 const SMALL = ['params.evalEvery=10', 'params.seed=0'];
 const CIFAR = ['params.dataset=synthetic_cifar10', 'params.rounds=1', 'params.iterations=2', 'params.batchSize=4', ...SMALL];
-const INSTABILITY = ['params.k=4', 'params.iterations=8', 'params.subset=500', 'params.evalEvery=4', 'params.rounds=2', 'params.sparseA=1', 'params.sparseB=2', 'params.points=3', 'params.evalExamples=50', 'params.seed=0'];
+const INSTABILITY = [
+  'params.k=4',
+  'params.iterations=8',
+  'params.subset=500',
+  'params.evalEvery=4',
+  'params.rounds=2',
+  'params.sparseA=1',
+  'params.sparseB=2',
+  'params.points=3',
+  'params.evalExamples=50',
+  'params.seed=0',
+];
 const TINY: Record<string, string[]> = {
   'quickstart.yaml': ['params.rounds=1', 'params.iterations=20', 'params.evalEvery=10'],
   'lenet-mnist.yaml': ['params.rounds=3', 'params.iterations=40', 'params.subset=2000', 'params.evalEvery=20', 'params.seed=0'],
@@ -43,7 +54,15 @@ const TINY: Record<string, string[]> = {
   // Instability pipelines: one k of the matrix (k = 4, so the copies and the IMP rounds train
   // from a rewind point), two IMP rounds, three points on each path.
   'lenet-mnist-instability.yaml': INSTABILITY,
-  'resnet20-cifar10-instability.yaml': [...INSTABILITY, 'params.dataset=synthetic_cifar10', 'params.batchSize=4', 'params.width=4', 'params.milestones=[6]', 'params.bnExamples=8', 'params.subset=null'],
+  'resnet20-cifar10-instability.yaml': [
+    ...INSTABILITY,
+    'params.dataset=synthetic_cifar10',
+    'params.batchSize=4',
+    'params.width=4',
+    'params.milestones=[6]',
+    'params.bnExamples=8',
+    'params.subset=null',
+  ],
 };
 // Every pipeline ends in a report stage.
 const REPORTS = ['report/lottery', 'report/instability'];
@@ -65,31 +84,36 @@ describe('pipelines/', () => {
     expect(plan.nodes.some((n) => REPORTS.includes(n.uses))).toBe(true);
   });
 
-  it.each(['lenet-mnist-instability.yaml', 'resnet20-cifar10-instability.yaml'])('%s: one dense run saves w_k for every k; the report gathers every k', (file) => {
-    const plan = loadPipeline(join(dir, file), { registry });
-    const ks = [0, 100, 500, 2000];
-    expect(plan.matrix).toEqual({ k: ks });
-    const dense = plan.nodes.filter((n) => n.id.endsWith('dense'));
-    expect(dense.map((n) => [n.id, (n.config as { checkpoints: number[] }).checkpoints])).toEqual([['dense', ks]]);
-    for (const k of ks) {
-      expect((plan.nodes.find((n) => n.id === `k=${k}/imp[3].reset`)?.config as { iteration: number }).iteration).toBe(k);
-      expect((plan.nodes.find((n) => n.id === `k=${k}/denseInstability`)?.config as { iteration: number }).iteration).toBe(k);
-    }
-    // The first prune acts on the dense run's weights: one stage for every k.
-    expect(plan.nodes.filter((n) => n.id.endsWith('imp[1].prune')).map((n) => n.id)).toEqual(['imp[1].prune']);
-    const report = plan.nodes.find((n) => n.id === 'report');
-    expect((report?.inputs['instability'] as { stage: string }[]).map((b) => b.stage)).toEqual(
-      ks.flatMap((k) => [`k=${k}/denseInstability`, `k=${k}/ticketA`, `k=${k}/ticketB`]),
-    );
-    expect((report?.inputs['tickets'] as unknown[]).length).toBe(4 * 15);
-  });
+  it.each(['lenet-mnist-instability.yaml', 'resnet20-cifar10-instability.yaml'])(
+    '%s: one dense run saves w_k for every k; the report gathers every k',
+    (file) => {
+      const plan = loadPipeline(join(dir, file), { registry });
+      const ks = [0, 100, 500, 2000];
+      expect(plan.matrix).toEqual({ k: ks });
+      const dense = plan.nodes.filter((n) => n.id.endsWith('dense'));
+      expect(dense.map((n) => [n.id, (n.config as { checkpoints: number[] }).checkpoints])).toEqual([['dense', ks]]);
+      for (const k of ks) {
+        expect((plan.nodes.find((n) => n.id === `k=${k}/imp[3].reset`)?.config as { iteration: number }).iteration).toBe(k);
+        expect((plan.nodes.find((n) => n.id === `k=${k}/denseInstability`)?.config as { iteration: number }).iteration).toBe(k);
+      }
+      // The first prune acts on the dense run's weights: one stage for every k.
+      expect(plan.nodes.filter((n) => n.id.endsWith('imp[1].prune')).map((n) => n.id)).toEqual(['imp[1].prune']);
+      const report = plan.nodes.find((n) => n.id === 'report');
+      expect((report?.inputs['instability'] as { stage: string }[]).map((b) => b.stage)).toEqual(
+        ks.flatMap((k) => [`k=${k}/denseInstability`, `k=${k}/ticketA`, `k=${k}/ticketB`]),
+      );
+      expect((report?.inputs['tickets'] as unknown[]).length).toBe(4 * 15);
+    },
+  );
 
   // The controls draw from their own random streams (see @lth/compute createRng), so the
   // pipeline seed is the right one to pass: a control seeded by the round number was the same
   // for every pipeline seed, and could not vary with it across a multi-seed experiment.
   it.each(files)('%s passes the pipeline seed into every random control and every training', (file) => {
     const plan = loadPipeline(join(dir, file), { registry, sets: ['params.seed=7'] });
-    const controls = plan.nodes.filter((n) => n.uses === 'rewinder/random-reinit' || n.uses === 'pruner/random' || n.uses === 'models/init' || n.uses === 'trainer/train');
+    const controls = plan.nodes.filter(
+      (n) => n.uses === 'rewinder/random-reinit' || n.uses === 'pruner/random' || n.uses === 'models/init' || n.uses === 'trainer/train',
+    );
     expect(controls.length).toBeGreaterThan(0);
     for (const n of controls) expect([n.id, (n.config as { seed?: unknown }).seed]).toEqual([n.id, 7]);
   });

@@ -14,7 +14,10 @@ describe('stages outside the engine, and the real registry', () => {
     // and its output is an ordinary artifact
     await writeArtifact(join(dir, 'w.arrow'), 'tensors', out.weights);
     expect(readArtifact(join(dir, 'w.arrow'), 'tensors').tensors.map((t) => t.name)).toEqual(names);
-    const t = await work.run(plainContext(dir), work.config.parse({ value: 2 }), { a: { meta: { title: 't', columns: [{ name: 'v', type: 'float64' }] }, rows: [{ v: 3 }] }, b: undefined });
+    const t = await work.run(plainContext(dir), work.config.parse({ value: 2 }), {
+      a: { meta: { title: 't', columns: [{ name: 'v', type: 'float64' }] }, rows: [{ v: 3 }] },
+      b: undefined,
+    });
     expect(t.table.rows).toEqual([{ v: 5 }]);
   });
 

@@ -17,8 +17,7 @@ export type Rounding = z.output<typeof Rounding>;
 
 const Rate = z.number().min(0).lt(1);
 const Target = z.number().min(0).max(1);
-const roleMap = <T extends z.ZodType>(v: T) =>
-  z.strictObject({ conv: v.optional(), fc: v.optional(), output: v.optional(), shortcut: v.optional() });
+const roleMap = <T extends z.ZodType>(v: T) => z.strictObject({ conv: v.optional(), fc: v.optional(), output: v.optional(), shortcut: v.optional() });
 
 const common = {
   /**
@@ -33,7 +32,10 @@ const common = {
 
 function exactlyOne(v: { rate?: unknown; target?: unknown; rounds?: unknown }, ctx: z.RefinementCtx): void {
   if ((v.rate === undefined) === (v.target === undefined)) {
-    ctx.addIssue({ code: 'custom', message: "give exactly one of 'rate' (fraction of the remaining weights to remove) or 'target' (fraction of all weights to keep)" });
+    ctx.addIssue({
+      code: 'custom',
+      message: "give exactly one of 'rate' (fraction of the remaining weights to remove) or 'target' (fraction of all weights to keep)",
+    });
   }
   if (v.rounds !== undefined && v.rate === undefined) {
     ctx.addIssue({ code: 'custom', path: ['rounds'], message: "'rounds' needs 'rate' (with 'target' the count is already fixed)" });

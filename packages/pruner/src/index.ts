@@ -1,13 +1,4 @@
-export {
-  PrunableRole,
-  Rounding,
-  LayerwisePrune,
-  GlobalPrune,
-  PruneSpec,
-  MagnitudeConfig,
-  RandomConfig,
-  type PruneSpecInput,
-} from './config';
+export { PrunableRole, Rounding, LayerwisePrune, GlobalPrune, PruneSpec, MagnitudeConfig, RandomConfig, type PruneSpecInput } from './config';
 export { roundCount, pruneCount, remainingAfter, keepCount } from './counts';
 export { pruneLowest, magnitudeKeys, type KeyedPart } from './select';
 export { currentMask, checkMask, countOnes, maskSparsity, type PruneResult } from './masks';

@@ -115,16 +115,28 @@ describe('iterative pruning over rounds', () => {
 
   it('nests masks and keeps 0.8^n (fc) and 0.9^n (output) to rounding after 3 rounds', () => {
     let mask;
-    const expected = { round: [[1200, 480, 180], [960, 384, 162], [768, 307, 146]], ceil: [[1200, 480, 180], [960, 384, 162], [768, 307, 145]] };
+    const expected = {
+      round: [
+        [1200, 480, 180],
+        [960, 384, 162],
+        [768, 307, 146],
+      ],
+      ceil: [
+        [1200, 480, 180],
+        [960, 384, 162],
+        [768, 307, 145],
+      ],
+    };
     for (const rounding of ['round', 'ceil'] as const) {
       mask = undefined;
       for (let n = 1; n <= 3; n++) {
         // new "trained" weights every round: pruned positions hold large values that must not come back
         const w = randomWeights(layers, 100 * n);
-        for (const t of w.tensors) if (mask) {
-          const m = mask.tensors.find((x) => x.name === t.name);
-          if (m) m.values.forEach((v, i) => v === 0 && (t.values[i] = 1000));
-        }
+        for (const t of w.tensors)
+          if (mask) {
+            const m = mask.tensors.find((x) => x.name === t.name);
+            if (m) m.values.forEach((v, i) => v === 0 && (t.values[i] = 1000));
+          }
         const r = magnitudePrune(w, { ...spec, rounding }, mask);
         const kept = r.sparsity.layers.map((l) => l.remaining);
         expect(kept).toEqual(expected[rounding][n - 1]);
@@ -225,9 +237,13 @@ describe('errors name the tensor and the problem', () => {
   });
   it('weights that cannot be ranked', () => {
     expect(() => magnitudePrune(bundle([['fc.weight', 'fc', [2], [1, NaN]]]), spec)).toThrow("weights tensor 'fc.weight' has NaN at flat index 1");
-    expect(() => magnitudePrune({ ...w, meta: { ...w.meta, content: 'checkpoint' } }, spec)).toThrow('bundle of several checkpoints; select one iteration first');
+    expect(() => magnitudePrune({ ...w, meta: { ...w.meta, content: 'checkpoint' } }, spec)).toThrow(
+      'bundle of several checkpoints; select one iteration first',
+    );
     expect(() => magnitudePrune({ ...w, meta: { ...w.meta, content: 'mask' } }, spec)).toThrow("'weights' is a mask bundle");
-    expect(() => magnitudePrune(w, { scope: 'global', roles: ['conv'], rate: 0.2 })).toThrow('global pruning over roles [conv] but the model has no tensor of those roles (has: fc)');
+    expect(() => magnitudePrune(w, { scope: 'global', roles: ['conv'], rate: 0.2 })).toThrow(
+      'global pruning over roles [conv] but the model has no tensor of those roles (has: fc)',
+    );
   });
   it('leaves the inputs untouched', () => {
     const m = mask([1, 1, 1, 1]);

@@ -14,6 +14,12 @@ export function magnitudePrune(weights: WeightBundle, spec: PruneSpecInput | Pru
   const s = PruneSpec.parse(spec);
   checkWeights(weights, where);
   const byName = new Map(weights.tensors.map((t) => [t.name, t]));
-  const tensors = pruneByKeys(weights, s, mask, (t) => ({ keys: magnitudeKeys(t.name, (byName.get(t.name) as NamedTensor<Float32Array>).values), keyMask: 0x7fffffff }), where);
+  const tensors = pruneByKeys(
+    weights,
+    s,
+    mask,
+    (t) => ({ keys: magnitudeKeys(t.name, (byName.get(t.name) as NamedTensor<Float32Array>).values), keyMask: 0x7fffffff }),
+    where,
+  );
   return result(weights.meta.model, tensors, { rule: 'magnitude', round: nextRound(mask, s.rate !== undefined ? (s.rounds ?? 1) : 1), ...specInfo(s) });
 }

@@ -1,12 +1,4 @@
-import {
-  isPrunable,
-  summarizeSparsity,
-  type MaskBundle,
-  type ModelRef,
-  type NamedTensor,
-  type Sparsity,
-  type TensorBundle,
-} from '@lth/artifacts';
+import { isPrunable, summarizeSparsity, type MaskBundle, type ModelRef, type NamedTensor, type Sparsity, type TensorBundle } from '@lth/artifacts';
 
 /** Checks that a bundle holds plain weights (not a mask, not a multi-iteration checkpoint bundle). */
 export function checkWeights(weights: TensorBundle, where: string): void {

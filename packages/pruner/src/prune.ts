@@ -34,7 +34,9 @@ export function pruneByKeys(shapes: TensorBundle, spec: PruneSpec, mask: MaskBun
     const roles = new Set<string>(spec.roles);
     const parts = tensors.flatMap((t, i) => (roles.has(t.role) ? [i] : []));
     if (parts.length === 0) {
-      throw new Error(`${where}: global pruning over roles [${spec.roles}] but the model has no tensor of those roles (has: ${[...new Set(tensors.map((t) => t.role))].join(', ')})`);
+      throw new Error(
+        `${where}: global pruning over roles [${spec.roles}] but the model has no tensor of those roles (has: ${[...new Set(tensors.map((t) => t.role))].join(', ')})`,
+      );
     }
     const remaining = parts.reduce((a, i) => a + countOnes((tensors[i] as NamedTensor<Uint8Array>).values), 0);
     const total = parts.reduce((a, i) => a + (tensors[i] as NamedTensor<Uint8Array>).values.length, 0);

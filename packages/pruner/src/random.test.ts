@@ -33,7 +33,10 @@ describe('randomMaskLike (the random-pruning control)', () => {
   });
 
   it('spreads the kept weights uniformly (each position kept about keep/n of the time)', () => {
-    const ref = { meta: { content: 'mask' as const, model: { arch: 'toy', options: {} } }, tensors: [{ name: 'x', role: 'fc' as const, shape: [10], values: Uint8Array.from([1, 1, 1, 0, 0, 0, 0, 0, 0, 0]) }] };
+    const ref = {
+      meta: { content: 'mask' as const, model: { arch: 'toy', options: {} } },
+      tensors: [{ name: 'x', role: 'fc' as const, shape: [10], values: Uint8Array.from([1, 1, 1, 0, 0, 0, 0, 0, 0, 0]) }],
+    };
     const hits = new Array<number>(10).fill(0);
     for (let s = 0; s < 2000; s++) randomMaskLike(ref, s).mask.tensors[0]?.values.forEach((v, i) => (hits[i] = (hits[i] as number) + v));
     for (const h of hits) expect(Math.abs(h - 600)).toBeLessThan(100);

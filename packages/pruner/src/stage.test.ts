@@ -40,7 +40,10 @@ describe('pruner stages', () => {
     expect(mask.tensors[0]?.values).toEqual(r2.mask.tensors[0]?.values);
     const sp = readArtifact(join(dir, 'sparsity.arrow'), 'sparsity');
     expect(sp.meta).toMatchObject({ total: 250, remaining: 168, fraction: 168 / 250 });
-    expect(sp.layers.map((l) => [l.layer, l.total, l.remaining])).toEqual([['fc1.weight', 200, 128], ['out.weight', 50, 40]]);
+    expect(sp.layers.map((l) => [l.layer, l.total, l.remaining])).toEqual([
+      ['fc1.weight', 200, 128],
+      ['out.weight', 50, 40],
+    ]);
     // a mask read back from disk feeds the next round
     const r3 = await magnitudeStage.run(ctx, cfg, { weights: w, mask: mask as MaskBundle });
     expect(r3.sparsity.layers.map((l) => l.remaining)).toEqual([102, 36]);
@@ -51,12 +54,17 @@ describe('pruner stages', () => {
     const ref = (await magnitudeStage.run(ctx, magnitudeStage.config.parse({ scope: 'layerwise', rate: { fc: 0.5 } }), { weights: w, mask: undefined })).mask;
     const like = await randomStage.run(ctx, randomStage.config.parse({ seed: 1 }), { mask: ref, weights: undefined });
     expect(like.sparsity.layers.map((l) => l.remaining)).toEqual([100, 50]);
-    const byRate = await randomStage.run(ctx, randomStage.config.parse({ seed: 1, prune: { scope: 'global', roles: ['fc', 'output'], rate: 0.2 } }), { mask: undefined, weights: w });
+    const byRate = await randomStage.run(ctx, randomStage.config.parse({ seed: 1, prune: { scope: 'global', roles: ['fc', 'output'], rate: 0.2 } }), {
+      mask: undefined,
+      weights: w,
+    });
     expect(byRate.sparsity.meta.remaining).toBe(200);
     await expect(randomStage.run(ctx, randomStage.config.parse({ seed: 1 }), { mask: undefined, weights: w })).rejects.toThrow(
       "pruner/random: without 'prune' in the config the input 'mask' (the reference mask to match) is required",
     );
-    await expect(randomStage.run(ctx, randomStage.config.parse({ seed: 1 }), { mask: w, weights: undefined })).rejects.toThrow("pruner/random: 'mask' holds 'trained' tensors, not a mask");
+    await expect(randomStage.run(ctx, randomStage.config.parse({ seed: 1 }), { mask: w, weights: undefined })).rejects.toThrow(
+      "pruner/random: 'mask' holds 'trained' tensors, not a mask",
+    );
   });
 });
 

@@ -25,7 +25,9 @@ export const magnitudeStage = defineStage({
   outputs,
   async run(ctx, cfg, inputs) {
     const r = magnitudePrune(inputs.weights as TensorBundle<Float32Array>, cfg, asMask(inputs.mask, 'pruner/magnitude'));
-    ctx.log(`pruner/magnitude: round ${String(r.mask.meta.info?.['round'])}, ${r.sparsity.meta.remaining}/${r.sparsity.meta.total} weights kept (${(100 * r.sparsity.meta.fraction).toFixed(2)}%)`);
+    ctx.log(
+      `pruner/magnitude: round ${String(r.mask.meta.info?.['round'])}, ${r.sparsity.meta.remaining}/${r.sparsity.meta.total} weights kept (${(100 * r.sparsity.meta.fraction).toFixed(2)}%)`,
+    );
     return r;
   },
 });

@@ -2,7 +2,9 @@ import { createRng, RNG_PURPOSES } from './rng';
 
 describe('createRng', () => {
   it('gives the same stream for the same seed and another for another seed', () => {
-    const a = createRng('test', 42), b = createRng('test', 42), c = createRng('test', 43);
+    const a = createRng('test', 42),
+      b = createRng('test', 42),
+      c = createRng('test', 43);
     const xa = Array.from({ length: 20 }, () => a.next());
     expect(Array.from({ length: 20 }, () => b.next())).toEqual(xa);
     expect(Array.from({ length: 20 }, () => c.next())).not.toEqual(xa);
@@ -11,7 +13,9 @@ describe('createRng', () => {
 
   it('forks are reproducible and independent of the parent and of each other', () => {
     const p = createRng('test', 7);
-    const f1 = p.fork('init'), f1b = createRng('test', 7).fork('init'), f2 = p.fork('shuffle');
+    const f1 = p.fork('init'),
+      f1b = createRng('test', 7).fork('init'),
+      f2 = p.fork('shuffle');
     const s1 = Array.from({ length: 10 }, () => f1.next());
     expect(Array.from({ length: 10 }, () => f1b.next())).toEqual(s1);
     expect(Array.from({ length: 10 }, () => f2.next())).not.toEqual(s1);

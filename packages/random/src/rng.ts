@@ -48,7 +48,8 @@ export type RngPurpose = (typeof RNG_PURPOSES)[number];
  * no seed or label can make two purposes share a stream.
  */
 export function createRng(purpose: RngPurpose, seed: number | string, ...labels: (string | number)[]): Rng {
-  if (!(RNG_PURPOSES as readonly string[]).includes(purpose)) throw new Error(`createRng: unknown purpose '${String(purpose)}' (one of ${RNG_PURPOSES.join(', ')})`);
+  if (!(RNG_PURPOSES as readonly string[]).includes(purpose))
+    throw new Error(`createRng: unknown purpose '${String(purpose)}' (one of ${RNG_PURPOSES.join(', ')})`);
   return rngFromKey(`${purpose}|${String(seed)}|${labels.join('/')}`);
 }
 

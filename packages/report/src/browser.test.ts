@@ -30,7 +30,13 @@ maybe('report in headless Chromium', () => {
     );
     const report = await lotteryReport(
       { tickets: tickets.filter((_, i) => i % 4 !== 0), dense: [tickets[0]!, tickets[4]!], reinit, randomPrune, compare },
-      { title: 'LeNet-300-100 on MNIST (test data)', seeds: 2, pipeline: 'lenet-mnist-lottery', params: { seed: 0, rounds: 3 }, labels: { compare: ['one-shot'] } },
+      {
+        title: 'LeNet-300-100 on MNIST (test data)',
+        seeds: 2,
+        pipeline: 'lenet-mnist-lottery',
+        params: { seed: 0, rounds: 3 },
+        labels: { compare: ['one-shot'] },
+      },
       { outDir: dir, runInfo: { startedAt: '2026-01-01T10:00:00Z', finishedAt: '2026-01-01T10:42:00Z', durationMs: 2520000, stagesRun: 21, cacheHits: 4 } },
     );
     const userDataDir = mkdtempSync(join(tmpdir(), 'lth-chromium-'));

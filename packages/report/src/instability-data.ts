@@ -61,11 +61,15 @@ export interface TicketPoint {
 function need(t: TableArtifact, where: string, columns: string[]): void {
   const have = new Set(t.meta.columns.map((c) => c.name));
   const missing = columns.filter((c) => !have.has(c));
-  if (missing.length) throw new Error(`report/instability: ${where} is not an analysis/instability table (missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')})`);
+  if (missing.length)
+    throw new Error(
+      `report/instability: ${where} is not an analysis/instability table (missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')})`,
+    );
 }
 
 function num(v: TableCell | undefined, where: string, column: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`report/instability: ${where}: column '${column}' is ${JSON.stringify(v ?? null)}, not a number`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new Error(`report/instability: ${where}: column '${column}' is ${JSON.stringify(v ?? null)}, not a number`);
   return v;
 }
 const opt = (v: TableCell | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -126,6 +130,8 @@ export function ticketPoints(tickets: readonly Metrics[], accuracy: InstabilityR
 
 /** Mean test accuracy of the dense run(s), as the reference line; null without any. */
 export function denseAccuracy(dense: readonly Metrics[], accuracy: InstabilityReportConfig['accuracy']): number | null {
-  const xs = dense.map((m) => (accuracy === 'final' ? finalAccuracy(m, 'test') : (earlyStopOf(m)?.testAccuracy ?? null))).filter((x): x is number => x !== null);
+  const xs = dense
+    .map((m) => (accuracy === 'final' ? finalAccuracy(m, 'test') : (earlyStopOf(m)?.testAccuracy ?? null)))
+    .filter((x): x is number => x !== null);
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
 }

@@ -54,9 +54,22 @@ export function pathPlot(rows: readonly PathRow[], split: string, labels: readon
 
 /** Instability vs k, one line per network. */
 export function instabilityPlot(rows: readonly InstabilityRow[], split: string, labels: readonly string[]): PlotSpec {
-  const data = rows.filter((r) => r.split === split).map((r) => ({ label: r.label, k: r.k, instability: r.instability, pm: r.pm === null ? 'unknown' : pct(r.pm) }));
-  const color = { field: 'label', type: 'nominal' as const, title: 'network', sort: [...labels], scale: { domain: [...labels], range: labels.map((_, i) => PALETTE[i % PALETTE.length] as string) }, legend: { orient: 'bottom' as const } };
-  const enc = { x: kAxis(data.map((d) => d.k)), y: { field: 'instability', type: 'quantitative' as const, title: `instability (${split} error)`, axis: { format: '.1%' } }, color };
+  const data = rows
+    .filter((r) => r.split === split)
+    .map((r) => ({ label: r.label, k: r.k, instability: r.instability, pm: r.pm === null ? 'unknown' : pct(r.pm) }));
+  const color = {
+    field: 'label',
+    type: 'nominal' as const,
+    title: 'network',
+    sort: [...labels],
+    scale: { domain: [...labels], range: labels.map((_, i) => PALETTE[i % PALETTE.length] as string) },
+    legend: { orient: 'bottom' as const },
+  };
+  const enc = {
+    x: kAxis(data.map((d) => d.k)),
+    y: { field: 'instability', type: 'quantitative' as const, title: `instability (${split} error)`, axis: { format: '.1%' } },
+    color,
+  };
   const title = 'Instability vs k';
   return {
     name: 'instability-vs-k',
@@ -86,7 +99,13 @@ export function accuracyVsRewindPlot(points: readonly TicketPoint[], dense: numb
   const order = [...new Map(data.map((d) => [d.sparsity, d.pm])).entries()].sort((a, b) => b[1] - a[1]).map(([s]) => s);
   const enc = {
     x: kAxis(data.map((d) => d.k)),
-    y: { field: 'accuracy', type: 'quantitative' as const, title: `test accuracy (${accuracy === 'final' ? 'end of training' : 'early stop'})`, scale: { zero: false }, axis: { format: '.1%' } },
+    y: {
+      field: 'accuracy',
+      type: 'quantitative' as const,
+      title: `test accuracy (${accuracy === 'final' ? 'end of training' : 'early stop'})`,
+      scale: { zero: false },
+      axis: { format: '.1%' },
+    },
     color: { field: 'sparsity', type: 'ordinal' as const, title: 'Pm', sort: order, scale: { scheme: 'viridis' }, legend: { orient: 'right' as const } },
   };
   const layer: unknown[] = [
@@ -94,7 +113,11 @@ export function accuracyVsRewindPlot(points: readonly TicketPoint[], dense: numb
     { data: { values: data }, mark: { type: 'point', filled: true, size: 40, opacity: 1 }, encoding: enc },
   ];
   if (dense !== null) {
-    layer.push({ data: { values: [{ accuracy: dense, what: 'dense network' }] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#333' }, encoding: { y: { field: 'accuracy', type: 'quantitative' } } });
+    layer.push({
+      data: { values: [{ accuracy: dense, what: 'dense network' }] },
+      mark: { type: 'rule', strokeDash: [6, 4], color: '#333' },
+      encoding: { y: { field: 'accuracy', type: 'quantitative' } },
+    });
   }
   const title = 'IMP ticket accuracy vs rewind iteration';
   return {

@@ -7,10 +7,40 @@ import { escapeMarkdown, instabilityReport } from './instability-report';
 // Tables as analysis/instability writes them (see @lth/analysis tables.ts).
 const EVIL = 'IMP <b>x</b> & "q" | *y*';
 function summary(label: string, k: number, pm: number, errorA: number, errorB: number, maxError: number): TableArtifact {
-  const cols = ['label', 'k', 'pm', 'split', 'instability', 'lossBarrier', 'errorA', 'errorB', 'maxError', 'maxAlpha', 'iterations', 'finalTestAccuracyA', 'finalTestAccuracyB'];
+  const cols = [
+    'label',
+    'k',
+    'pm',
+    'split',
+    'instability',
+    'lossBarrier',
+    'errorA',
+    'errorB',
+    'maxError',
+    'maxAlpha',
+    'iterations',
+    'finalTestAccuracyA',
+    'finalTestAccuracyB',
+  ];
   return {
     meta: { title: 't', columns: cols.map((name) => ({ name, type: name === 'label' || name === 'split' ? 'utf8' : 'float64' })) },
-    rows: [{ label, k, pm, split: 'test', instability: maxError - (errorA + errorB) / 2, lossBarrier: 0.1, errorA, errorB, maxError, maxAlpha: 0.5, iterations: 1000, finalTestAccuracyA: 1 - errorA, finalTestAccuracyB: 1 - errorB }],
+    rows: [
+      {
+        label,
+        k,
+        pm,
+        split: 'test',
+        instability: maxError - (errorA + errorB) / 2,
+        lossBarrier: 0.1,
+        errorA,
+        errorB,
+        maxError,
+        maxAlpha: 0.5,
+        iterations: 1000,
+        finalTestAccuracyA: 1 - errorA,
+        finalTestAccuracyB: 1 - errorB,
+      },
+    ],
   };
 }
 function path(label: string, k: number, errors: number[]): TableArtifact {
@@ -43,7 +73,13 @@ describe('report/instability', () => {
   it('writes the table, three plots, report.html and report.md', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lth-instab-report-'));
     const r = await instabilityReport(inputs, { title: 'T <script>', params: { k: [0, 100, 500] } }, { outDir: out });
-    expect(r.files.map((f) => f.slice(out.length + 1)).sort()).toEqual(['accuracy-vs-rewind.svg', 'error-along-path.svg', 'instability-vs-k.svg', 'report.html', 'report.md']);
+    expect(r.files.map((f) => f.slice(out.length + 1)).sort()).toEqual([
+      'accuracy-vs-rewind.svg',
+      'error-along-path.svg',
+      'instability-vs-k.svg',
+      'report.html',
+      'report.md',
+    ]);
     // Rows grouped by network (input order), then k.
     expect(r.table.rows.map((row) => [row['label'], row['k']])).toEqual([...ks.map((k) => ['dense', k]), ...ks.map((k) => [EVIL, k])]);
     const dense0 = r.table.rows[0];
@@ -53,7 +89,14 @@ describe('report/instability', () => {
     expect(byName['error-along-path']?.lines).toBe(6); // 2 networks x 3 k
     expect(byName['instability-vs-k']).toMatchObject({ points: 6, lines: 2 });
     expect(byName['accuracy-vs-rewind']).toMatchObject({ points: 6, lines: 2 });
-    expect(r.tickets.rows.map((row) => [row['pm'], row['k']])).toEqual([[0.8, 0], [0.8, 100], [0.8, 500], [0.21, 0], [0.21, 100], [0.21, 500]]);
+    expect(r.tickets.rows.map((row) => [row['pm'], row['k']])).toEqual([
+      [0.8, 0],
+      [0.8, 100],
+      [0.8, 500],
+      [0.21, 0],
+      [0.21, 100],
+      [0.21, 500],
+    ]);
     expect(r.tickets.rows[5]?.['accuracy']).toBeCloseTo(0.965, 12);
 
     const html = readFileSync(join(out, 'report.html'), 'utf8');
@@ -80,6 +123,8 @@ describe('report/instability', () => {
     await expect(instabilityReport({ instability: [inputs.instability[0]!, bad] })).rejects.toThrow(
       "instability[1] is not an analysis/instability table (missing columns 'k', 'split', 'instability', 'errorA', 'errorB', 'maxError')",
     );
-    await expect(instabilityReport({ instability: inputs.instability }, { split: 'train' })).rejects.toThrow("no analysis evaluated the 'train' split (config.split); they have: test");
+    await expect(instabilityReport({ instability: inputs.instability }, { split: 'train' })).rejects.toThrow(
+      "no analysis evaluated the 'train' split (config.split); they have: test",
+    );
   });
 });

@@ -82,18 +82,31 @@ export interface RenderedInstabilityReport {
 
 function ticketTable(points: readonly TicketPoint[]): TableArtifact {
   return {
-    meta: { title: 'IMP tickets by rewind iteration', columns: [{ name: 'k', type: 'float64' }, { name: 'pm', type: 'float64' }, { name: 'accuracy', type: 'float64' }] },
+    meta: {
+      title: 'IMP tickets by rewind iteration',
+      columns: [
+        { name: 'k', type: 'float64' },
+        { name: 'pm', type: 'float64' },
+        { name: 'accuracy', type: 'float64' },
+      ],
+    },
     rows: [...points].sort((a, b) => b.pm - a.pm || a.k - b.k).map((p) => ({ k: p.k, pm: p.pm, accuracy: p.accuracy })),
   };
 }
 
 /** The summary table, three plots (SVG), report.html and report.md, in memory. */
-export async function renderInstabilityReport(inputs: InstabilityInputs, config: InstabilityReportConfigInput = {}, runInfo: RunInfo = {}): Promise<RenderedInstabilityReport> {
+export async function renderInstabilityReport(
+  inputs: InstabilityInputs,
+  config: InstabilityReportConfigInput = {},
+  runInfo: RunInfo = {},
+): Promise<RenderedInstabilityReport> {
   const cfg = InstabilityReportConfig.parse(config);
   if (inputs.instability.length === 0) throw new Error("report/instability: no 'instability' tables given");
   const rows = instabilityRows(inputs.instability);
   if (!rows.some((r) => r.split === cfg.split)) {
-    throw new Error(`report/instability: no analysis evaluated the '${cfg.split}' split (config.split); they have: ${[...new Set(rows.map((r) => r.split))].join(', ')}`);
+    throw new Error(
+      `report/instability: no analysis evaluated the '${cfg.split}' split (config.split); they have: ${[...new Set(rows.map((r) => r.split))].join(', ')}`,
+    );
   }
   const labels = [...new Set(rows.map((r) => r.label))];
   const table: TableArtifact = {

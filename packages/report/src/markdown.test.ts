@@ -26,7 +26,13 @@ describe('report.md is inert whatever the title, labels and params say', () => {
     jest.spyOn(console, 'warn').mockImplementation(() => {});
     const r = await lotteryReport(
       scenario(),
-      { title: SCRIPT, seeds: 2, pipeline: `evil ${IMG}`, params: { [`k${IMG}`]: PARAM, note: '[link](javascript:alert(1))' }, labels: { tickets: `ticket ${IMG}`, reinit: 're|init `x` *y* _z_ \\ & <b>' } },
+      {
+        title: SCRIPT,
+        seeds: 2,
+        pipeline: `evil ${IMG}`,
+        params: { [`k${IMG}`]: PARAM, note: '[link](javascript:alert(1))' },
+        labels: { tickets: `ticket ${IMG}`, reinit: 're|init `x` *y* _z_ \\ & <b>' },
+      },
       { outDir: dir },
     );
     md = readFileSync(join(dir, 'report.md'), 'utf8');
@@ -70,7 +76,16 @@ describe('report.md is inert whatever the title, labels and params say', () => {
 
   it('round-trips awkward strings through a table: pipes, backslashes, entities, an em dash, empty', () => {
     const values = ['a|b', 'ends with \\', '\\|', '&amp;', '—', '', '<i>x</i>', '`', '**'];
-    const t: TableArtifact = { meta: { title: 't', columns: [{ name: 's', type: 'utf8' }, { name: 'x', type: 'float64' }] }, rows: values.map((s, i) => ({ s, x: i + 0.5 })) };
+    const t: TableArtifact = {
+      meta: {
+        title: 't',
+        columns: [
+          { name: 's', type: 'utf8' },
+          { name: 'x', type: 'float64' },
+        ],
+      },
+      rows: values.map((s, i) => ({ s, x: i + 0.5 })),
+    };
     const parsed = parseMarkdownTable(markdownTable(t));
     expect(parsed.rows.map((r) => parseCell(r[0]!, 'utf8'))).toEqual(values);
     expect(parsed.rows.map((r) => parseCell(r[1]!, 'float64'))).toEqual(values.map((_, i) => i + 0.5));

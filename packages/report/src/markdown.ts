@@ -17,8 +17,9 @@ export function markdownText(text: string): string {
 
 /** The text markdownText escaped (line breaks aside): backslash escapes and the three entities undone. */
 export function unescapeMarkdownText(md: string): string {
-  return md.replace(/\\(.)|&(lt|gt|amp);/g, (_, ch: string | undefined, entity: string | undefined) =>
-    ch ?? (entity === 'lt' ? '<' : entity === 'gt' ? '>' : '&'),
+  return md.replace(
+    /\\(.)|&(lt|gt|amp);/g,
+    (_, ch: string | undefined, entity: string | undefined) => ch ?? (entity === 'lt' ? '<' : entity === 'gt' ? '>' : '&'),
   );
 }
 

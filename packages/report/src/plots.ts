@@ -182,10 +182,22 @@ function gapPlot(rows: readonly SummaryRow[], variants: readonly Variant[]): Plo
       field: 'split',
       type: 'nominal',
       title: 'split',
-      scale: { domain: ['train', 'test'], range: [[5, 3], [1, 0]] },
+      scale: {
+        domain: ['train', 'test'],
+        range: [
+          [5, 3],
+          [1, 0],
+        ],
+      },
       legend: { orient: 'right' },
     },
-    shape: { field: 'split', type: 'nominal', title: 'split', scale: { domain: ['train', 'test'], range: ['triangle-up', 'circle'] }, legend: { orient: 'right' } },
+    shape: {
+      field: 'split',
+      type: 'nominal',
+      title: 'split',
+      scale: { domain: ['train', 'test'], range: ['triangle-up', 'circle'] },
+      legend: { orient: 'right' },
+    },
     detail: { field: 'split', type: 'nominal' },
   };
   const title = 'Train vs test accuracy (end of training)';

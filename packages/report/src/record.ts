@@ -34,7 +34,11 @@ export function runInfoFromRecord(rec: ReportedRun): RunInfo {
   const training = rec.stages.filter((s) => s.uses === 'trainer/train' && s.computeMs !== undefined);
   if (training.length) info.trainingMs = training.reduce((a, s) => a + (s.computeMs ?? 0), 0);
   if (rec.versions && Object.keys(rec.versions).length) {
-    info.notes = [`versions: ${Object.entries(rec.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`];
+    info.notes = [
+      `versions: ${Object.entries(rec.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    ];
   }
   return info;
 }

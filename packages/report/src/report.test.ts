@@ -19,10 +19,14 @@ describe('lotteryReport', () => {
   beforeAll(async () => {
     // Vega and Vega-Lite report spec problems (conflicting scales, bad encodings) as warnings.
     const spy = jest.spyOn(console, 'warn').mockImplementation((...a) => void warnings.push(a));
-    report = await lotteryReport(scenario(), { title: 'LeNet <test>', seeds: 2, pipeline: 'lenet-mnist', params: { rounds: 3 } }, {
-      outDir: dir,
-      runInfo: { cacheHits: 5, stagesRun: 7, startedAt: '2026-01-01T00:00:00Z', durationMs: 65000 },
-    });
+    report = await lotteryReport(
+      scenario(),
+      { title: 'LeNet <test>', seeds: 2, pipeline: 'lenet-mnist', params: { rounds: 3 } },
+      {
+        outDir: dir,
+        runInfo: { cacheHits: 5, stagesRun: 7, startedAt: '2026-01-01T00:00:00Z', durationMs: 65000 },
+      },
+    );
     spy.mockRestore();
   });
 

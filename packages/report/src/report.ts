@@ -51,7 +51,13 @@ export async function renderReport(data: ReportData, runInfo: RunInfo = {}): Pro
   // One at a time: rendering is CPU-bound, so parallel promises would gain nothing.
   for (const p of specs) plots.push({ ...p, svg: await renderSvg(p.spec) });
   const warnings = data.warnings ?? [];
-  const markdown = renderMarkdown(data.title, table, plots.map((p) => ({ file: `${p.name}.svg`, title: p.title })), runInfo, warnings);
+  const markdown = renderMarkdown(
+    data.title,
+    table,
+    plots.map((p) => ({ file: `${p.name}.svg`, title: p.title })),
+    runInfo,
+    warnings,
+  );
   const html = renderHtml(data.title, table, plots, runInfo, warnings);
   return { summary, table, plots, markdown, html, warnings };
 }
@@ -59,11 +65,7 @@ export async function renderReport(data: ReportData, runInfo: RunInfo = {}): Pro
 /** Writes report.html, report.md and one .svg per plot into dir; returns the paths written. */
 export async function writeReport(dir: string, r: RenderedReport): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  const files: [string, string][] = [
-    ['report.html', r.html],
-    ['report.md', r.markdown],
-    ...r.plots.map((p): [string, string] => [`${p.name}.svg`, p.svg]),
-  ];
+  const files: [string, string][] = [['report.html', r.html], ['report.md', r.markdown], ...r.plots.map((p): [string, string] => [`${p.name}.svg`, p.svg])];
   for (const [name, text] of files) await writeFile(join(dir, name), text, 'utf8');
   return files.map(([name]) => join(dir, name));
 }
@@ -86,7 +88,10 @@ export async function lotteryReport(
     ...runInfoFromRuns(runs),
     ...opts.runInfo,
   };
-  const report = await renderReport({ title: cfg.title, variants, runs, curves: cfg.curves, errorBars: cfg.errorBars, ...(cfg.at ? { at: cfg.at } : {}), warnings }, info);
+  const report = await renderReport(
+    { title: cfg.title, variants, runs, curves: cfg.curves, errorBars: cfg.errorBars, ...(cfg.at ? { at: cfg.at } : {}), warnings },
+    info,
+  );
   const files = opts.outDir ? await writeReport(opts.outDir, report) : [];
   return { ...report, files };
 }

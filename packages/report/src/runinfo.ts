@@ -38,7 +38,12 @@ export function runInfoLines(info: RunInfo): [string, string][] {
   const out: [string, string][] = [];
   if (info.pipeline) out.push(['Pipeline', info.pipeline]);
   if (info.params && Object.keys(info.params).length) {
-    out.push(['Parameters', Object.entries(info.params).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ')]);
+    out.push([
+      'Parameters',
+      Object.entries(info.params)
+        .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+        .join(', '),
+    ]);
   }
   if (info.backend !== undefined && info.backend.length) out.push(['Backend', list(info.backend)]);
   if (info.startedAt) out.push(['Started', info.startedAt]);

@@ -32,9 +32,18 @@ describe('summary', () => {
 
   it('has one row per (variant, round), dense round shared', () => {
     expect(rows.map((r) => `${r.variant}:${r.round}`)).toEqual([
-      'winning ticket:0', 'winning ticket:1', 'winning ticket:2', 'winning ticket:3',
-      'random reinit:0', 'random reinit:1', 'random reinit:2', 'random reinit:3',
-      'random pruning:0', 'random pruning:1', 'random pruning:2', 'random pruning:3',
+      'winning ticket:0',
+      'winning ticket:1',
+      'winning ticket:2',
+      'winning ticket:3',
+      'random reinit:0',
+      'random reinit:1',
+      'random reinit:2',
+      'random reinit:3',
+      'random pruning:0',
+      'random pruning:1',
+      'random pruning:2',
+      'random pruning:3',
     ]);
     expect(rows.every((r) => r.seeds === 2)).toBe(true);
     expect(row('random reinit', 0)).toEqual({ ...row('winning ticket', 0), variant: 'random reinit' });
@@ -133,7 +142,12 @@ describe('Pm alignment', () => {
     expect(c.variants.map((v) => v.label)).toEqual(['winning ticket', 'one-shot', 'dropout']);
     const oneShot = c.runs.filter((r) => r.variant === 'one-shot');
     // A part that starts pruned (Pm 0.8) is rounds 1.., and shares the tickets' dense round 0.
-    expect(oneShot.map((r) => [r.round, r.pm])).toEqual([[0, 1], [1, 0.8], [2, 0.5], [3, 0.3]]);
+    expect(oneShot.map((r) => [r.round, r.pm])).toEqual([
+      [0, 1],
+      [1, 0.8],
+      [2, 0.5],
+      [3, 0.3],
+    ]);
     expect(oneShot[0]!.metrics).toBe(tickets[0]);
     // A part that starts with its own dense run (Pm 1) keeps it as round 0.
     const own = [1, 0.5].map((pm) => run({ esIndex: 2, base: 0.8, remaining: pm }));
@@ -152,8 +166,12 @@ describe('Pm alignment', () => {
     const pruned = tickets.slice(1, 4);
     const c = collectRuns({ tickets: pruned, reinit: reinit.slice(0, 3) }, ReportConfig.parse({}));
     expect(c.runs.map((r) => `${r.variant}:${r.round}`)).toEqual([
-      'winning ticket:1', 'winning ticket:2', 'winning ticket:3',
-      'random reinit:1', 'random reinit:2', 'random reinit:3',
+      'winning ticket:1',
+      'winning ticket:2',
+      'winning ticket:3',
+      'random reinit:1',
+      'random reinit:2',
+      'random reinit:3',
     ]);
     expect(c.warnings).toEqual([]);
   });
@@ -187,7 +205,12 @@ describe('accuracy at fixed iterations (config.at: the VGG-19 / ResNet-18 figure
     const t = summaryTable(rows, 'x', [150, 260, 1000]);
     const names = t.meta.columns.map((c) => c.name);
     expect(names.slice(0, SUMMARY_COLUMNS.length)).toEqual(SUMMARY_COLUMNS.map((c) => c.name));
-    expect(names.slice(SUMMARY_COLUMNS.length, SUMMARY_COLUMNS.length + 4)).toEqual(['testAccuracyAt150', 'testAccuracyAt150Min', 'testAccuracyAt150Max', 'testAccuracyAt150Std']);
+    expect(names.slice(SUMMARY_COLUMNS.length, SUMMARY_COLUMNS.length + 4)).toEqual([
+      'testAccuracyAt150',
+      'testAccuracyAt150Min',
+      'testAccuracyAt150Max',
+      'testAccuracyAt150Std',
+    ]);
     const r3 = t.rows.find((r) => r['variant'] === 'winning ticket' && r['round'] === 3)!;
     expect(r3['testAccuracyAt260']).toBeCloseTo(0.97, 12);
     // Without config.at the table is unchanged.

@@ -63,7 +63,7 @@ describe('randomReinit', () => {
   const w0 = initWeights(ref, 0);
   const m = randomMask(w0, 0.3, 1);
 
-  it("is a fresh Glorot draw from the reinit stream of (seed, mask round) under the same mask, unlike w0", () => {
+  it('is a fresh Glorot draw from the reinit stream of (seed, mask round) under the same mask, unlike w0', () => {
     const r = randomReinit(m, 7);
     expect(r.meta).toMatchObject({ content: 'reinit', model: ref, seed: 7, iteration: 0, info: { round: 1 } });
     const fresh = reinitWeights(ref, 7, 1);
@@ -105,6 +105,8 @@ describe('randomReinit', () => {
   });
 
   it('names the model when it cannot initialize it', () => {
-    expect(() => randomReinit({ ...m, meta: { ...m.meta, model: { arch: 'nope', options: {} } } }, 1)).toThrow("rewinder/random-reinit: cannot initialize model 'nope'");
+    expect(() => randomReinit({ ...m, meta: { ...m.meta, model: { arch: 'nope', options: {} } } }, 1)).toThrow(
+      "rewinder/random-reinit: cannot initialize model 'nope'",
+    );
   });
 });

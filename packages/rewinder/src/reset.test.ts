@@ -32,7 +32,9 @@ describe('resetWeights', () => {
   it('says what is wrong with the source or the iteration', () => {
     expect(() => resetWeights(ckpts, mask)).toThrow("rewinder/reset: 'weights' is a checkpoint bundle (iterations 0, 500); set config.iteration");
     expect(() => resetWeights(ckpts, mask, { iteration: 100 })).toThrow('rewinder/reset: config.iteration: no checkpoint at iteration 100 (saved: 0, 500)');
-    expect(() => resetWeights(weights('init', [1, 2, 3, 4]), mask, { iteration: 500 })).toThrow("'weights' is an init bundle (w0); rewinding to w_500 needs the trainer's checkpoint bundle");
+    expect(() => resetWeights(weights('init', [1, 2, 3, 4]), mask, { iteration: 500 })).toThrow(
+      "'weights' is an init bundle (w0); rewinding to w_500 needs the trainer's checkpoint bundle",
+    );
     expect(() => resetWeights(weights('trained', [1, 2, 3, 4]), mask)).toThrow("'weights' holds 'trained' weights");
   });
 
@@ -42,8 +44,14 @@ describe('resetWeights', () => {
     expect(() => resetWeights(w0, { ...mask, tensors: [{ ...t, shape: [4, 1] }] })).toThrow("mask tensor 'fc.weight' has shape [4,1], weights have [2,2]");
     expect(() => resetWeights(w0, { ...mask, tensors: [] })).toThrow("mask has no tensor 'fc.weight' (role fc)");
     expect(() => resetWeights(w0, { ...mask, tensors: [t, { ...t, name: 'other' }] })).toThrow("mask tensor 'other' is not a prunable tensor");
-    expect(() => resetWeights(w0, { ...mask, tensors: [{ ...t, values: Uint8Array.from([1, 2, 0, 1]) }] })).toThrow("mask tensor 'fc.weight' has value 2 at flat index 1");
-    expect(() => resetWeights(w0, { ...mask, meta: { ...mask.meta, model: { arch: 'lenet_300_100', options: {} } } })).toThrow("mask is for model 'lenet_300_100', weights are for 'toy'");
-    expect(() => applyMask(w0, { ...mask, meta: { ...mask.meta, content: 'init' } } as MaskBundle, 'here')).toThrow("here: 'mask' holds 'init' tensors, not a mask");
+    expect(() => resetWeights(w0, { ...mask, tensors: [{ ...t, values: Uint8Array.from([1, 2, 0, 1]) }] })).toThrow(
+      "mask tensor 'fc.weight' has value 2 at flat index 1",
+    );
+    expect(() => resetWeights(w0, { ...mask, meta: { ...mask.meta, model: { arch: 'lenet_300_100', options: {} } } })).toThrow(
+      "mask is for model 'lenet_300_100', weights are for 'toy'",
+    );
+    expect(() => applyMask(w0, { ...mask, meta: { ...mask.meta, content: 'init' } } as MaskBundle, 'here')).toThrow(
+      "here: 'mask' holds 'init' tensors, not a mask",
+    );
   });
 });

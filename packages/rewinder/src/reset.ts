@@ -28,7 +28,9 @@ export function resetWeights(source: WeightBundle, mask: MaskBundle, opts: { ite
     } else {
       if (k === undefined) {
         const its = checkpointIterations(source);
-        throw new Error(`${where}: 'weights' is a checkpoint bundle (iterations ${its.length ? its.join(', ') : 'none'}); set config.iteration to the one to rewind to`);
+        throw new Error(
+          `${where}: 'weights' is a checkpoint bundle (iterations ${its.length ? its.join(', ') : 'none'}); set config.iteration to the one to rewind to`,
+        );
       }
       try {
         from = selectCheckpoint(source, k);
@@ -37,7 +39,9 @@ export function resetWeights(source: WeightBundle, mask: MaskBundle, opts: { ite
       }
     }
   } else {
-    throw new Error(`${where}: 'weights' holds '${content}' weights; give the init bundle (content 'init', to reset to w0) or the trainer's checkpoints (to rewind to w_k)`);
+    throw new Error(
+      `${where}: 'weights' holds '${content}' weights; give the init bundle (content 'init', to reset to w0) or the trainer's checkpoints (to rewind to w_k)`,
+    );
   }
   const iteration = from.meta.iteration ?? 0;
   const info: Record<string, unknown> = { from: content };

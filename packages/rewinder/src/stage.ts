@@ -40,7 +40,9 @@ export const reinitStage = defineStage({
   async run(ctx, cfg, inputs) {
     const mask = inputs.mask as MaskBundle;
     const weights = randomReinit(mask, cfg.seed, cfg.round ?? maskRound(mask));
-    ctx.log(`rewinder/random-reinit: ${weights.meta.model.arch} re-initialized from the reinit stream of seed ${cfg.seed}, round ${cfg.round ?? maskRound(mask)}`);
+    ctx.log(
+      `rewinder/random-reinit: ${weights.meta.model.arch} re-initialized from the reinit stream of seed ${cfg.seed}, round ${cfg.round ?? maskRound(mask)}`,
+    );
     return { weights };
   },
 });

@@ -5,7 +5,9 @@ type Spec = Parameters<typeof renderSvg>[0];
 
 /** Objective vs budget, one line per trial (log-scaled budget: rungs are powers of eta). */
 export function budgetSpec(s: StudyFile): Spec {
-  const values = s.trials.flatMap((t) => t.rungs.filter((r) => r.value !== null).map((r) => ({ trial: `trial ${t.trial}`, budget: r.budget, value: r.value, state: t.state })));
+  const values = s.trials.flatMap((t) =>
+    t.rungs.filter((r) => r.value !== null).map((r) => ({ trial: `trial ${t.trial}`, budget: r.budget, value: r.value, state: t.state })),
+  );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `${s.space.objective.stage} ${s.space.objective.metric} vs budget`,
@@ -92,9 +94,13 @@ export function curvesSpec(s: StudyFile): Spec {
 export async function sweepHtml(s: StudyFile): Promise<string> {
   const svgs = await Promise.all([budgetSpec(s), bestSoFarSpec(s), curvesSpec(s)].map((spec) => renderSvg(spec)));
   const names = Object.keys(s.space.params);
-  const cell = (v: unknown) => `<td>${escapeHtml(v === null || v === undefined ? '-' : typeof v === 'number' ? String(Number(v.toPrecision(5))) : String(v))}</td>`;
+  const cell = (v: unknown) =>
+    `<td>${escapeHtml(v === null || v === undefined ? '-' : typeof v === 'number' ? String(Number(v.toPrecision(5))) : String(v))}</td>`;
   const rows = s.trials
-    .map((t) => `<tr>${cell(t.trial)}${names.map((n) => cell(t.params[n])).join('')}${s.budgets.map((b) => cell(t.rungs.find((r) => r.budget === b)?.value)).join('')}${cell(t.state)}</tr>`)
+    .map(
+      (t) =>
+        `<tr>${cell(t.trial)}${names.map((n) => cell(t.params[n])).join('')}${s.budgets.map((b) => cell(t.rungs.find((r) => r.budget === b)?.value)).join('')}${cell(t.state)}</tr>`,
+    )
     .join('\n');
   const c = s.compute;
   const singleRun = s.space.pruner.mode === 'single-run';

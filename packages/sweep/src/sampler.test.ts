@@ -4,7 +4,11 @@ import { spaceFromText } from './space';
 const OBJ = 'objective: { stage: m, metric: test.accuracy@last, direction: maximize }';
 
 describe('samplers', () => {
-  const space = (extra = '') => spaceFromText('s.yaml', `trials: 20\nseed: 7\n${extra}params:\n  lr: { type: loguniform, low: 1.0e-4, high: 0.1 }\n  n: { type: int, low: 2, high: 10, step: 2 }\n  act: { type: choice, values: [relu, tanh] }\n${OBJ}\n`).space;
+  const space = (extra = '') =>
+    spaceFromText(
+      's.yaml',
+      `trials: 20\nseed: 7\n${extra}params:\n  lr: { type: loguniform, low: 1.0e-4, high: 0.1 }\n  n: { type: int, low: 2, high: 10, step: 2 }\n  act: { type: choice, values: [relu, tanh] }\n${OBJ}\n`,
+    ).space;
 
   it('random: the same seed gives the same trials; another seed others; values inside the space', () => {
     const a = sampleTrials(space());
@@ -25,7 +29,10 @@ describe('samplers', () => {
   });
 
   it('grid: every combination, the first param slowest, log-spaced points', () => {
-    const s = spaceFromText('s.yaml', `sampler: grid\nparams:\n  lr: { type: loguniform, low: 0.001, high: 0.1, points: 3 }\n  n: { type: int, low: 1, high: 2 }\n${OBJ}\n`).space;
+    const s = spaceFromText(
+      's.yaml',
+      `sampler: grid\nparams:\n  lr: { type: loguniform, low: 0.001, high: 0.1, points: 3 }\n  n: { type: int, low: 1, high: 2 }\n${OBJ}\n`,
+    ).space;
     expect(gridTrials(s)).toEqual([
       { lr: 0.001, n: 1 },
       { lr: 0.001, n: 2 },

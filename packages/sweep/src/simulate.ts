@@ -10,7 +10,12 @@ export interface SimStep {
  * once finishing in the order they started: the trial-rungs in the order they were started.
  * For hand-worked examples (tests, docs) of which trials SHA / ASHA promote.
  */
-export function simulate(next: (jobs: readonly Job[], s: Schedule) => Action, s: Schedule, value: (trial: number, rung: number) => number | null, workers = 1): SimStep[] {
+export function simulate(
+  next: (jobs: readonly Job[], s: Schedule) => Action,
+  s: Schedule,
+  value: (trial: number, rung: number) => number | null,
+  workers = 1,
+): SimStep[] {
   const jobs: Job[] = [];
   const order: SimStep[] = [];
   const queue: Job[] = [];
@@ -33,5 +38,10 @@ export function simulate(next: (jobs: readonly Job[], s: Schedule) => Action, s:
 
 /** Trial numbers that reached each rung (index = rung), ascending. */
 export function reachedByRung(order: readonly SimStep[], rungs: number): number[][] {
-  return Array.from({ length: rungs }, (_, k) => order.filter((o) => o.rung === k).map((o) => o.trial).sort((a, b) => a - b));
+  return Array.from({ length: rungs }, (_, k) =>
+    order
+      .filter((o) => o.rung === k)
+      .map((o) => o.trial)
+      .sort((a, b) => a - b),
+  );
 }

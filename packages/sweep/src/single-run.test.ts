@@ -82,7 +82,10 @@ function setup(spaceText: string, workers = false) {
     }).finally(() => executor.close());
     return { ...r, runEvents, events };
   };
-  const pids = (tag: string) => calls().filter((c) => c.tag === tag).map((c) => c.pid);
+  const pids = (tag: string) =>
+    calls()
+      .filter((c) => c.tag === tag)
+      .map((c) => c.pid);
   return { sweep, count, pids };
 }
 
@@ -97,10 +100,33 @@ describe('runSweep, ASHA single-run', () => {
     // t0 leads every rung; t1 is best at rung 0 (6 vs 5) but below t0 at rung 1 (2 vs 5);
     // t3 leads both; at rung 0 t2 (1 of 3) and t4 (4 of 5: keep 1) and t5 (3 of 6: keep 2) stop.
     expect(summary(s.trials)).toEqual([
-      { state: 'complete', trained: 9, rungs: [[1, 1, 5], [3, 3, 5], [9, 9, 5]] },
-      { state: 'pruned', trained: 3, rungs: [[1, 1, 6], [3, 3, 2]] },
+      {
+        state: 'complete',
+        trained: 9,
+        rungs: [
+          [1, 1, 5],
+          [3, 3, 5],
+          [9, 9, 5],
+        ],
+      },
+      {
+        state: 'pruned',
+        trained: 3,
+        rungs: [
+          [1, 1, 6],
+          [3, 3, 2],
+        ],
+      },
       { state: 'pruned', trained: 1, rungs: [[1, 1, 1]] },
-      { state: 'complete', trained: 9, rungs: [[1, 1, 7], [3, 3, 8], [9, 9, 8]] },
+      {
+        state: 'complete',
+        trained: 9,
+        rungs: [
+          [1, 1, 7],
+          [3, 3, 8],
+          [9, 9, 8],
+        ],
+      },
       { state: 'pruned', trained: 1, rungs: [[1, 1, 4]] },
       { state: 'pruned', trained: 1, rungs: [[1, 1, 3]] },
     ]);
@@ -108,7 +134,8 @@ describe('runSweep, ASHA single-run', () => {
     expect(s.compute).toEqual({ budgetUsed: 9 + 3 + 1 + 9 + 1 + 1, budgetComputed: 24, budgetFull: 6 * 9 });
     // Every trial started its one run; only the two complete ones finished it.
     expect([count('fit:start'), count('fit'), count('base')]).toEqual([6, 2, 1]);
-    const fitStates = (trial: number) => first.runEvents.filter((x) => x.trial === trial && x.e.type === 'stage' && x.e.id === 'fit').map((x) => (x.e as { state: string }).state);
+    const fitStates = (trial: number) =>
+      first.runEvents.filter((x) => x.trial === trial && x.e.type === 'stage' && x.e.id === 'fit').map((x) => (x.e as { state: string }).state);
     for (const t of [1, 2, 4, 5]) expect(fitStates(t)).toEqual(['pending', 'running', 'failed']);
     for (const t of [0, 3]) expect(fitStates(t)).toEqual(['pending', 'running', 'ran']);
     const failed = first.runEvents.find((x) => x.trial === 2 && x.e.type === 'stage' && x.e.state === 'failed')?.e;
@@ -135,8 +162,23 @@ describe('runSweep, ASHA single-run', () => {
     const { sweep, count, pids } = setup(space, true);
     const r = await sweep();
     expect(summary(r.study.trials)).toEqual([
-      { state: 'complete', trained: 9, rungs: [[1, 1, 5], [3, 3, 5], [9, 9, 5]] },
-      { state: 'pruned', trained: 3, rungs: [[1, 1, 6], [3, 3, 2]] },
+      {
+        state: 'complete',
+        trained: 9,
+        rungs: [
+          [1, 1, 5],
+          [3, 3, 5],
+          [9, 9, 5],
+        ],
+      },
+      {
+        state: 'pruned',
+        trained: 3,
+        rungs: [
+          [1, 1, 6],
+          [3, 3, 2],
+        ],
+      },
       { state: 'pruned', trained: 1, rungs: [[1, 1, 1]] },
     ]);
     expect([count('fit:start'), count('fit')]).toEqual([3, 1]);
@@ -162,7 +204,7 @@ describe('runSweep, ASHA single-run', () => {
     expect(first.study.trials[3]?.rungs).toEqual([]);
     expect(first.study.compute).toEqual({ budgetUsed: 13, budgetComputed: 13, budgetFull: 54 });
     const second = await sweep();
-    expect(second.events[0]).toMatchObject({ type: 'start', resumed: 3 + 2 + 1 }) // trial-rungs of trials 0-2;
+    expect(second.events[0]).toMatchObject({ type: 'start', resumed: 3 + 2 + 1 }); // trial-rungs of trials 0-2;
     expect(second.study.status).toBe('complete');
     expect(second.study.trials.map((t) => [t.state, t.trained])).toEqual([
       ['complete', 9],

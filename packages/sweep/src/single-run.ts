@@ -156,7 +156,10 @@ class RungJudge {
     }
     const value = objectiveValue(metrics, metric);
     const full = this.ctx.budgets[this.top] as number;
-    const r = { ...this.result(this.top, value, full, value === null ? `${stage}: no finite ${metric} in its metrics` : undefined), curve: objectiveCurve(metrics, metric) };
+    const r = {
+      ...this.result(this.top, value, full, value === null ? `${stage}: no finite ${metric} in its metrics` : undefined),
+      curve: objectiveCurve(metrics, metric),
+    };
     this.record(r, value === null ? 'failed' : 'done');
   }
 

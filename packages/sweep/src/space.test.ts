@@ -19,7 +19,10 @@ const OBJ = 'objective: { stage: m, metric: test.accuracy@last, direction: maxim
 
 describe('search space files', () => {
   it('parses params, sampler, objective and pruner with defaults', () => {
-    const { space } = spaceFromText('s.yaml', `trials: 4\nparams:\n  lr: { type: loguniform, low: 1.0e-4, high: 0.1 }\n  n: { type: int, low: 1, high: 9 }\n${OBJ}\npruner: { type: asha, minBudget: 1, maxBudget: 9 }\n`);
+    const { space } = spaceFromText(
+      's.yaml',
+      `trials: 4\nparams:\n  lr: { type: loguniform, low: 1.0e-4, high: 0.1 }\n  n: { type: int, low: 1, high: 9 }\n${OBJ}\npruner: { type: asha, minBudget: 1, maxBudget: 9 }\n`,
+    );
     expect(space.sampler).toBe('random');
     expect(space.seed).toBe(0);
     expect(space.parallel).toBe(1);
@@ -54,9 +57,12 @@ describe('search space files', () => {
   });
 
   it('single-run mode needs the asynchronous pruner', () => {
-    const text = (type: string) => `params:\n  x: { type: uniform, low: 0, high: 1 }\n${OBJ}\npruner: { type: ${type}, mode: single-run, minBudget: 1, maxBudget: 9 }\n`;
+    const text = (type: string) =>
+      `params:\n  x: { type: uniform, low: 0, high: 1 }\n${OBJ}\npruner: { type: ${type}, mode: single-run, minBudget: 1, maxBudget: 9 }\n`;
     expect(spaceFromText('s.yaml', text('asha')).space.pruner.mode).toBe('single-run');
-    expect(messages(() => spaceFromText('s.yaml', text('sha')))).toEqual([expect.stringMatching(/^s\.yaml:4:\d+: pruner\.mode: mode 'single-run' needs type 'asha'/)]);
+    expect(messages(() => spaceFromText('s.yaml', text('sha')))).toEqual([
+      expect.stringMatching(/^s\.yaml:4:\d+: pruner\.mode: mode 'single-run' needs type 'asha'/),
+    ]);
   });
 
   it('refuses param names that are columns of trials.arrow', () => {
@@ -72,12 +78,14 @@ describe('search space files', () => {
     expect(errs).toEqual([
       's.yaml:3:32: params.lr.low: low (0.1) is above high (0.01)',
       "s.yaml:3:7: params.lr: the grid sampler needs 'points' (how many values) for a loguniform parameter",
-      "s.yaml:4:6: params.w: the grid sampler needs 'points' (how many values) for a uniform parameter"]);
+      "s.yaml:4:6: params.w: the grid sampler needs 'points' (how many values) for a uniform parameter",
+    ]);
   });
 
   it("reads a pipeline's sweep: block, with errors located in the pipeline file", () => {
     const file = join(mkdtempSync(join(tmpdir(), 'lth-space-')), 'p.yaml');
-    const pipeline = (sweep: string) => `name: p\nparams: { x: 1, iterations: 1 }\nstages:\n  w: { uses: test/work }\n  m: { uses: test/collect, inputs: { items: [w] } }\n${sweep}`;
+    const pipeline = (sweep: string) =>
+      `name: p\nparams: { x: 1, iterations: 1 }\nstages:\n  w: { uses: test/work }\n  m: { uses: test/collect, inputs: { items: [w] } }\n${sweep}`;
     writeFileSync(file, pipeline(''));
     expect(() => spaceFromPipeline(file)).toThrow(UsageError);
     expect(() => spaceFromPipeline(file)).toThrow(/p\.yaml: no 'sweep:' block; give the search space with --space FILE/);
@@ -89,14 +97,23 @@ describe('search space files', () => {
     expect(loaded.space.pruner).toMatchObject({ type: 'sha', minBudget: 1 });
     expect(messages(() => checkSpaceAgainst(loaded, plan))).toEqual([`${file}:8:5: sweep.params.y: 'y' is not a param of pipeline 'p'; valid: x, iterations`]);
     writeFileSync(file, pipeline(block.replace('high: 3', 'high: 3, bad: 1')));
-    expect(messages(() => spaceFromPipeline(file))).toEqual([expect.stringMatching(new RegExp(`^${file}:8:\\d+: sweep\\.params\\.y\\.bad: unknown field 'bad'`))]);
+    expect(messages(() => spaceFromPipeline(file))).toEqual([
+      expect.stringMatching(new RegExp(`^${file}:8:\\d+: sweep\\.params\\.y\\.bad: unknown field 'bad'`)),
+    ]);
   });
 
   it('checks the space against the pipeline: params, budget param, objective stage', () => {
-    const plan = planFromText('p.yaml', 'name: p\nparams: { x: 1, iterations: 1 }\nstages:\n  w: { uses: test/work }\n  m: { uses: test/collect, inputs: { items: [w] } }\n', { registry: testRegistry() });
+    const plan = planFromText(
+      'p.yaml',
+      'name: p\nparams: { x: 1, iterations: 1 }\nstages:\n  w: { uses: test/work }\n  m: { uses: test/collect, inputs: { items: [w] } }\n',
+      { registry: testRegistry() },
+    );
     const ok = spaceFromText('s.yaml', `params:\n  x: { type: int, low: 1, high: 3 }\n${OBJ}\npruner: { type: sha, minBudget: 1, maxBudget: 9 }\n`);
     expect(checkSpaceAgainst(ok, plan)).toBe('metrics');
-    const bad = spaceFromText('s.yaml', `params:\n  y: { type: int, low: 1, high: 3 }\n  iterations: { type: int, low: 1, high: 3 }\nobjective: { stage: w, metric: test.accuracy@last, direction: maximize }\npruner: { type: sha, minBudget: 1, maxBudget: 9 }\n`);
+    const bad = spaceFromText(
+      's.yaml',
+      `params:\n  y: { type: int, low: 1, high: 3 }\n  iterations: { type: int, low: 1, high: 3 }\nobjective: { stage: w, metric: test.accuracy@last, direction: maximize }\npruner: { type: sha, minBudget: 1, maxBudget: 9 }\n`,
+    );
     expect(messages(() => checkSpaceAgainst(bad, plan))).toEqual([
       "s.yaml:2:3: params.y: 'y' is not a param of pipeline 'p'; valid: x, iterations",
       "s.yaml:3:3: params.iterations: 'iterations' is the budget param; it cannot also be swept",

@@ -1,5 +1,17 @@
 import { z } from 'zod';
-import { LIMITS, limitText, listText, NAME_RE, PipelineError, SegmentName, Source, UsageError, zodDiagnostics, type Diagnostic, type Plan } from '@lth/pipeline';
+import {
+  LIMITS,
+  limitText,
+  listText,
+  NAME_RE,
+  PipelineError,
+  SegmentName,
+  Source,
+  UsageError,
+  zodDiagnostics,
+  type Diagnostic,
+  type Plan,
+} from '@lth/pipeline';
 
 const Num = z.number().refine(Number.isFinite, 'must be a finite number');
 
@@ -15,7 +27,12 @@ export const Objective = z.strictObject({
   /** Expanded id of a stage with a metrics output, e.g. `dense` or `round[3].train`. */
   stage: z.string().min(1),
   /** `<split>.<accuracy|loss>@<earlyStop|last|min|max>`. */
-  metric: z.string().regex(/^(train|validation|test)\.(accuracy|loss)@(earlyStop|last|min|max)$/, 'expected <train|validation|test>.<accuracy|loss>@<earlyStop|last|min|max>, e.g. validation.accuracy@earlyStop'),
+  metric: z
+    .string()
+    .regex(
+      /^(train|validation|test)\.(accuracy|loss)@(earlyStop|last|min|max)$/,
+      'expected <train|validation|test>.<accuracy|loss>@<earlyStop|last|min|max>, e.g. validation.accuracy@earlyStop',
+    ),
   direction: z.enum(['maximize', 'minimize']),
 });
 export type Objective = z.output<typeof Objective>;
@@ -36,9 +53,18 @@ export const PrunerSpec = z
      */
     mode: z.enum(['restart', 'single-run']).optional(),
   })
-  .refine((p) => p.mode !== 'single-run' || p.type === 'asha', { message: "mode 'single-run' needs type 'asha' (a running trial cannot wait for a synchronous rung to fill)", path: ['mode'] })
-  .refine((p) => p.type === 'none' || (p.minBudget !== undefined && p.maxBudget !== undefined), { message: 'sha and asha need minBudget and maxBudget', path: ['type'] })
-  .refine((p) => p.minBudget === undefined || p.maxBudget === undefined || p.minBudget <= p.maxBudget, { message: 'minBudget must not exceed maxBudget', path: ['minBudget'] });
+  .refine((p) => p.mode !== 'single-run' || p.type === 'asha', {
+    message: "mode 'single-run' needs type 'asha' (a running trial cannot wait for a synchronous rung to fill)",
+    path: ['mode'],
+  })
+  .refine((p) => p.type === 'none' || (p.minBudget !== undefined && p.maxBudget !== undefined), {
+    message: 'sha and asha need minBudget and maxBudget',
+    path: ['type'],
+  })
+  .refine((p) => p.minBudget === undefined || p.maxBudget === undefined || p.minBudget <= p.maxBudget, {
+    message: 'minBudget must not exceed maxBudget',
+    path: ['minBudget'],
+  });
 export type PrunerSpec = z.output<typeof PrunerSpec>;
 
 export const SweepSpace = z.strictObject({
@@ -49,7 +75,9 @@ export const SweepSpace = z.strictObject({
   sampler: z.enum(['random', 'grid']).default('random'),
   /** Number of trials; for grid, default (and at most) the grid's size. */
   trials: z.number().int().positive().optional(),
-  params: z.record(z.string().regex(NAME_RE, 'must match [A-Za-z_][A-Za-z0-9_-]*'), ParamSpace).refine((p) => Object.keys(p).length > 0, 'give at least one parameter'),
+  params: z
+    .record(z.string().regex(NAME_RE, 'must match [A-Za-z_][A-Za-z0-9_-]*'), ParamSpace)
+    .refine((p) => Object.keys(p).length > 0, 'give at least one parameter'),
   objective: Objective,
   pruner: PrunerSpec.default({ type: 'none', eta: 3, budgetParam: 'iterations' }),
   /** Trials (trial-rungs) run at once. */
@@ -84,7 +112,8 @@ export function spaceFromPipeline(file: string): LoadedSpace {
   const src = Source.read(file);
   if (src.parseErrors.length) throw new PipelineError(src.parseErrors.slice(0, 5));
   const doc = src.value() as Record<string, unknown> | null;
-  if (!doc || typeof doc !== 'object' || doc['sweep'] === undefined) throw new UsageError(`${file}: no 'sweep:' block; give the search space with --space FILE`);
+  if (!doc || typeof doc !== 'object' || doc['sweep'] === undefined)
+    throw new UsageError(`${file}: no 'sweep:' block; give the search space with --space FILE`);
   return spaceFromSource(src, ['sweep']);
 }
 
@@ -96,7 +125,8 @@ function spaceFromSource(src: Source, base: Array<string | number> = []): Loaded
   const errors: Diagnostic[] = parsed.success ? [] : zodDiagnostics(src, base, parsed.error);
   if (parsed.success) {
     for (const [name, p] of Object.entries(parsed.data.params)) {
-      if (RESERVED.includes(name)) errors.push(src.diag(at(['params', name]), `'${name}' names a column of trials.arrow; reserved: ${RESERVED.join(', ')}`, true));
+      if (RESERVED.includes(name))
+        errors.push(src.diag(at(['params', name]), `'${name}' names a column of trials.arrow; reserved: ${RESERVED.join(', ')}`, true));
       if (p.type !== 'choice' && p.low > p.high) errors.push(src.diag(at(['params', name, 'low']), `low (${p.low}) is above high (${p.high})`));
       if (parsed.data.sampler === 'grid' && (p.type === 'uniform' || p.type === 'loguniform') && p.points === undefined) {
         errors.push(src.diag(at(['params', name]), `the grid sampler needs 'points' (how many values) for a ${p.type} parameter`));
@@ -140,16 +170,23 @@ export function checkSpaceAgainst({ space, src, base = [] }: LoadedSpace, plan: 
   const at = (path: Array<string | number>) => [...base, ...path];
   const params = Object.keys(plan.params);
   for (const name of Object.keys(space.params)) {
-    if (!params.includes(name)) errors.push(src.diag(at(['params', name]), `'${name}' is not a param of pipeline '${plan.name}'; valid: ${listText(params) || '(none)'}`, true));
+    if (!params.includes(name))
+      errors.push(src.diag(at(['params', name]), `'${name}' is not a param of pipeline '${plan.name}'; valid: ${listText(params) || '(none)'}`, true));
   }
   const budget = space.pruner.budgetParam;
   if (space.pruner.type !== 'none' || space.pruner.maxBudget !== undefined) {
-    if (!params.includes(budget)) errors.push(src.diag(at(['pruner', 'budgetParam']), `budget param '${budget}' is not a param of pipeline '${plan.name}'; valid: ${listText(params) || '(none)'}`));
+    if (!params.includes(budget))
+      errors.push(
+        src.diag(at(['pruner', 'budgetParam']), `budget param '${budget}' is not a param of pipeline '${plan.name}'; valid: ${listText(params) || '(none)'}`),
+      );
     if (budget in space.params) errors.push(src.diag(at(['params', budget]), `'${budget}' is the budget param; it cannot also be swept`, true));
   }
   const node = plan.nodes.find((n) => n.id === space.objective.stage);
   let port = '';
-  if (!node) errors.push(src.diag(at(['objective', 'stage']), `no stage '${space.objective.stage}' in pipeline '${plan.name}'; stages: ${listText(plan.nodes.map((n) => n.id))}`));
+  if (!node)
+    errors.push(
+      src.diag(at(['objective', 'stage']), `no stage '${space.objective.stage}' in pipeline '${plan.name}'; stages: ${listText(plan.nodes.map((n) => n.id))}`),
+    );
   else {
     port = Object.entries(node.def.outputs).find(([, o]) => o.kind === 'metrics')?.[0] ?? '';
     if (!port) errors.push(src.diag(at(['objective', 'stage']), `stage '${node.id}' (${node.uses}) has no metrics output`));

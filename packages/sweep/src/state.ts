@@ -127,9 +127,7 @@ export function settleStates(trials: TrialRecord[], topRung: number, running: Re
 
 export function computeOf(trials: readonly TrialRecord[], fullBudget: number, computedBefore: number, computedNow: number, singleRun = false): Compute {
   // Restarted rungs train again from zero, each for its budget; a single run trains once.
-  const budgetUsed = singleRun
-    ? trials.reduce((a, t) => a + (t.trained ?? 0), 0)
-    : trials.reduce((a, t) => a + t.rungs.reduce((b, r) => b + r.budget, 0), 0);
+  const budgetUsed = singleRun ? trials.reduce((a, t) => a + (t.trained ?? 0), 0) : trials.reduce((a, t) => a + t.rungs.reduce((b, r) => b + r.budget, 0), 0);
   return { budgetUsed, budgetComputed: computedBefore + computedNow, budgetFull: trials.length * fullBudget };
 }
 
@@ -139,8 +137,7 @@ export function bestOf(trials: readonly TrialRecord[], direction: 'maximize' | '
   for (const t of trials) {
     for (const r of t.rungs) {
       if (r.value === null) continue;
-      const better =
-        !best || r.budget > best.budget || (r.budget === best.budget && (direction === 'maximize' ? r.value > best.value : r.value < best.value));
+      const better = !best || r.budget > best.budget || (r.budget === best.budget && (direction === 'maximize' ? r.value > best.value : r.value < best.value));
       if (better) best = { trial: t.trial, params: t.params, budget: r.budget, value: r.value };
     }
   }

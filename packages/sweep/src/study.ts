@@ -45,7 +45,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   const study = openStudy(opts);
   const mode = study.singleRun ? singleRunMode(study.ctx) : restartMode(study.ctx);
   mkdirSync(opts.outDir, { recursive: true });
-  study.ctx.emit({ type: 'start', budgets: study.file.budgets, trials: study.file.trials.length, resumed: study.file.trials.reduce((a, t) => a + t.rungs.length, 0) });
+  study.ctx.emit({
+    type: 'start',
+    budgets: study.file.budgets,
+    trials: study.file.trials.length,
+    resumed: study.file.trials.reduce((a, t) => a + t.rungs.length, 0),
+  });
   await runTrials(study, mode);
   const files = await writeStudyOutputs(opts.outDir, study.file);
   return { study: study.file, files };

@@ -37,8 +37,28 @@ describe('SHA', () => {
   });
 
   it('breaks ties by trial number and ranks failed trials last', () => {
-    expect(shaPromoted([{ trial: 3, value: 1 }, { trial: 1, value: 1 }, { trial: 2, value: 1 }], 3, 'maximize')).toEqual([1]);
-    expect(shaPromoted([{ trial: 0, value: null }, { trial: 1, value: 0.2 }, { trial: 2, value: null }], 3, 'minimize')).toEqual([1]);
+    expect(
+      shaPromoted(
+        [
+          { trial: 3, value: 1 },
+          { trial: 1, value: 1 },
+          { trial: 2, value: 1 },
+        ],
+        3,
+        'maximize',
+      ),
+    ).toEqual([1]);
+    expect(
+      shaPromoted(
+        [
+          { trial: 0, value: null },
+          { trial: 1, value: 0.2 },
+          { trial: 2, value: null },
+        ],
+        3,
+        'minimize',
+      ),
+    ).toEqual([1]);
     // Nothing to promote when every trial of the rung failed: the study ends.
     const order = simulate(shaNext, sched({ trials: 3 }), () => null);
     expect(reachedByRung(order, 3)).toEqual([[0, 1, 2], [], []]);

@@ -46,7 +46,16 @@ describe('earlyStopFrom', () => {
 
 describe('crossEntropy', () => {
   it('is the mean of -log softmax at the label', () => {
-    const v = tf.tidy(() => crossEntropy(tf.tensor2d([[0, 0], [Math.log(3), 0]]), tf.tensor1d([0, 1], 'int32')).dataSync()[0]!);
+    const v = tf.tidy(
+      () =>
+        crossEntropy(
+          tf.tensor2d([
+            [0, 0],
+            [Math.log(3), 0],
+          ]),
+          tf.tensor1d([0, 1], 'int32'),
+        ).dataSync()[0]!,
+    );
     // ln 2 for equal logits; -log(1/4) for logits (ln 3, 0) at label 1
     expect(v).toBeCloseTo((Math.log(2) + Math.log(4)) / 2, 5);
   });
@@ -69,7 +78,10 @@ describe('addBatchSums', () => {
 
   it('agrees with crossEntropy (the training loss) and argMax on random logits', () => {
     const logits = tf.randomNormal([64, 10], 0, 4, 'float32', 5) as tf.Tensor2D;
-    const labels = tf.tensor1d(Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 10), 'int32');
+    const labels = tf.tensor1d(
+      Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 10),
+      'int32',
+    );
     const sums = { loss: 0, correct: 0, count: 0 };
     addBatchSums(sums, logits.dataSync(), labels.dataSync(), 10);
     const ce = tf.tidy(() => crossEntropy(logits, labels).dataSync()[0]!);

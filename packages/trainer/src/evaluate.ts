@@ -107,7 +107,13 @@ export function* evaluateBatches(fwd: EvalForward, batches: Iterable<EvalBatch>,
  * The evaluation of one split, streaming its batches from the dataset (see evaluateBatches);
  * the trainer's evaluations keep the batches on the device instead (eval-data.ts).
  */
-export function* evaluateSteps(model: TrainableModel, ds: Dataset, split: SplitName, batchSize: number, limit?: number): Generator<number, SplitEval | null, undefined> {
+export function* evaluateSteps(
+  model: TrainableModel,
+  ds: Dataset,
+  split: SplitName,
+  batchSize: number,
+  limit?: number,
+): Generator<number, SplitEval | null, undefined> {
   const fwd = evalForward(model);
   try {
     return yield* evaluateBatches(fwd, evalBatches(ds, split, batchSize, limit === undefined ? {} : { limit }), true);

@@ -94,7 +94,9 @@ describe('trainModel evaluations', () => {
       expect(tf.memory().numTensors).toBe(before);
 
       const ac = new AbortController();
-      await expect(run({ evaluate: { test }, iterations: 1000 }, { signal: ac.signal, onStep: (it) => (it === 17 ? ac.abort() : undefined) })).rejects.toMatchObject({
+      await expect(
+        run({ evaluate: { test }, iterations: 1000 }, { signal: ac.signal, onStep: (it) => (it === 17 ? ac.abort() : undefined) }),
+      ).rejects.toMatchObject({
         name: 'AbortError',
       });
       expect(tf.memory().numTensors).toBe(before);

@@ -54,7 +54,13 @@ describe('trainModel on any TrainableModel', () => {
   it('wires the schedule: the first warmup step has lr 0, the next ones move the weights', async () => {
     const run = async (iterations: number) => {
       const model = linearModel(W, B, D, K);
-      const cfg = parseTrainConfig({ iterations, batchSize: 10, optimizer: { type: 'adam', lr: 0.1 }, schedule: { type: 'constant', warmup: 4 }, trainEvalExamples: 0 });
+      const cfg = parseTrainConfig({
+        iterations,
+        batchSize: 10,
+        optimizer: { type: 'adam', lr: 0.1 },
+        schedule: { type: 'constant', warmup: 4 },
+        trainEvalExamples: 0,
+      });
       const r = await trainModel(model, data, cfg);
       model.dispose();
       return r.weights.tensors[0]!.values;

@@ -19,7 +19,10 @@ describe('LeNet-300-100 on a 2,000-image MNIST subset', () => {
     try {
       // No network: the files come from the copy on this machine, verified by sha256.
       const data = await loadDataset({ dataset: 'mnist', validation: 1000, subset: 2000 }, { cacheDir, download: false });
-      const r = await train({ weights: initWeights({ arch: 'lenet_300_100', options: {} }, 0), data }, { iterations: 200, evalEvery: 100, evalBatchSize: 1000, trainEvalExamples: 1000 });
+      const r = await train(
+        { weights: initWeights({ arch: 'lenet_300_100', options: {} }, 0), data },
+        { iterations: 200, evalEvery: 100, evalBatchSize: 1000, trainEvalExamples: 1000 },
+      );
       const test = r.metrics.rows.filter((x) => x.split === 'test');
       expect(test.map((x) => x.iteration)).toEqual([0, 100, 200]);
       expect(test[0]!.accuracy).toBeLessThan(0.3);

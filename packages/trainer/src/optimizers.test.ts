@@ -101,9 +101,9 @@ describe('Adam with weight decay', () => {
   it('rejects a mask of the wrong shape, naming it', () => {
     const w = tf.variable(tf.tensor1d([1, 2]));
     const bad = tf.tensor1d([1, 0, 1]);
-    expect(() => createOptimizer({ type: 'sgd', lr: 0.1, momentum: 0, nesterov: false }, new Map([['w', w]]), { masks: new Map([['w', bad as tf.Tensor]]) })).toThrow(
-      /mask 'w' has shape \[3\] but the parameter has \[2\]/,
-    );
+    expect(() =>
+      createOptimizer({ type: 'sgd', lr: 0.1, momentum: 0, nesterov: false }, new Map([['w', w]]), { masks: new Map([['w', bad as tf.Tensor]]) }),
+    ).toThrow(/mask 'w' has shape \[3\] but the parameter has \[2\]/);
     tf.dispose([w, bad]);
   });
 });

@@ -77,6 +77,8 @@ describe('training from a rewind point k to T', () => {
     await expect(train({ weights: { ...rewound, meta: { ...rewound.meta, iteration: 9 } }, data: mnistLike }, cfg)).rejects.toThrow(
       'trainer/train config: training would start at iteration 9 (where the starting weights are), after its end at iteration 4',
     );
-    await expect(train({ weights: rewound, data: mnistLike }, { ...cfg, checkpoints: [1] })).rejects.toThrow('checkpoints [1] lie before the first iteration (2');
+    await expect(train({ weights: rewound, data: mnistLike }, { ...cfg, checkpoints: [1] })).rejects.toThrow(
+      'checkpoints [1] lie before the first iteration (2',
+    );
   });
 });

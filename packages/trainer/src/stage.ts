@@ -28,7 +28,9 @@ export const trainStage = defineStage({
     });
     ctx.log(
       `trainer/train: ${r.metrics.meta.iterations} iterations on ${r.metrics.meta.backend} in ${(r.timing.durationMs / 1000).toFixed(1)} s (${r.timing.msPerStep.toFixed(2)} ms/step)` +
-        (r.metrics.meta.earlyStop ? `; early stop at ${r.metrics.meta.earlyStop.iteration}, test accuracy ${r.metrics.meta.earlyStop.testAccuracy.toFixed(4)}` : ''),
+        (r.metrics.meta.earlyStop
+          ? `; early stop at ${r.metrics.meta.earlyStop.iteration}, test accuracy ${r.metrics.meta.earlyStop.testAccuracy.toFixed(4)}`
+          : ''),
     );
     return { weights: r.weights, metrics: r.metrics, checkpoints: r.checkpoints };
   },

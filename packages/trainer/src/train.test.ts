@@ -83,7 +83,14 @@ describe('train (plain function)', () => {
     expect(evals.map((p) => p.iteration)).toEqual([0, 4, 8]);
     for (const p of evals) {
       const rows = r.metrics.rows.filter((x) => x.iteration === p.iteration);
-      expect(Object.keys(p.values ?? {}).sort()).toEqual(['test.accuracy', 'test.loss', 'train.accuracy', 'train.loss', 'validation.accuracy', 'validation.loss']);
+      expect(Object.keys(p.values ?? {}).sort()).toEqual([
+        'test.accuracy',
+        'test.loss',
+        'train.accuracy',
+        'train.loss',
+        'validation.accuracy',
+        'validation.loss',
+      ]);
       for (const row of rows) expect(p.values?.[`${row.split}.accuracy`]).toBe(row.accuracy);
       expect(p.done).toBe(p.iteration);
     }

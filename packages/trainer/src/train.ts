@@ -1,12 +1,4 @@
-import {
-  packCheckpoints,
-  splitView,
-  type Dataset,
-  type Metrics,
-  type Progress,
-  type TensorBundle,
-  type WeightBundle,
-} from '@lth/artifacts';
+import { packCheckpoints, splitView, type Dataset, type Metrics, type Progress, type TensorBundle, type WeightBundle } from '@lth/artifacts';
 import { createRng, ensureBackend, tf } from '@lth/compute';
 import { batchIterator, disposeBatch, type Batch } from '@lth/data';
 import { createModel } from '@lth/models';
@@ -135,7 +127,8 @@ export async function trainModel(
   // tf.variableGrads keys gradients by the (global) variable name; map them back to bundle names.
   const names = [...model.params.keys()];
   const vars = names.map((n) => model.params.get(n) as tf.Variable);
-  const batches = steps > 0 ? batchIterator(data, 'train', { batchSize: cfg.batchSize, seed: cfg.seed, augment: cfg.augment, skipBatches: plan.start }) : undefined;
+  const batches =
+    steps > 0 ? batchIterator(data, 'train', { batchSize: cfg.batchSize, seed: cfg.seed, augment: cfg.augment, skipBatches: plan.start }) : undefined;
   let batch: Batch | undefined;
   const saved: { iteration: number; bundle: WeightBundle }[] = [];
   const checkpointSet = new Set(plan.checkpoints);

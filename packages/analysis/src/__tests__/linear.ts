@@ -9,7 +9,10 @@ export function linearPathModel(inputs: number, classes: number): PathModel {
   ]);
   return {
     params,
-    apply: (x) => tf.tidy(() => tf.add(tf.matMul(tf.reshape(x, [x.shape[0], -1]), params.get('fc.weight') as tf.Variable), params.get('fc.bias') as tf.Variable) as tf.Tensor2D),
+    apply: (x) =>
+      tf.tidy(
+        () => tf.add(tf.matMul(tf.reshape(x, [x.shape[0], -1]), params.get('fc.weight') as tf.Variable), params.get('fc.bias') as tf.Variable) as tf.Tensor2D,
+      ),
   };
 }
 

@@ -65,7 +65,10 @@ export function checkWellFormed<K extends ArtifactKind>(kind: K, value: Artifact
   if (kind === 'dataset') {
     const d = value as ArtifactTypes['dataset'];
     ok(d.images.length === d.labels.length * tensorSize(d.meta.shape), 'image bytes vs rows');
-    ok(d.labels.every((l) => l < d.meta.classes.length), 'labels within classes');
+    ok(
+      d.labels.every((l) => l < d.meta.classes.length),
+      'labels within classes',
+    );
   } else if (kind === 'tensors') {
     const b = value as ArtifactTypes['tensors'];
     for (const t of b.tensors) {

@@ -37,7 +37,13 @@ export const SAMPLES: { [K in ArtifactKind]: () => ArtifactTypes[K] } = {
       { layer: 'out.w', role: 'output', total: 10, remaining: 9 },
     ]),
   table: () => ({
-    meta: { title: 'summary', columns: [{ name: 'pm', type: 'float64' }, { name: 'variant', type: 'utf8' }] },
+    meta: {
+      title: 'summary',
+      columns: [
+        { name: 'pm', type: 'float64' },
+        { name: 'variant', type: 'utf8' },
+      ],
+    },
     rows: [
       { pm: 1, variant: 'lottery' },
       { pm: 0.51, variant: null },

@@ -76,5 +76,8 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 60_
 
 export function calls(log: string): Array<{ tag: string; pid: number; start: number; end: number }> {
   if (!existsSync(log)) return [];
-  return readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }

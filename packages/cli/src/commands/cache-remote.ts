@@ -34,7 +34,11 @@ export const registerCacheRemote: Register = (program, io, setExit) => {
   for (const dir of ['push', 'pull'] as const) {
     cache
       .command(dir)
-      .description(dir === 'push' ? "upload a run's cache entries to the remote store (verified first)" : "download a run's cache entries from the remote store (verified) into the local cache")
+      .description(
+        dir === 'push'
+          ? "upload a run's cache entries to the remote store (verified first)"
+          : "download a run's cache entries from the remote store (verified) into the local cache",
+      )
       .argument('[record]', 'run record file (default: the newest in the local cache)')
       .option('--remote <url>', 'file:///shared/dir or s3://bucket/prefix (default: $LTH_REMOTE)')
       .option('--cache-dir <dir>', 'local cache (default: $LTH_CACHE_DIR or .lth/cache)')
@@ -62,10 +66,14 @@ export const registerCacheRemote: Register = (program, io, setExit) => {
           else missing.push(key);
         }
         const where = store.remote.where;
-        if (opts.json) io.out(`${JSON.stringify({ run: rec.name, remote: where, [dir === 'push' ? 'pushed' : 'pulled']: moved, present, missing }, null, 2)}\n`);
+        if (opts.json)
+          io.out(`${JSON.stringify({ run: rec.name, remote: where, [dir === 'push' ? 'pushed' : 'pulled']: moved, present, missing }, null, 2)}\n`);
         else {
-          for (const k of missing) io.out(`missing ${k.slice(0, 12)} (${dir === 'push' ? 'not in the local cache, or corrupt' : 'not in the remote store, or corrupt'})\n`);
-          io.out(`${rec.name}: ${dir === 'push' ? 'pushed' : 'pulled'} ${moved.length}, already there ${present.length}, missing ${missing.length} (${where})\n`);
+          for (const k of missing)
+            io.out(`missing ${k.slice(0, 12)} (${dir === 'push' ? 'not in the local cache, or corrupt' : 'not in the remote store, or corrupt'})\n`);
+          io.out(
+            `${rec.name}: ${dir === 'push' ? 'pushed' : 'pulled'} ${moved.length}, already there ${present.length}, missing ${missing.length} (${where})\n`,
+          );
         }
         setExit(missing.length ? EXIT.stageFailure : EXIT.ok);
       });

@@ -62,12 +62,20 @@ export const registerCache: Register = (program, io, setExit) => {
         const plan = loadPipeline(file, { registry: registry as NonNullable<typeof registry>, sets: opts.set });
         for (const s of await pipelineStatus(plan, store)) if (s.state === 'cached' && s.cacheKey) keep.add(s.cacheKey);
       }
-      const r = await gcCache(store, { keepRuns: opts.keepRuns, keep, graceMs: opts.grace * 1000, dryRun: opts.dryRun, warn: (m) => io.err(`warning: ${m}\n`) });
+      const r = await gcCache(store, {
+        keepRuns: opts.keepRuns,
+        keep,
+        graceMs: opts.grace * 1000,
+        dryRun: opts.dryRun,
+        warn: (m) => io.err(`warning: ${m}\n`),
+      });
       if (opts.json) return io.out(`${JSON.stringify({ root: store.root, ...r }, null, 2)}\n`);
       const prot = r.protected ? ` (${r.protected} only because a live run uses them or they are younger than ${opts.grace} s)` : '';
       if (opts.dryRun) {
         for (const key of r.removedKeys) io.out(`would remove ${key.slice(0, 12)}\n`);
-        return io.out(`dry run: would keep ${r.kept} entries${prot}, remove ${r.removed} (${mb(r.freedBytes)}) and ${r.removedRuns} old run records; nothing was removed\n`);
+        return io.out(
+          `dry run: would keep ${r.kept} entries${prot}, remove ${r.removed} (${mb(r.freedBytes)}) and ${r.removedRuns} old run records; nothing was removed\n`,
+        );
       }
       io.out(`kept ${r.kept} entries${prot}, removed ${r.removed} (${mb(r.freedBytes)} freed), removed ${r.removedRuns} old run records\n`);
     });
@@ -83,7 +91,9 @@ export const registerCache: Register = (program, io, setExit) => {
       if (opts.json) io.out(`${JSON.stringify({ root: store.root, ...r }, null, 2)}\n`);
       else {
         for (const c of r.corrupt) io.out(`corrupt ${c.key.slice(0, 12)}: ${c.problem}${c.fixed ? ' (moved to corrupt/)' : ''}\n`);
-        io.out(`${r.checked} entries checked, ${r.corrupt.length} corrupt${r.corrupt.length && !opts.fix ? ' (lth cache verify --fix moves them aside)' : ''}\n`);
+        io.out(
+          `${r.checked} entries checked, ${r.corrupt.length} corrupt${r.corrupt.length && !opts.fix ? ' (lth cache verify --fix moves them aside)' : ''}\n`,
+        );
       }
       setExit(r.corrupt.length ? EXIT.stageFailure : EXIT.ok);
     });

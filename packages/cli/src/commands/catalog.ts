@@ -29,7 +29,9 @@ export const registerStages: Register = (program, io) => {
       if (opts.json) return io.out(`${JSON.stringify({ stages: list, problems: registry.problems() }, null, 2)}\n`);
       for (const s of list) {
         const ports = (p: Record<string, { kind: string; many?: boolean; optional?: boolean }>) =>
-          Object.entries(p).map(([k, v]) => `${k}${v.optional ? '?' : ''}: ${v.kind}${v.many ? '[]' : ''}`).join(', ') || '-';
+          Object.entries(p)
+            .map(([k, v]) => `${k}${v.optional ? '?' : ''}: ${v.kind}${v.many ? '[]' : ''}`)
+            .join(', ') || '-';
         io.out(`${s.id}  (${s.package})\n  ${s.description}\n  inputs:  ${ports(s.inputs)}\n  outputs: ${ports(s.outputs)}\n`);
         io.out(`  config:  ${JSON.stringify(s.config)}\n`);
       }
@@ -111,7 +113,15 @@ export const registerReport: Register = (program, io, setExit) => {
           rec = read.record;
         }
       } else rec = runs.find((r) => !run || r.record.name === run)?.record;
-      if (!rec) throw new UsageError(`no run record${run ? ` '${run}'` : ''} in ${cacheDir}/runs; runs: ${runs.slice(0, 10).map((r) => r.record.name).join(', ') || '(none)'}`);
+      if (!rec)
+        throw new UsageError(
+          `no run record${run ? ` '${run}'` : ''} in ${cacheDir}/runs; runs: ${
+            runs
+              .slice(0, 10)
+              .map((r) => r.record.name)
+              .join(', ') || '(none)'
+          }`,
+        );
       if (opts.json) {
         io.out(`${JSON.stringify({ name: rec.name, status: rec.status, recordFile: rec.recordFile ?? null, report: rec.report ?? null }, null, 2)}\n`);
         return setExit(rec.report ? 0 : 1);

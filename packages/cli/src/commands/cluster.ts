@@ -1,5 +1,15 @@
 import { openBackend, probeRedis, PublishingExecutor, QueueExecutor, redactUrl, RemoteStore } from '@lth/cluster';
-import { createExecutor, LocalStore, UsageError, writeRunRecord, type ArtifactStore, type Executor, type Registry, type RunEvent, type RunRecord } from '@lth/pipeline';
+import {
+  createExecutor,
+  LocalStore,
+  UsageError,
+  writeRunRecord,
+  type ArtifactStore,
+  type Executor,
+  type Registry,
+  type RunEvent,
+  type RunRecord,
+} from '@lth/pipeline';
 
 /** `--remote`, else LTH_REMOTE; undefined for a machine-local run. */
 export function remoteUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {

@@ -28,7 +28,15 @@ function findRun(run: string | undefined, cacheDir: string, warn: (m: string) =>
   }
   const runs = listRunRecords(cacheDir, warn);
   const rec = runs.find((r) => !run || r.record.name === run)?.record;
-  if (!rec) throw new UsageError(`no run record${run ? ` '${run}'` : ''} in ${cacheDir}/runs; runs: ${runs.slice(0, 10).map((r) => r.record.name).join(', ') || '(none)'}`);
+  if (!rec)
+    throw new UsageError(
+      `no run record${run ? ` '${run}'` : ''} in ${cacheDir}/runs; runs: ${
+        runs
+          .slice(0, 10)
+          .map((r) => r.record.name)
+          .join(', ') || '(none)'
+      }`,
+    );
   return rec;
 }
 
@@ -41,20 +49,38 @@ function findOutput(rec: RunRecord, ref: string, flag: string, port: string): { 
     stage = byId(ref.slice(0, ref.lastIndexOf('.')));
     p = ref.slice(ref.lastIndexOf('.') + 1);
   }
-  if (!stage) throw new UsageError(`${flag} ${ref}: run ${rec.name} (${rec.recordFile ?? rec.file}) has no stage '${ref}'; stages: ${rec.stages.map((s) => s.id).slice(0, 20).join(', ')}`);
-  if (stage.status !== 'ran' && stage.status !== 'cached') throw new UsageError(`${flag} ${ref}: stage '${stage.id}' of run ${rec.name} did not complete (${stage.status})`);
+  if (!stage)
+    throw new UsageError(
+      `${flag} ${ref}: run ${rec.name} (${rec.recordFile ?? rec.file}) has no stage '${ref}'; stages: ${rec.stages
+        .map((s) => s.id)
+        .slice(0, 20)
+        .join(', ')}`,
+    );
+  if (stage.status !== 'ran' && stage.status !== 'cached')
+    throw new UsageError(`${flag} ${ref}: stage '${stage.id}' of run ${rec.name} did not complete (${stage.status})`);
   const ports = Object.keys(stage.outputs);
   p ??= ports.includes(port) ? port : ports.length === 1 ? ports[0] : undefined;
-  if (!p || !ports.includes(p)) throw new UsageError(`${flag} ${ref}: stage '${stage.id}' has no output '${p ?? port}'; outputs: ${ports.join(', ') || '(none)'}`);
+  if (!p || !ports.includes(p))
+    throw new UsageError(`${flag} ${ref}: stage '${stage.id}' has no output '${p ?? port}'; outputs: ${ports.join(', ') || '(none)'}`);
   return { stage, port: p };
 }
 
 /** Reads an artifact, verified against its cache entry when it is one; bad files are bad input naming the file. */
-async function load<K extends ArtifactKind>(flag: string, file: string, kind: K, at?: { entry: Entry; store: LocalStore; port?: string }): Promise<Resolved<K>> {
+async function load<K extends ArtifactKind>(
+  flag: string,
+  file: string,
+  kind: K,
+  at?: { entry: Entry; store: LocalStore; port?: string },
+): Promise<Resolved<K>> {
   try {
     const sha256 = at?.port ? at.entry.meta.outputs[at.port]?.sha256 : undefined;
     const value = readArtifact(file, kind, sha256 ? { sha256 } : {});
-    return { flag, file, value, ...(at ? { stage: at.entry.meta.path, cacheKey: at.entry.key, pipeline: at.entry.meta.pipeline, entry: at.entry, store: at.store } : {}) };
+    return {
+      flag,
+      file,
+      value,
+      ...(at ? { stage: at.entry.meta.path, cacheKey: at.entry.key, pipeline: at.entry.meta.pipeline, entry: at.entry, store: at.store } : {}),
+    };
   } catch (err) {
     if (err instanceof ArtifactError) throw new UsageError(`${flag}: ${err.message}`);
     throw err;
@@ -70,7 +96,13 @@ async function verifiedEntry(store: LocalStore, key: string, what: string): Prom
 }
 
 /** `--x ref`: a file (ends in .arrow or has a path separator), else a stage of the run. */
-async function resolveRef<K extends ArtifactKind>(ref: string, flag: string, kind: K, port: string, ctx: { run: () => RunRecord; cacheDir: string }): Promise<Resolved<K>> {
+async function resolveRef<K extends ArtifactKind>(
+  ref: string,
+  flag: string,
+  kind: K,
+  port: string,
+  ctx: { run: () => RunRecord; cacheDir: string },
+): Promise<Resolved<K>> {
   if (ref.endsWith('.arrow') || ref.includes('/') || ref.includes(sep)) {
     const file = resolve(ref);
     if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${flag} ${ref}: no such file`);
@@ -130,7 +162,10 @@ export const registerExport: Register = (program, io) => {
     .requiredOption('--weights <ref>', 'weights: a stage of the run (round[3].train, or stage.port) or a tensors .arrow file')
     .option('--mask <ref>', "mask: a stage or a file (default: the mask the weights' stage was trained with)")
     .option('--no-mask', 'export without a mask even if the weights were trained with one')
-    .option('--data <ref>', "dataset (for its normalization): a stage or a file (default: the weights' stage's data input, else the run's only data/load stage)")
+    .option(
+      '--data <ref>',
+      "dataset (for its normalization): a stage or a file (default: the weights' stage's data input, else the run's only data/load stage)",
+    )
     .option('--run <run>', 'run record file or pipeline name whose stages the refs name (default: the newest run)')
     .option('--format <format>', `${EXPORT_FORMATS.join(' | ')}`, format, 'both')
     .requiredOption('--out <dir>', 'output directory')
@@ -144,7 +179,9 @@ export const registerExport: Register = (program, io) => {
       const out = isAbsolute(opts.out) ? opts.out : resolve(opts.out);
       // Refuse to overwrite before any work (exportModel checks again as it writes).
       if (!opts.force) {
-        const taken = exportFileNames(opts.format).map((n) => resolve(out, n)).find((f) => existsSync(f));
+        const taken = exportFileNames(opts.format)
+          .map((n) => resolve(out, n))
+          .find((f) => existsSync(f));
         if (taken) throw new UsageError(`--out: ${taken} exists (--force overwrites it)`);
       }
       const weights = await resolveRef(opts.weights, '--weights', 'tensors', 'weights', ctx);
@@ -172,11 +209,22 @@ export const registerExport: Register = (program, io) => {
       };
       try {
         const r = await exportModel(
-          { weights: weights.value as WeightBundle, mask: mask?.value as MaskBundle | undefined, normalization: data.value.meta.normalization, classes: data.value.meta.classes, provenance },
+          {
+            weights: weights.value as WeightBundle,
+            mask: mask?.value as MaskBundle | undefined,
+            normalization: data.value.meta.normalization,
+            classes: data.value.meta.classes,
+            provenance,
+          },
           { format: opts.format, dir: out, overwrite: opts.force },
         );
-        if (opts.json) return io.out(`${JSON.stringify({ dir: r.dir, files: r.files, weights: weights.file, mask: mask?.file ?? null, data: data.file, provenance }, null, 2)}\n`);
-        io.out(`exported ${weights.value.meta.model.arch} from ${weights.stage ?? weights.file}${mask ? ` with mask ${mask.stage ?? mask.file}` : ' (no mask)'}, normalization of ${data.value.meta.name}:\n`);
+        if (opts.json)
+          return io.out(
+            `${JSON.stringify({ dir: r.dir, files: r.files, weights: weights.file, mask: mask?.file ?? null, data: data.file, provenance }, null, 2)}\n`,
+          );
+        io.out(
+          `exported ${weights.value.meta.model.arch} from ${weights.stage ?? weights.file}${mask ? ` with mask ${mask.stage ?? mask.file}` : ' (no mask)'}, normalization of ${data.value.meta.name}:\n`,
+        );
         for (const f of r.files) io.out(`  ${f}\n`);
       } catch (err) {
         if (err instanceof ExportTargetExistsError) throw new UsageError(`--out: ${err.file} exists (--force overwrites it)`);

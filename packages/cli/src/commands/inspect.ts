@@ -42,7 +42,9 @@ export const registerGraph: Register = (program, io) => {
         const stages = plan.nodes.map((n) => ({
           id: n.id,
           uses: n.uses,
-          inputs: Object.fromEntries(Object.entries(n.inputs).map(([port, b]) => [port, (Array.isArray(b) ? b : [b]).map((x) => ({ stage: x.stage, port: x.port }))])),
+          inputs: Object.fromEntries(
+            Object.entries(n.inputs).map(([port, b]) => [port, (Array.isArray(b) ? b : [b]).map((x) => ({ stage: x.stage, port: x.port }))]),
+          ),
         }));
         return io.out(`${JSON.stringify({ name: plan.name, stages }, null, 2)}\n`);
       }

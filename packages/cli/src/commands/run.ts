@@ -49,34 +49,52 @@ export const registerRun: Register = (program, io, setExit) => {
     .option('--remote <url>', 'shared store behind the local cache: file:///dir or s3://bucket/prefix (default: $LTH_REMOTE)')
     .option('--queue <url>', 'run stages on `lth worker`s through Redis: redis://host:port (default: $LTH_QUEUE); needs --remote')
     .option('--retries <n>', 'with --queue: attempts of a failing stage after the first (default 0)', nonNegativeInt('--retries'))
-    .action(async (file: string, opts: { set: string[]; force: string[]; jobs?: number; cacheDir?: string; inProcess?: boolean; json?: boolean; remote?: string; queue?: string; retries?: number }) => {
-      const registry = cliRegistry();
-      const plan = loadPipeline(file, { registry, sets: opts.set });
-      checkForce(plan, opts.force);
-      const display = new RunDisplay(io);
-      const cacheDir = resolveCacheDir(opts.cacheDir);
-      const problem = cacheDirProblem(cacheDir);
-      if (problem) throw new UsageError(`--cache-dir: ${problem}`);
-      const note = (m: string) => display.note(`warning: ${m}`);
-      const local = new LocalStore(cacheDir, note);
-      const urls = { remote: remoteUrl(opts.remote), queue: queueUrl(opts.queue) };
-      const store = openRunStore(local, urls.remote, note);
-      const clustered = Boolean(urls.remote || urls.queue);
-      if (urls.queue) await checkQueue(urls.queue, urls.remote);
-      const executor = runExecutor({ registry, local, store, jobs: opts.jobs, inProcess: opts.inProcess, queue: urls.queue, retries: opts.retries, note });
-      const interrupt = interruptOnSigint((m) => display.note(m), 'interrupt: stopping running stages (Ctrl-C again to quit at once); completed stages stay cached');
-      display.start(plan.nodes.map((n) => n.id));
-      let rec: RunRecord;
-      try {
-        rec = await runPipeline(plan, { store, executor, force: opts.force, signal: interrupt.signal, onEvent: display.event, writeRecord: !clustered });
-        if (clustered) writeClusterRecord(rec, executor, urls, display.event);
-      } finally {
-        display.stop();
-        interrupt.release();
-        await executor.close();
-      }
-      if (opts.json) io.out(`${JSON.stringify(rec, null, 2)}\n`);
-      io.err(`${summaryLines(rec).join('\n')}\n`);
-      setExit(rec.status === 'ok' ? EXIT.ok : rec.status === 'interrupted' ? EXIT.interrupted : EXIT.stageFailure);
-    });
+    .action(
+      async (
+        file: string,
+        opts: {
+          set: string[];
+          force: string[];
+          jobs?: number;
+          cacheDir?: string;
+          inProcess?: boolean;
+          json?: boolean;
+          remote?: string;
+          queue?: string;
+          retries?: number;
+        },
+      ) => {
+        const registry = cliRegistry();
+        const plan = loadPipeline(file, { registry, sets: opts.set });
+        checkForce(plan, opts.force);
+        const display = new RunDisplay(io);
+        const cacheDir = resolveCacheDir(opts.cacheDir);
+        const problem = cacheDirProblem(cacheDir);
+        if (problem) throw new UsageError(`--cache-dir: ${problem}`);
+        const note = (m: string) => display.note(`warning: ${m}`);
+        const local = new LocalStore(cacheDir, note);
+        const urls = { remote: remoteUrl(opts.remote), queue: queueUrl(opts.queue) };
+        const store = openRunStore(local, urls.remote, note);
+        const clustered = Boolean(urls.remote || urls.queue);
+        if (urls.queue) await checkQueue(urls.queue, urls.remote);
+        const executor = runExecutor({ registry, local, store, jobs: opts.jobs, inProcess: opts.inProcess, queue: urls.queue, retries: opts.retries, note });
+        const interrupt = interruptOnSigint(
+          (m) => display.note(m),
+          'interrupt: stopping running stages (Ctrl-C again to quit at once); completed stages stay cached',
+        );
+        display.start(plan.nodes.map((n) => n.id));
+        let rec: RunRecord;
+        try {
+          rec = await runPipeline(plan, { store, executor, force: opts.force, signal: interrupt.signal, onEvent: display.event, writeRecord: !clustered });
+          if (clustered) writeClusterRecord(rec, executor, urls, display.event);
+        } finally {
+          display.stop();
+          interrupt.release();
+          await executor.close();
+        }
+        if (opts.json) io.out(`${JSON.stringify(rec, null, 2)}\n`);
+        io.err(`${summaryLines(rec).join('\n')}\n`);
+        setExit(rec.status === 'ok' ? EXIT.ok : rec.status === 'interrupted' ? EXIT.interrupted : EXIT.stageFailure);
+      },
+    );
 };

@@ -27,7 +27,9 @@ function sweepPrinter(io: Io): { event: (e: SweepEvent) => void; run: (trial: nu
     event: (e) => {
       if (e.type === 'start') {
         full = e.budgets[e.budgets.length - 1] ?? 0;
-        io.err(`sweep: ${e.trials} trials, budgets ${e.budgets.join(' / ')}${e.resumed ? `; resuming with ${e.resumed} trial-rung${e.resumed === 1 ? '' : 's'} already done` : ''}\n`);
+        io.err(
+          `sweep: ${e.trials} trials, budgets ${e.budgets.join(' / ')}${e.resumed ? `; resuming with ${e.resumed} trial-rung${e.resumed === 1 ? '' : 's'} already done` : ''}\n`,
+        );
       } else if (e.state === 'running') {
         io.err(`trial ${e.trial} @ ${e.budget}: running ${JSON.stringify(e.params)}\n`);
       } else if (e.result.at !== undefined && e.budget < full && e.state !== 'failed') {
@@ -98,7 +100,10 @@ export const registerSweep: Register = (program, io, setExit) => {
       const outDir = opts.out ?? confinedPath(join('.lth', 'sweeps'), safeSegment(name, where), where);
       const store = new LocalStore(resolveCacheDir(opts.cacheDir), (m) => io.err(`warning: ${m}\n`));
       const executor = createExecutor({ registry, store, jobs: opts.jobs, inProcess: opts.inProcess });
-      const interrupt = interruptOnSigint((m) => io.err(`${m}\n`), 'interrupt: stopping running trials (Ctrl-C again to quit at once); rerun the same command to resume');
+      const interrupt = interruptOnSigint(
+        (m) => io.err(`${m}\n`),
+        'interrupt: stopping running trials (Ctrl-C again to quit at once); rerun the same command to resume',
+      );
       const printer = sweepPrinter(io);
       let r: SweepResult;
       try {

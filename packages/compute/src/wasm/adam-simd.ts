@@ -56,5 +56,14 @@ function code(): number[] {
 
 /** The SIMD Adam bound to `memory`; null where the engine lacks wasm SIMD. */
 export const adamSimdFor: (memory: WasmMemory) => AdamSimd | null = perMemory((memory) =>
-  assemble('adam', [...Array<number>(10).fill(I32), ...Array<number>(8).fill(F32)], [[1, I32], [15, V128]], code(), memory),
+  assemble(
+    'adam',
+    [...Array<number>(10).fill(I32), ...Array<number>(8).fill(F32)],
+    [
+      [1, I32],
+      [15, V128],
+    ],
+    code(),
+    memory,
+  ),
 );

@@ -4,8 +4,20 @@
  * instructions), so they work on tensors in place without copies through JS.
  */
 import {
-  END, EXTERNAL_FUNC, EXTERNAL_MEMORY, FUNC_TYPE, LIMITS_MIN_ONLY, LOCAL_GET, LOCAL_SET, MAGIC,
-  SECTION_CODE, SECTION_EXPORT, SECTION_FUNCTION, SECTION_IMPORT, SECTION_TYPE, VERSION,
+  END,
+  EXTERNAL_FUNC,
+  EXTERNAL_MEMORY,
+  FUNC_TYPE,
+  LIMITS_MIN_ONLY,
+  LOCAL_GET,
+  LOCAL_SET,
+  MAGIC,
+  SECTION_CODE,
+  SECTION_EXPORT,
+  SECTION_FUNCTION,
+  SECTION_IMPORT,
+  SECTION_TYPE,
+  VERSION,
 } from './opcodes';
 
 /** The WebAssembly API (the project's TypeScript libs do not declare it). */

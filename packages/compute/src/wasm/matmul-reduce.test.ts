@@ -34,14 +34,24 @@ describe('wasm Sum / Mean over leading axes', () => {
   });
 
   it('keeps integer sums exact (original kernel)', async () => {
-    const xi = tf.tensor([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32');
+    const xi = tf.tensor(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      [3, 2],
+      'int32',
+    );
     const s = await withBackend('wasm', () => tf.tidy(() => Array.from(tf.sum(toActiveBackend(xi), 0).dataSync())));
     expect(s).toEqual([9, 12]);
     xi.dispose();
   });
 
   it('batch-norm gradients (batch statistics) agree with cpu', async () => {
-    const a = randn([6, 4, 4, 8], 'a'), g = randn([8], 'g'), b = randn([8], 'b');
+    const a = randn([6, 4, 4, 8], 'a'),
+      g = randn([8], 'g'),
+      b = randn([8], 'b');
     const run = () =>
       tf.tidy(() =>
         tf

@@ -36,7 +36,12 @@ export interface LoggedCall {
 
 /** The calls logged so far, in order (none before the log exists). */
 export function readCalls(log: string): LoggedCall[] {
-  return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LoggedCall) : [];
+  return existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as LoggedCall)
+    : [];
 }
 
 /** A temp dir with calls.log in it, which LTH_TEST_LOG now names (in-process stages log there). */

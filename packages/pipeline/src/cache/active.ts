@@ -25,7 +25,6 @@ export type ActiveRun = z.output<typeof ActiveRun>;
 /** A registration from another host is trusted this long after its last update. */
 const OTHER_HOST_TTL_MS = 24 * 3600_000;
 
-
 export class RunRegistration {
   readonly id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly keys = new Set<string>();

@@ -58,7 +58,12 @@ describe('code fingerprints', () => {
   it('hash the code that runs: a stray file in dist/ (a build leftover) changes nothing, a required file does', () => {
     const root = tempDir();
     const stage = join(root, 'p');
-    pkg(stage, 'p', {}, { 'dist/index.js': 'const a = require("./a");\nexports.x = require("./sub");\n', 'dist/a.js': 'a1', 'dist/sub/index.js': 'require("../a.js");' });
+    pkg(
+      stage,
+      'p',
+      {},
+      { 'dist/index.js': 'const a = require("./a");\nexports.x = require("./sub");\n', 'dist/a.js': 'a1', 'dist/sub/index.js': 'require("../a.js");' },
+    );
     const fp = () => {
       clearFingerprintCache();
       return codeFingerprint(stage);
@@ -80,7 +85,10 @@ describe('code fingerprints', () => {
     const root = tempDir();
     const stage = join(root, 'p');
     mkdirSync(stage, { recursive: true });
-    writeFileSync(join(stage, 'package.json'), JSON.stringify({ name: 'p', version: '1.0.0', main: './lib/main.js', exports: { '.': './lib/main.js', './light': { default: './lib/light.js' } } }));
+    writeFileSync(
+      join(stage, 'package.json'),
+      JSON.stringify({ name: 'p', version: '1.0.0', main: './lib/main.js', exports: { '.': './lib/main.js', './light': { default: './lib/light.js' } } }),
+    );
     mkdirSync(join(stage, 'lib'));
     writeFileSync(join(stage, 'lib', 'main.js'), 'm');
     writeFileSync(join(stage, 'lib', 'light.js'), 'l1');

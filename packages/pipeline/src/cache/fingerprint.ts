@@ -162,7 +162,8 @@ function closure(roots: string[]): string[] {
 }
 
 // require("x"), import "x", import … from "x", export … from "x", import("x"): literal specifiers.
-const SPEC_RE = /\brequire\(\s*(['"])([^'"]+)\1\s*\)|\bimport\s*\(\s*(['"])([^'"]+)\3\s*\)|\b(?:import|export)\s[^'";]*?\bfrom\s*(['"])([^'"]+)\5|\bimport\s*(['"])([^'"]+)\7/g;
+const SPEC_RE =
+  /\brequire\(\s*(['"])([^'"]+)\1\s*\)|\bimport\s*\(\s*(['"])([^'"]+)\3\s*\)|\b(?:import|export)\s[^'";]*?\bfrom\s*(['"])([^'"]+)\5|\bimport\s*(['"])([^'"]+)\7/g;
 
 function requiredSpecs(text: string): string[] {
   const out: string[] = [];

@@ -31,7 +31,7 @@ function writeTemp(file: string, text: string): string {
   const fd = openSync(tmp, 'wx');
   try {
     const buf = Buffer.from(text);
-    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

@@ -2,7 +2,20 @@ import { existsSync, lstatSync, readdirSync, rmSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path';
 import { liveRuns } from './active';
 import { acquireLock, alive, lockIsLive } from './lock';
-import { activeDir, activeIdOf, entryMetaFile, entryPath, gcLockFile, isTempFileName, keyLockFile, leftoverDir, LEFTOVER_DIRS, locksDir, OWNED_BY_PROCESS, PINS_DIR } from './layout';
+import {
+  activeDir,
+  activeIdOf,
+  entryMetaFile,
+  entryPath,
+  gcLockFile,
+  isTempFileName,
+  keyLockFile,
+  leftoverDir,
+  LEFTOVER_DIRS,
+  locksDir,
+  OWNED_BY_PROCESS,
+  PINS_DIR,
+} from './layout';
 import { listRunRecords } from './record';
 import type { ArtifactStore, EntryMeta } from './store';
 

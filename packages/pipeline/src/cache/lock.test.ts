@@ -42,7 +42,10 @@ describe('acquireLock', () => {
 
   it('takes over an empty or unparsable lock at once (a full disk could leave one before lth wrote locks whole)', async () => {
     const dir = tempDir();
-    for (const [name, text] of [['empty.lock', ''], ['partial.lock', '{"pid": 12']] as const) {
+    for (const [name, text] of [
+      ['empty.lock', ''],
+      ['partial.lock', '{"pid": 12'],
+    ] as const) {
       const file = join(dir, name);
       writeFileSync(file, text);
       let waited = false;
@@ -60,4 +63,3 @@ describe('acquireLock', () => {
     release();
   });
 });
-

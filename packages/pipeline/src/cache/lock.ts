@@ -35,14 +35,17 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
     if (opts.signal?.aborted) throw new Error('interrupted while waiting for a cache lock');
     try {
       createFileExclusive(file, me);
-      const beat = setInterval(() => {
-        try {
-          const t = new Date();
-          utimesSync(file, t, t);
-        } catch {
-          /* lock removed by a takeover; the owner finds out at release */
-        }
-      }, Math.max(50, staleMs / 3));
+      const beat = setInterval(
+        () => {
+          try {
+            const t = new Date();
+            utimesSync(file, t, t);
+          } catch {
+            /* lock removed by a takeover; the owner finds out at release */
+          }
+        },
+        Math.max(50, staleMs / 3),
+      );
       beat.unref();
       return () => {
         clearInterval(beat);

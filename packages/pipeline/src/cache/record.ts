@@ -83,7 +83,10 @@ export function packageVersions(codes: readonly string[] = []): Record<string, s
   };
   note(findPackageDir(__dirname));
   for (const code of new Set(codes)) {
-    const dir = code.startsWith('.') || isAbsolute(code) ? findPackageDir(existsSync(code) && statSync(code).isDirectory() ? code : dirname(code)) : findInstalled(code, [process.cwd(), __dirname]);
+    const dir =
+      code.startsWith('.') || isAbsolute(code)
+        ? findPackageDir(existsSync(code) && statSync(code).isDirectory() ? code : dirname(code))
+        : findInstalled(code, [process.cwd(), __dirname]);
     const pj = note(dir);
     for (const dep of Object.keys(pj?.dependencies ?? {})) if (dep.startsWith('@lth/')) note(findInstalled(dep, [dir as string]));
   }

@@ -42,14 +42,21 @@ export function checkDocument(doc: Document, lines: LineCounter, file: string): 
     if (stopped || node === null || node === undefined) return stopped ? null : { nodes: 0, height: 0 };
     const at = (node as Node).range?.[0] ?? 0;
     if (isAlias(node)) {
-      if (++aliases > LIMITS.aliases) return report(at, `too many aliases (*${node.source} is alias number ${aliases}); ${limitText('aliases', 'aliases per file')}`, true);
+      if (++aliases > LIMITS.aliases)
+        return report(at, `too many aliases (*${node.source} is alias number ${aliases}); ${limitText('aliases', 'aliases per file')}`, true);
       const target = anchors.get(node.source);
       if (!target) return report(at, `alias *${node.source} has no anchor &${node.source} before it`, true);
       if (open.has(target)) return report(at, `alias *${node.source} is inside the node &${node.source} it names (a cycle)`, true);
       const ext = extents.get(target) as Extent;
       nodes += ext.nodes;
-      if (nodes > LIMITS.documentNodes) return report(at, `the document with its aliases expanded passes ${LIMITS.documentNodes} nodes at *${node.source}; ${limitText('documentNodes', 'nodes')}`, true);
-      if (depth - 1 + ext.height > LIMITS.depth) return report(at, `alias *${node.source} nests ${depth - 1 + ext.height} levels deep; ${limitText('depth', 'levels')}`, true);
+      if (nodes > LIMITS.documentNodes)
+        return report(
+          at,
+          `the document with its aliases expanded passes ${LIMITS.documentNodes} nodes at *${node.source}; ${limitText('documentNodes', 'nodes')}`,
+          true,
+        );
+      if (depth - 1 + ext.height > LIMITS.depth)
+        return report(at, `alias *${node.source} nests ${depth - 1 + ext.height} levels deep; ${limitText('depth', 'levels')}`, true);
       return ext;
     }
     if (++nodes > LIMITS.documentNodes) return report(at, `the document passes ${LIMITS.documentNodes} nodes; ${limitText('documentNodes', 'nodes')}`, true);
@@ -70,7 +77,8 @@ export function checkDocument(doc: Document, lines: LineCounter, file: string): 
           path.push(isScalar(key) ? String(key.value) : i);
           if (keys && isScalar(key) && key.range) {
             const first = keys.get(key.value);
-            if (first !== undefined) report(key.range[0], `duplicate key '${String(key.value)}' (first at line ${lines.linePos(first).line}); mapping keys must be unique`, false);
+            if (first !== undefined)
+              report(key.range[0], `duplicate key '${String(key.value)}' (first at line ${lines.linePos(first).line}); mapping keys must be unique`, false);
             else keys.set(key.value, key.range[0]);
           }
           children.push(key, item.value);

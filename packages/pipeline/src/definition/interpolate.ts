@@ -77,7 +77,11 @@ function validRefs(vars: Record<string, unknown>, keep: ReadonlySet<string>): st
   let text = validRefsText.get(vars);
   if (text === undefined) {
     const names = Object.keys(vars);
-    text = listText(names.map((v) => `\${${v}}`), names.length) || '(none)';
+    text =
+      listText(
+        names.map((v) => `\${${v}}`),
+        names.length,
+      ) || '(none)';
     validRefsText.set(vars, text);
   }
   return `${text}${keep.size ? `, ${[...keep].map((k) => `\${${k}}`).join(', ')}` : ''}`;

@@ -123,7 +123,10 @@ describe('matrix: several seeds (or any params) in one pipeline', () => {
       "p.yaml:28:11: stages.report.over: 'over' collects across the matrix, and this pipeline has no 'matrix:'",
     ]);
     // A single (non-list) input cannot gather several seeds' artifacts.
-    const single = LOTTERY.replace('  report:\n', '  gathered:\n    uses: rewinder/reset\n    over: [seed]\n    inputs: { weights: init, mask: \"round[1].prune.mask\" }\n  report:\n');
+    const single = LOTTERY.replace(
+      '  report:\n',
+      '  gathered:\n    uses: rewinder/reset\n    over: [seed]\n    inputs: { weights: init, mask: \"round[1].prune.mask\" }\n  report:\n',
+    );
     expect(errorsOf(single)).toEqual([
       "p.yaml:31:24: stages.gathered.inputs.weights: input 'weights' of rewinder/reset takes one artifact, but its reference differs across seed (seed=0/init.weights, seed=1/init.weights, seed=2/init.weights, ...): only list ports gather across the matrix",
       "p.yaml:31:36: stages.gathered.inputs.mask: input 'mask' of rewinder/reset takes one artifact, but its reference differs across seed (seed=0/round[1].prune.mask, seed=1/round[1].prune.mask, seed=2/round[1].prune.mask, ...): only list ports gather across the matrix",

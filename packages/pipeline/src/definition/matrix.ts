@@ -38,7 +38,6 @@ export interface VariantVars {
   overVars?: (axes: string[]) => Record<string, unknown>;
 }
 
-
 /**
  * The matrix axes, checked: each names a param; a `--set params.X=v` on an axis fixes it to
  * [v] (run one seed of a multi-seed pipeline) and `--set params.X=[a,b]` to those values;
@@ -47,11 +46,20 @@ export interface VariantVars {
 export function matrixAxes(doc: PipelineDoc, params: Record<string, unknown>, sets: readonly string[], src: Source, errors: Diagnostic[]): MatrixAxis[] {
   if (!doc.matrix) return [];
   const axes: MatrixAxis[] = [];
-  const setNames = new Set(sets.map((s) => s.slice(0, Math.max(0, s.indexOf('='))).trim().replace(/^params\./, '')));
+  const setNames = new Set(
+    sets.map((s) =>
+      s
+        .slice(0, Math.max(0, s.indexOf('=')))
+        .trim()
+        .replace(/^params\./, ''),
+    ),
+  );
   let combos = 1;
   for (const [name, values] of Object.entries(doc.matrix)) {
     if (!Object.prototype.hasOwnProperty.call(doc.params, name)) {
-      errors.push(src.diag(['matrix', name], `'${name}' is not a param; a matrix axis varies a param (params: ${Object.keys(doc.params).join(', ') || '(none)'})`, true));
+      errors.push(
+        src.diag(['matrix', name], `'${name}' is not a param; a matrix axis varies a param (params: ${Object.keys(doc.params).join(', ') || '(none)'})`, true),
+      );
       continue;
     }
     const seen = new Set<string>();
@@ -153,7 +161,12 @@ export function mergeVariants(
           else {
             const distinct = new Set(gathered.map((b) => `${b.stage}.${b.port}`));
             if (distinct.size > 1) {
-              errors.push(src.diag(['stages', base, 'inputs', port], `input '${port}' of ${first.uses} takes one artifact, but its reference differs across ${over.join(', ')} (${[...distinct].slice(0, 3).join(', ')}, ...): only list ports gather across the matrix`));
+              errors.push(
+                src.diag(
+                  ['stages', base, 'inputs', port],
+                  `input '${port}' of ${first.uses} takes one artifact, but its reference differs across ${over.join(', ')} (${[...distinct].slice(0, 3).join(', ')}, ...): only list ports gather across the matrix`,
+                ),
+              );
               continue;
             }
             inputs[port] = gathered[0] as InputBinding;
@@ -171,7 +184,9 @@ export function mergeVariants(
       sig.set(c.variant, canonicalJson({ uses: c.node.uses, config: c.node.config ?? null, inputs }));
     }
     let depends = names.filter((a) =>
-      copies.some((c) => copies.some((d) => sig.get(c.variant) !== sig.get(d.variant) && differsOnlyIn(variants[c.variant]?.combo, variants[d.variant]?.combo, a, names))),
+      copies.some((c) =>
+        copies.some((d) => sig.get(c.variant) !== sig.get(d.variant) && differsOnlyIn(variants[c.variant]?.combo, variants[d.variant]?.combo, a, names)),
+      ),
     );
     const idOf = (variant: number) => `${prefix((variants[variant] as { combo: Combo }).combo, depends)}${base}`;
     // With a full cartesian product the axes found determine the stage; if the variants differ

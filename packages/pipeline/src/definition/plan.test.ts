@@ -83,11 +83,15 @@ describe('validation errors (file:line:col: path: message)', () => {
   it('lists of valid names stop at 20 (a file may declare thousands)', () => {
     const stages = Array.from({ length: 30 }, (_, i) => `  s${i}: { uses: test/work }\n`).join('');
     const e = errorsOf(`name: p\nstages:\n${stages}  b: { uses: test/work, inputs: { a: zz } }\n`);
-    expect(e).toEqual([`p.yaml:33:38: stages.b.inputs.a: unknown stage 'zz'; valid: ${Array.from({ length: 20 }, (_, i) => `s${i}`).join(', ')}, ... (11 more)`]);
+    expect(e).toEqual([
+      `p.yaml:33:38: stages.b.inputs.a: unknown stage 'zz'; valid: ${Array.from({ length: 20 }, (_, i) => `s${i}`).join(', ')}, ... (11 more)`,
+    ]);
   });
 
   it('collects every error before failing', () => {
-    const e = errorsOf('name: p\nstages:\n  a: { uses: test/nope }\n  b: { uses: test/work, inputs: { q: a } }\n  c: { uses: test/work, with: { value: x } }\n');
+    const e = errorsOf(
+      'name: p\nstages:\n  a: { uses: test/nope }\n  b: { uses: test/work, inputs: { q: a } }\n  c: { uses: test/work, with: { value: x } }\n',
+    );
     expect(e).toHaveLength(3);
   });
 });
@@ -122,9 +126,7 @@ stages:
   it('expands rounds, binds ${prev} and init, collects round[*]', () => {
     const p = plan(text);
     const ids = p.nodes.map((n) => n.id);
-    expect(new Set(ids)).toEqual(
-      new Set(['src', 'round[1].step', 'round[1].side', 'round[2].step', 'round[2].side', 'round[3].step', 'round[3].side', 'all']),
-    );
+    expect(new Set(ids)).toEqual(new Set(['src', 'round[1].step', 'round[1].side', 'round[2].step', 'round[2].side', 'round[3].step', 'round[3].side', 'all']));
     const byId = (id: string) => p.nodes.find((n) => n.id === id);
     expect(byId('round[1].step')?.inputs).toEqual({ a: { stage: 'src', port: 'table' } });
     expect(byId('round[3].step')?.inputs).toEqual({ a: { stage: 'round[2].step', port: 'table' } });
@@ -159,8 +161,8 @@ stages:
     expect(errorsOf('name: p\nstages:\n  g:\n    foreach: { r: "a..b" }\n    stages: { s: { uses: test/work } }\n')).toEqual([
       'p.yaml:4:19: stages.g.foreach.r: expected a range "FROM..TO" of integers or a count, got "a..b"',
     ]);
-    expect(
-      errorsOf('name: p\nstages:\n  g:\n    foreach: { r: "1..2" }\n    stages: { s: { uses: test/work, inputs: { a: "g[5].s" } } }\n'),
-    ).toEqual(["p.yaml:5:50: stages.g.stages.s.inputs.a: (g[1].s) 'g[5].s': round 5 is outside g[1..2]"]);
+    expect(errorsOf('name: p\nstages:\n  g:\n    foreach: { r: "1..2" }\n    stages: { s: { uses: test/work, inputs: { a: "g[5].s" } } }\n')).toEqual([
+      "p.yaml:5:50: stages.g.stages.s.inputs.a: (g[1].s) 'g[5].s': round 5 is outside g[1..2]",
+    ]);
   });
 });

@@ -71,7 +71,14 @@ function planFromSource(src: Source, opts: LoadOptions): Plan {
     const order = topoOrder(nodes);
     if ('cycle' in order) {
       errors.push(src.diag(['stages'], `cycle: ${order.cycle.join(' -> ')} (each stage takes an input from the next)`));
-    } else return { name: doc.name, file: src.file, params, ...(matrix.length ? { matrix: Object.fromEntries(matrix.map((a) => [a.name, a.values])) } : {}), nodes: order.nodes };
+    } else
+      return {
+        name: doc.name,
+        file: src.file,
+        params,
+        ...(matrix.length ? { matrix: Object.fromEntries(matrix.map((a) => [a.name, a.values])) } : {}),
+        nodes: order.nodes,
+      };
   }
   // In file order, command-line problems first; one message per place (variants repeat them).
   const rank = (d: Diagnostic) => (d.file === src.file ? 1 : 0);
@@ -105,7 +112,9 @@ function expandVariant(
       }
       const loop = Object.keys(g.data.foreach).filter((k) => k !== 'init');
       if (loop.length !== 1) {
-        errors.push(src.diag([...base, 'foreach'], `foreach needs exactly one loop variable (e.g. r: "1..3"), found ${loop.length ? loop.join(', ') : 'none'}`));
+        errors.push(
+          src.diag([...base, 'foreach'], `foreach needs exactly one loop variable (e.g. r: "1..3"), found ${loop.length ? loop.join(', ') : 'none'}`),
+        );
         continue;
       }
       const v = loop[0] as string;
@@ -117,7 +126,8 @@ function expandVariant(
       const init = (interpolate(g.data.foreach.init ?? {}, vars, src, [...base, 'foreach', 'init'], errors) ?? {}) as Record<string, string>;
       const members = new Set(Object.keys(g.data.stages));
       for (const k of Object.keys(init)) {
-        if (!members.has(k)) errors.push(src.diag([...base, 'foreach', 'init', k], `'${k}' is not a stage of group '${name}'; valid: ${listText(members, members.size)}`, true));
+        if (!members.has(k))
+          errors.push(src.diag([...base, 'foreach', 'init', k], `'${k}' is not a stage of group '${name}'; valid: ${listText(members, members.size)}`, true));
       }
       // Counted before anything is built: a limit error costs nothing however large the range.
       const rounds = range.to - range.from + 1;
@@ -127,7 +137,8 @@ function expandVariant(
       for (let r = range.from; r <= range.to; r++) {
         for (const [member, spec] of Object.entries(g.data.stages)) {
           const srcPath = [...base, 'stages', member];
-          if (spec.over !== undefined && r === range.from) errors.push(src.diag([...srcPath, 'over'], `'over' is for top-level stages, not members of a foreach group`));
+          if (spec.over !== undefined && r === range.from)
+            errors.push(src.diag([...srcPath, 'over'], `'over' is for top-level stages, not members of a foreach group`));
           const spec2 = interpolate(spec, { ...vars, [v]: r }, src, srcPath, errors) as StageSpec;
           raws.push({ id: `${name}[${r}].${member}`, spec: spec2, srcPath, group: name, round: r });
         }
@@ -148,7 +159,10 @@ function expandVariant(
       // A stage that collects across matrix axes sees those params as lists (its inputs are
       // resolved in each variant and gathered by mergeVariants).
       const own = s.data.over !== undefined ? (variables.overVars?.(s.data.over) ?? vars) : vars;
-      const spec = { ...(interpolate({ ...s.data, inputs: undefined }, own, src, base, errors) as StageSpec), inputs: interpolate(s.data.inputs, vars, src, [...base, 'inputs'], errors) as StageSpec['inputs'] };
+      const spec = {
+        ...(interpolate({ ...s.data, inputs: undefined }, own, src, base, errors) as StageSpec),
+        inputs: interpolate(s.data.inputs, vars, src, [...base, 'inputs'], errors) as StageSpec['inputs'],
+      };
       if (spec.inputs === undefined) delete spec.inputs;
       raws.push({ id: name, spec, srcPath: base });
     }
@@ -200,7 +214,13 @@ function expandVariant(
       const spec = def.inputs[port];
       const at = [...raw.srcPath, 'inputs', port];
       if (!spec) {
-        report(src.diag(at, `unknown input '${port}' of ${def.id}; valid: ${ports.map(([p, s]) => `${p} (${s.kind}${s.many ? '[]' : ''})`).join(', ') || '(none)'}`, true));
+        report(
+          src.diag(
+            at,
+            `unknown input '${port}' of ${def.id}; valid: ${ports.map(([p, s]) => `${p} (${s.kind}${s.many ? '[]' : ''})`).join(', ') || '(none)'}`,
+            true,
+          ),
+        );
         continue;
       }
       const list = Array.isArray(ref) ? ref : [ref];
@@ -226,7 +246,10 @@ function expandVariant(
       });
       if (spec.many) inputs[port] = bound;
       else if (bound.length === 1) inputs[port] = bound[0] as InputBinding;
-      else if (bound.length > 1) report(src.diag(at, `input '${port}' of ${def.id} takes one ${spec.kind} artifact, the reference gives ${bound.length}; only 'many' ports collect lists`));
+      else if (bound.length > 1)
+        report(
+          src.diag(at, `input '${port}' of ${def.id} takes one ${spec.kind} artifact, the reference gives ${bound.length}; only 'many' ports collect lists`),
+        );
       else if (omitted && !spec.optional) {
         report(src.diag(at, `(${raw.id}) '\${prev}' has no value in the first round and input '${port}' is required: add it to foreach.init`));
       }
@@ -234,10 +257,22 @@ function expandVariant(
     for (const [port, spec] of ports) {
       if (!(port in given) && !spec.optional) {
         if (spec.many) inputs[port] = [];
-        else report(src.diag([...raw.srcPath, raw.spec.inputs ? 'inputs' : 'uses'], `missing required input '${port}' (${spec.kind}) of ${def.id}; inputs: ${ports.map(([p, s]) => `${p}${s.optional ? '?' : ''}`).join(', ')}`));
+        else
+          report(
+            src.diag(
+              [...raw.srcPath, raw.spec.inputs ? 'inputs' : 'uses'],
+              `missing required input '${port}' (${spec.kind}) of ${def.id}; inputs: ${ports.map(([p, s]) => `${p}${s.optional ? '?' : ''}`).join(', ')}`,
+            ),
+          );
       }
     }
-    const deps = [...new Set(Object.values(inputs).flatMap((b) => (Array.isArray(b) ? b : [b])).map((b) => b.stage))];
+    const deps = [
+      ...new Set(
+        Object.values(inputs)
+          .flatMap((b) => (Array.isArray(b) ? b : [b]))
+          .map((b) => b.stage),
+      ),
+    ];
     nodes.push({
       id: raw.id,
       uses: def.id,

@@ -19,7 +19,12 @@ export function loadPlugins(plugins: readonly string[], src: Source, registry: R
       loaded = registry.load(spec, from);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'MODULE_NOT_FOUND' && !String(e.message).includes('\nRequire stack') ? 'not found' : e.code === 'MODULE_NOT_FOUND' ? firstLine(e.message) : `failed to load: ${firstLine(e.message)}`;
+      const why =
+        e.code === 'MODULE_NOT_FOUND' && !String(e.message).includes('\nRequire stack')
+          ? 'not found'
+          : e.code === 'MODULE_NOT_FOUND'
+            ? firstLine(e.message)
+            : `failed to load: ${firstLine(e.message)}`;
       errors.push(src.diag(at, `plugin '${spec}' (from ${from}): ${why}`));
       return;
     }

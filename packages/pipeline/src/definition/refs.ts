@@ -44,7 +44,8 @@ export function resolveRef(ref: string, site: RefSite, scope: RefScope): RefResu
       const m = /^\$\{prev\}\.([A-Za-z_][A-Za-z0-9_-]*)(?:\.([A-Za-z_][A-Za-z0-9_-]*))?$/.exec(text);
       if (!m) return { error: `'${ref}': expected '\${prev}.MEMBER' or '\${prev}.MEMBER.PORT'` };
       const member = m[1] as string;
-      if (!g.members.has(member)) return { error: `'${ref}': '${member}' is not a stage of group '${site.group}'; valid: ${listText(g.members, g.members.size)}` };
+      if (!g.members.has(member))
+        return { error: `'${ref}': '${member}' is not a stage of group '${site.group}'; valid: ${listText(g.members, g.members.size)}` };
       const init = g.init[member];
       if (init === undefined) return { omit: true };
       if (m[2] !== undefined && init.includes('.')) {

@@ -56,7 +56,11 @@ export function resolveStageModule(spec: string, from?: string): string {
   return from === undefined ? require.resolve(spec) : require.resolve(spec, { paths: [from] });
 }
 
-const PortSpecShape = z.object({ kind: z.enum(ARTIFACT_KINDS as unknown as [string, ...string[]]), many: z.boolean().optional(), optional: z.boolean().optional() });
+const PortSpecShape = z.object({
+  kind: z.enum(ARTIFACT_KINDS as unknown as [string, ...string[]]),
+  many: z.boolean().optional(),
+  optional: z.boolean().optional(),
+});
 /** What the engine relies on in a stage definition (a plugin's is checked before it registers). */
 const StageDefShape = z.object({
   id: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "must be '<package>/<name>'"),
@@ -131,7 +135,7 @@ export class Registry {
     const file = resolveStageModule(spec, from);
     const done = this.loaded.get(file);
     if (done) return { file, problems: done };
-    const { problems } = this.addModule(isAbsolute(spec) || spec.startsWith('.') ? packageNameOf(file) ?? file : spec, require(file) as unknown, file);
+    const { problems } = this.addModule(isAbsolute(spec) || spec.startsWith('.') ? (packageNameOf(file) ?? file) : spec, require(file) as unknown, file);
     return { file, problems };
   }
 

@@ -43,9 +43,7 @@ export const StageSpec = z.strictObject({
 export type StageSpec = z.output<typeof StageSpec>;
 
 /** `foreach: { r: "1..3", init: { train: dense } }`: one loop variable plus optional `init`. */
-export const ForeachSpec = z
-  .object({ init: z.record(Name, z.string().min(1)).optional() })
-  .catchall(z.union([z.string(), z.number().int()]));
+export const ForeachSpec = z.object({ init: z.record(Name, z.string().min(1)).optional() }).catchall(z.union([z.string(), z.number().int()]));
 
 export const GroupSpec = z.strictObject({
   description: z.string().optional(),

@@ -22,7 +22,10 @@ describe('ProcessExecutor (worker processes)', () => {
       const rec = await runPipeline(planFromText('par.yaml', text(dir), { registry: testRegistry() }), { store, executor });
       expect(Object.fromEntries(rec.stages.map((s) => [s.id, s.status]))).toEqual({ a: 'ran', b: 'ran', c: 'ran', bad: 'failed' });
       expect(rec.stages.find((s) => s.id === 'bad')?.error).toBe("stage 'bad' failed: configured to fail (bad)");
-      const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { tag: string; pid: number; start: number; end: number });
+      const calls = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { tag: string; pid: number; start: number; end: number });
       const a = calls.find((c) => c.tag === 'a');
       const b = calls.find((c) => c.tag === 'b');
       const c = calls.find((c) => c.tag === 'c');
@@ -70,7 +73,13 @@ stages:
       ['fit', 2, 2],
       ['fit', 3, 2],
     ]);
-    expect(progress[3]).toEqual({ id: 'fit', done: 3, total: 3, iteration: 3, values: { 'validation.loss': -2, 'validation.accuracy': 2, 'test.accuracy': 2 } });
+    expect(progress[3]).toEqual({
+      id: 'fit',
+      done: 3,
+      total: 3,
+      iteration: 3,
+      values: { 'validation.loss': -2, 'validation.accuracy': 2, 'test.accuracy': 2 },
+    });
   });
 });
 
@@ -111,12 +120,15 @@ stages:
     const store = new LocalStore(join(dir, 'cache'));
     const reg = registry();
     const rec = await runPipeline(planFromText('incode.yaml', TEXT, { registry: reg }), { store, executor: new InProcessExecutor(reg, store, 1) });
-    expect(rec.stages.map((s) => [s.id, s.status])).toEqual([['a', 'ran'], ['b', 'ran']]);
+    expect(rec.stages.map((s) => [s.id, s.status])).toEqual([
+      ['a', 'ran'],
+      ['b', 'ran'],
+    ]);
     expect(calls().map((c) => c.tag)).toEqual(['a', 'b']);
   });
 });
 
-describe('worker processes load the coordinator\'s stage modules', () => {
+describe("worker processes load the coordinator's stage modules", () => {
   it('from the task, not from their environment (LTH_STAGE_MODULES unset there)', async () => {
     const { dir, calls } = loggingDir();
     const store = new LocalStore(join(dir, 'cache'));
@@ -126,7 +138,10 @@ describe('worker processes load the coordinator\'s stage modules', () => {
     registry.load(join(__dirname, '..', '__tests__', 'fixtures', 'stages.ts'));
     const executor = new ProcessExecutor(registry, store, 1, env);
     try {
-      const rec = await runPipeline(planFromText('w.yaml', 'name: w\nstages:\n  a: { uses: test/work, with: { tag: a } }\n', { registry }), { store, executor });
+      const rec = await runPipeline(planFromText('w.yaml', 'name: w\nstages:\n  a: { uses: test/work, with: { tag: a } }\n', { registry }), {
+        store,
+        executor,
+      });
       expect(rec.stages.map((s) => s.status)).toEqual(['ran']);
     } finally {
       await executor.close();

@@ -72,10 +72,9 @@ export class ProcessExecutor implements Executor {
         hooks.signal.removeEventListener('abort', onAbort);
         if (killTimer) clearTimeout(killTimer);
         if (err) return reject(err);
-        this.store.get(task.key).then(
-          (e) => (e ? resolve(e) : reject(new Error(`worker reported success but entry ${task.key.slice(0, 12)} is missing or corrupt`))),
-          reject,
-        );
+        this.store
+          .get(task.key)
+          .then((e) => (e ? resolve(e) : reject(new Error(`worker reported success but entry ${task.key.slice(0, 12)} is missing or corrupt`))), reject);
       };
       const onMessage = (m: FromWorker) => {
         if (m.type === 'log') hooks.log(m.message);
@@ -83,8 +82,7 @@ export class ProcessExecutor implements Executor {
           // Everything but the tag: intermediate `iteration` / `values` cross over too.
           const { type: _type, ...progress } = m;
           hooks.progress(progress);
-        }
-        else if (m.type === 'done') finish();
+        } else if (m.type === 'done') finish();
         else if (m.type === 'error') finish(new Error(m.message));
       };
       const onExit = (code: number | null, signal: string | null) =>

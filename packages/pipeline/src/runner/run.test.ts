@@ -1,15 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  InProcessExecutor,
-  LocalStore,
-  pipelineStatus,
-  planFromText,
-  Registry,
-  runPipeline,
-  type RunEvent,
-  type RunRecord,
-} from '../index';
+import { InProcessExecutor, LocalStore, pipelineStatus, planFromText, Registry, runPipeline, type RunEvent, type RunRecord } from '../index';
 import { clearFingerprintCache } from '../testing';
 import { loggingDir, tempDir, testRegistry } from '../__tests__/helpers';
 
@@ -168,7 +159,12 @@ describe('runPipeline with the in-process executor', () => {
     expect(onDisk.backend).toBe('cpu');
     expect(onDisk.pipeline.map((p) => p.id)).toEqual(['x', 'y', 'xy', 'x2', 'all']);
     const all = rec.stages.find((s) => s.id === 'all');
-    expect(all?.inputs).toEqual({ items: [{ stage: 'xy', port: 'table' }, { stage: 'x2', port: 'table' }] });
+    expect(all?.inputs).toEqual({
+      items: [
+        { stage: 'xy', port: 'table' },
+        { stage: 'x2', port: 'table' },
+      ],
+    });
     expect(Object.keys(all?.outputs ?? {})).toEqual(['table', 'metrics']);
     expect(existsSync(all?.outputs['table'] as string)).toBe(true);
     expect(readFileSync(join(all?.files as string, 'report.md'), 'utf8')).toBe('# 2 items\n');

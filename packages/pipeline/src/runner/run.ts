@@ -33,7 +33,6 @@ export interface RunOptions {
   writeRecord?: boolean;
 }
 
-
 /**
  * Runs a validated plan: each stage whose inputs are ready is looked up in the cache by its
  * key, and on a miss computed under the key's lock (a concurrent process computing the same
@@ -137,7 +136,16 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
       const durationMs = Date.now() - t0;
       // The record names the entry's own files (pins are removed when the run ends).
       const at = store.entryDir(key);
-      finish(node, { status, durationMs, computeMs: entry.meta.timings.durationMs, cacheKey: key, why, outputs: outputsOf(at, entry), files: filesOf(at, entry), backend: entry.meta.backend });
+      finish(node, {
+        status,
+        durationMs,
+        computeMs: entry.meta.timings.durationMs,
+        cacheKey: key,
+        why,
+        outputs: outputsOf(at, entry),
+        files: filesOf(at, entry),
+        backend: entry.meta.backend,
+      });
       emit({ type: 'stage', id: node.id, uses: node.uses, state: status, why, ...(status === 'ran' ? { durationMs } : {}) });
     } catch (err) {
       const reason = signal.aborted ? 'interrupted' : err instanceof Error ? err.message : String(err);
@@ -152,7 +160,10 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
   try {
     for (const node of plan.nodes) {
       const deps = node.deps.map((d) => done.get(d) ?? Promise.resolve());
-      done.set(node.id, Promise.all(deps).then(() => process1(node)));
+      done.set(
+        node.id,
+        Promise.all(deps).then(() => process1(node)),
+      );
     }
     await Promise.all(done.values());
   } finally {

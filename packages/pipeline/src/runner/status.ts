@@ -25,8 +25,7 @@ export async function pipelineStatus(plan: Plan, store: ArtifactStore, force: re
   const entries = new Map<string, Entry>();
   const out: StageStatusLine[] = [];
   for (const node of plan.nodes) {
-    const line = (state: StageStatusLine['state'], why: string, key: string | null) =>
-      out.push({ id: node.id, uses: node.uses, state, why, cacheKey: key });
+    const line = (state: StageStatusLine['state'], why: string, key: string | null) => out.push({ id: node.id, uses: node.uses, state, why, cacheKey: key });
     const missing = node.deps.filter((d) => !entries.has(d));
     if (missing.length) {
       line('ran', `upstream stage${missing.length > 1 ? 's' : ''} ${missing.join(', ')} will run`, null);

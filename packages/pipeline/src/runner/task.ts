@@ -50,7 +50,14 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
       Object.entries(task.inputs).map(([p, b]) => [p, (Array.isArray(b) ? b : [b]).map((x) => ({ stage: x.stage, durationMs: x.computeMs ?? 0 }))]),
     );
     const outDir = entryFilesDir(staging.dir);
-    const ctx: StageContext = { log: logAsCommitted(hooks.log, outDir, entryFilesDir(store.entryDir(task.key))), progress: hooks.progress, signal: hooks.signal, outDir, backend, inputTimings };
+    const ctx: StageContext = {
+      log: logAsCommitted(hooks.log, outDir, entryFilesDir(store.entryDir(task.key))),
+      progress: hooks.progress,
+      signal: hooks.signal,
+      outDir,
+      backend,
+      inputTimings,
+    };
     const produced = (await def.run(ctx, cfg, inputs as never)) as Record<string, unknown>;
     // A stage that completes despite an abort has valid outputs: they are committed, not lost.
     const outputs: Record<string, EntryOutput> = {};
@@ -72,9 +79,7 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
       pipeline: task.pipeline,
       path: task.id,
       config: cfg,
-      inputs: Object.fromEntries(
-        Object.entries(task.inputs).map(([p, b]) => [p, Array.isArray(b) ? b.map(strip) : strip(b)]),
-      ),
+      inputs: Object.fromEntries(Object.entries(task.inputs).map(([p, b]) => [p, Array.isArray(b) ? b.map(strip) : strip(b)])),
       outputs,
       ...(readdirSync(outDir).length ? { filesDir: FILES_DIR } : {}),
       contents,

@@ -11,10 +11,7 @@ import { runTask, type StageTask } from './task';
  */
 export type ToWorker = { type: 'run'; task: StageTask; storeRoot: string; modules: string[] } | { type: 'abort' };
 export type FromWorker =
-  | { type: 'log'; message: string }
-  | ({ type: 'progress' } & Progress)
-  | { type: 'done'; key: string }
-  | { type: 'error'; message: string };
+  { type: 'log'; message: string } | ({ type: 'progress' } & Progress) | { type: 'done'; key: string } | { type: 'error'; message: string };
 
 function send(m: FromWorker): void {
   process.send?.(m);

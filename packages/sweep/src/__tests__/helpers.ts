@@ -26,7 +26,13 @@ export function loggingDir(prefix = 'lth-sweep-'): { dir: string; log: string; c
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const log = join(dir, 'calls.log');
   process.env['LTH_TEST_LOG'] = log;
-  const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LoggedCall) : []);
+  const calls = () =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as LoggedCall)
+      : [];
   return { dir, log, calls };
 }
 

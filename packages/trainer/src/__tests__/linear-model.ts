@@ -21,7 +21,12 @@ export function linearModel(w: Float32Array, b: Float32Array, inputs: number, cl
     toBundle(content, extra = {}): WeightBundle {
       return {
         meta: { content, model: ref, ...(extra.iteration !== undefined ? { iteration: extra.iteration } : {}) },
-        tensors: [...params].map(([name, v]) => ({ name, role: name.endsWith('bias') ? 'bias' : 'output', shape: v.shape, values: Float32Array.from(v.dataSync()) })),
+        tensors: [...params].map(([name, v]) => ({
+          name,
+          role: name.endsWith('bias') ? 'bias' : 'output',
+          shape: v.shape,
+          values: Float32Array.from(v.dataSync()),
+        })),
       };
     },
     dispose: () => params.forEach((v) => v.dispose()),

@@ -43,9 +43,7 @@ export function cropNegative(
   const cut = [Math.max(0, -top), Math.max(0, -bottom), Math.max(0, -left), Math.max(0, -right)] as const;
   let out = x;
   if (cut.some((v) => v > 0)) {
-    out = keep(
-      call('Slice', backend, { x }, { begin: [0, cut[0], cut[2], 0], size: [n, h - cut[0] - cut[1], w - cut[2] - cut[3], c] }),
-    );
+    out = keep(call('Slice', backend, { x }, { begin: [0, cut[0], cut[2], 0], size: [n, h - cut[0] - cut[1], w - cut[2] - cut[3], c] }));
   }
   const pad: ExplicitPads = [
     [0, 0],

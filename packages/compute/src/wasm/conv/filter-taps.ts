@@ -20,7 +20,13 @@ export function tapsApply(info: backend_util.Conv2DInfo): boolean {
  * BatchMatMul path), then the kh*kw [ci, co] blocks stacked: exactly the [kh,kw,ci,co] layout.
  * `keep` registers intermediates for freeing; the returned tensor is the caller's.
  */
-export function filterGradByTaps(call: BoundCall, keep: (t: TensorInfo) => TensorInfo, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+export function filterGradByTaps(
+  call: BoundCall,
+  keep: (t: TensorInfo) => TensorInfo,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
   const { batchSize: n, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
   const { top, left } = info.padInfo;
   // With stride 1 the last window ends at oh-1+kh-1; a negative remainder is never read.
@@ -28,7 +34,21 @@ export function filterGradByTaps(call: BoundCall, keep: (t: TensorInfo) => Tenso
   const right = Math.max(0, ow + kw - 1 - w - left);
   let xT = keep(call('Transpose', { x }, { perm: [3, 0, 1, 2] }));
   if (top > 0 || bottom > 0 || left > 0 || right > 0) {
-    xT = keep(call('PadV2', { x: xT }, { paddings: [[0, 0], [0, 0], [top, bottom], [left, right]], constantValue: 0 }));
+    xT = keep(
+      call(
+        'PadV2',
+        { x: xT },
+        {
+          paddings: [
+            [0, 0],
+            [0, 0],
+            [top, bottom],
+            [left, right],
+          ],
+          constantValue: 0,
+        },
+      ),
+    );
   }
   const k = n * oh * ow;
   const b: TensorInfo = { dataId: dy.dataId, shape: [1, k, co], dtype: dy.dtype };

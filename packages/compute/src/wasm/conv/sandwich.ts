@@ -47,7 +47,13 @@ function code(layout: SandwichLayout): { code: number[]; v128Locals: number } {
   const s = L[0]!.length;
   const dLocal = (a: number, b: number) => FIRST_V128 + a * s + b;
   const tLocal = (i: number, b: number) => FIRST_V128 + s * s + i * s + b;
-  const consts = [...new Set(L.flat().map(Math.abs).filter((c) => c !== 0 && c !== 1))];
+  const consts = [
+    ...new Set(
+      L.flat()
+        .map(Math.abs)
+        .filter((c) => c !== 0 && c !== 1),
+    ),
+  ];
   const constLocal = new Map(consts.map((c, i) => [c, FIRST_V128 + s * s + r * s + i]));
   const block: number[] = [];
   for (let a = 0; a < s; a++) {
@@ -56,13 +62,26 @@ function code(layout: SandwichLayout): { code: number[]; v128Locals: number } {
   // T[i][b] = sum_a L[i][a] D[a][b]
   for (let i = 0; i < r; i++) {
     for (let b = 0; b < s; b++) {
-      block.push(...combination(L[i]!.map((c, a) => [c, dLocal(a, b)]), constLocal), ...o.set(tLocal(i, b)));
+      block.push(
+        ...combination(
+          L[i]!.map((c, a) => [c, dLocal(a, b)]),
+          constLocal,
+        ),
+        ...o.set(tLocal(i, b)),
+      );
     }
   }
   // out[i][j] = sum_b T[i][b] L[j][b]
   for (let i = 0; i < r; i++) {
     for (let j = 0; j < r; j++) {
-      block.push(...o.get(D), ...combination(L[j]!.map((c, b) => [c, tLocal(i, b)]), constLocal), ...o.v128store(layout.dstOffset(i, j)));
+      block.push(
+        ...o.get(D),
+        ...combination(
+          L[j]!.map((c, b) => [c, tLocal(i, b)]),
+          constLocal,
+        ),
+        ...o.v128store(layout.dstOffset(i, j)),
+      );
     }
   }
   // prettier-ignore
@@ -83,5 +102,14 @@ function code(layout: SandwichLayout): { code: number[]; v128Locals: number } {
 /** Assembles the transform for `layout` over `memory`; null where the engine lacks wasm SIMD. */
 export function assembleSandwich(layout: SandwichLayout, memory: WasmMemory): Sandwich | null {
   const { code: body, v128Locals } = code(layout);
-  return assemble('sandwich', Array<number>(6).fill(I32), [[3, I32], [v128Locals, V128]], body, memory) as Sandwich | null;
+  return assemble(
+    'sandwich',
+    Array<number>(6).fill(I32),
+    [
+      [3, I32],
+      [v128Locals, V128],
+    ],
+    body,
+    memory,
+  ) as Sandwich | null;
 }

@@ -4,7 +4,14 @@ import { setWinogradTile, winogradApply } from './winograd';
 import type { HeapBackend } from '../kernel';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-interface Case { n: number; h: number; w: number; ci: number; co: number; pad: Pad }
+interface Case {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  pad: Pad;
+}
 
 /** y = conv2d(x, w) and dW of sum(y * dy), on `backend`. */
 async function convAndFilterGrad(backend: 'cpu' | 'wasm', x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor, pad: Pad): Promise<[Float32Array, Float32Array]> {
@@ -37,7 +44,19 @@ const CASES: Case[] = [
   { n: 2, h: 8, w: 8, ci: 4, co: 8, pad: 'same' }, // whole 4x4 tiles
   { n: 3, h: 7, w: 10, ci: 8, co: 16, pad: 'valid' }, // 5x8 outputs: a partial tile row
   { n: 1, h: 6, w: 6, ci: 16, co: 16, pad: 'same' }, // 6x6: partial tiles both ways
-  { n: 2, h: 9, w: 5, ci: 12, co: 24, pad: [[0, 0], [2, 0], [0, 3], [0, 0]] }, // explicit, asymmetric
+  {
+    n: 2,
+    h: 9,
+    w: 5,
+    ci: 12,
+    co: 24,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [0, 3],
+      [0, 0],
+    ],
+  }, // explicit, asymmetric
   { n: 5, h: 4, w: 4, ci: 64, co: 32, pad: 'same' }, // a single tile (VGG/ResNet deep layers)
   { n: 2, h: 32, w: 32, ci: 8, co: 8, pad: 'same' }, // Conv-2's spatial size
 ];
@@ -112,7 +131,8 @@ describe('Winograd F(4x4, 3x3) convolution on wasm', () => {
 
   it('frees every scratch buffer (transforms, products, padding)', async () => {
     await withBackend('wasm', () => {
-      const x = randn([2, 10, 10, 8], 'x'), w = randn([3, 3, 8, 16], 'w');
+      const x = randn([2, 10, 10, 8], 'x'),
+        w = randn([3, 3, 8, 16], 'w');
       const step = () =>
         tf.tidy(() => {
           const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'));

@@ -102,7 +102,6 @@ export function winogradApply(info: backend_util.Conv2DInfo, backend: HeapBacken
   );
 }
 
-
 // prettier-ignore
 interface Geometry {
   f: Variant; tile: number; win: number; p: number; // tile side, window side, transform points
@@ -117,7 +116,21 @@ function geometry(info: backend_util.Conv2DInfo): Geometry {
   const th = Math.ceil(info.outHeight / f.tile);
   const tw = Math.ceil(info.outWidth / f.tile);
   const win = f.tile + 2;
-  return { f, tile: f.tile, win, p: win * win, n: info.batchSize, ci: info.inChannels, co: info.outChannels, oh: info.outHeight, ow: info.outWidth, th, tw, hp: th * f.tile + 2, wp: tw * f.tile + 2 };
+  return {
+    f,
+    tile: f.tile,
+    win,
+    p: win * win,
+    n: info.batchSize,
+    ci: info.inChannels,
+    co: info.outChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    th,
+    tw,
+    hp: th * f.tile + 2,
+    wp: tw * f.tile + 2,
+  };
 }
 
 /** x padded (zeros) so that every 6x6 input window of every tile is in bounds. */
@@ -126,7 +139,21 @@ function padInput(call: BoundCall, keep: (t: TensorInfo) => TensorInfo, x: Tenso
   const bottom = g.hp - info.inHeight - top;
   const right = g.wp - info.inWidth - left;
   if (top === 0 && left === 0 && bottom === 0 && right === 0) return x;
-  return keep(call('PadV2', { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 }));
+  return keep(
+    call(
+      'PadV2',
+      { x },
+      {
+        paddings: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    ),
+  );
 }
 
 const offsetOf = (backend: HeapBackend, t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
@@ -162,7 +189,14 @@ function transformInput(backend: HeapBackend, xp: TensorInfo, g: Geometry, rows:
  * Conv2D output [n, oh, ow, co] of a 3x3 stride-1 convolution (`winogradApply` true): U = G w G^T,
  * V = B^T x B per tile, M[p] = V[p] U[p], y = A^T M A per tile.
  */
-export function conv2DWinograd(call: BoundCall, keep: (t: TensorInfo) => TensorInfo, backend: HeapBackend, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+export function conv2DWinograd(
+  call: BoundCall,
+  keep: (t: TensorInfo) => TensorInfo,
+  backend: HeapBackend,
+  x: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
   const memory = backend.wasm.asm!.memory!;
   const gemm = gemmFor(memory)!;
   const g = geometry(info);
@@ -204,7 +238,14 @@ export function conv2DWinograd(call: BoundCall, keep: (t: TensorInfo) => TensorI
  * V = B^T x B and Z = A dy A^T per tile, the sum over tiles being 36 [ci, tiles] x [tiles, co]
  * products.
  */
-export function filterGradWinograd(call: BoundCall, keep: (t: TensorInfo) => TensorInfo, backend: HeapBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+export function filterGradWinograd(
+  call: BoundCall,
+  keep: (t: TensorInfo) => TensorInfo,
+  backend: HeapBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
   const memory = backend.wasm.asm!.memory!;
   const gemm = gemmFor(memory)!;
   const g = geometry(info);
@@ -214,7 +255,24 @@ export function filterGradWinograd(call: BoundCall, keep: (t: TensorInfo) => Ten
   const wq = tw * tile;
   const xp = padInput(call, keep, x, info, g);
   // Output positions past the edge get a zero gradient, so padded tiles add nothing.
-  const dyp = hq === g.oh && wq === g.ow ? dy : keep(call('PadV2', { x: dy }, { paddings: [[0, 0], [0, hq - g.oh], [0, wq - g.ow], [0, 0]], constantValue: 0 }));
+  const dyp =
+    hq === g.oh && wq === g.ow
+      ? dy
+      : keep(
+          call(
+            'PadV2',
+            { x: dy },
+            {
+              paddings: [
+                [0, 0],
+                [0, hq - g.oh],
+                [0, wq - g.ow],
+                [0, 0],
+              ],
+              constantValue: 0,
+            },
+          ),
+        );
   const v = keep(transformInput(backend, xp, g, tiles));
   const z = keep(backend.makeOutput([points, tiles, co], 'float32'));
   const toZ = sandwich(memory, `dy${tile}:${co}:${wq}:${tiles}`, {

@@ -92,7 +92,17 @@ function code(): number[] {
 
 /** The gemm bound to `memory`; null where the engine lacks wasm SIMD. */
 export const gemmFor: (memory: WasmMemory) => Gemm | null = perMemory(
-  (memory) => assemble('gemm', Array<number>(10).fill(I32), [[I32_LOCALS, I32], [11, V128]], code(), memory) as Gemm | null,
+  (memory) =>
+    assemble(
+      'gemm',
+      Array<number>(10).fill(I32),
+      [
+        [I32_LOCALS, I32],
+        [11, V128],
+      ],
+      code(),
+      memory,
+    ) as Gemm | null,
 );
 
 /** k rows per gemm call in gemmChunked: 64 measured best on Conv-2 (64 ch) and VGG-19 (256 ch) shapes. */
@@ -104,7 +114,19 @@ export const GEMM_CHUNK = 64;
  * k otherwise streams both operands from memory once per tile (the filter gradient's
  * [ci, tiles] x [tiles, co] ran at ~21 GFLOP/s unchunked).
  */
-export function gemmChunked(gemm: Gemm, a: number, b: number, c: number, m: number, k: number, n: number, aRow: number, aK: number, bRow: number, chunk: number): void {
+export function gemmChunked(
+  gemm: Gemm,
+  a: number,
+  b: number,
+  c: number,
+  m: number,
+  k: number,
+  n: number,
+  aRow: number,
+  aK: number,
+  bRow: number,
+  chunk: number,
+): void {
   for (let k0 = 0; k0 < k; k0 += chunk) {
     gemm(a + k0 * aK, b + k0 * bRow, c, m, Math.min(chunk, k - k0), n, aRow, aK, bRow, k0 === 0 ? 0 : 1);
   }

@@ -16,7 +16,9 @@ describe('dense products through the wasm SIMD gemm', () => {
   });
 
   it.each(CASES)('%s (m %i, k %i, n %i) agrees with cpu, 2-d, [1, r, c] and fused with a bias', async (_, m, k, n, tA, tB) => {
-    const a = randn(tA ? [k, m] : [m, k], 'a'), b = randn(tB ? [n, k] : [k, n], 'b'), bias = randn([n], 'bias');
+    const a = randn(tA ? [k, m] : [m, k], 'a'),
+      b = randn(tB ? [n, k] : [k, n], 'b'),
+      bias = randn([n], 'bias');
     const run = () =>
       tf.tidy(() => {
         const [x, y, c] = [a, b, bias].map((t) => toActiveBackend(t)) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
@@ -54,7 +56,8 @@ describe('dense products through the wasm SIMD gemm', () => {
 
   it('frees its scratch buffers (the transposed-B path pads and transposes)', async () => {
     await withBackend('wasm', () => {
-      const a = randn([12, 24], 'a'), b = randn([20, 24], 'b');
+      const a = randn([12, 24], 'a'),
+        b = randn([20, 24], 'b');
       const ids = () => (tf.backend() as unknown as { dataIdMap: { numDataIds(): number } }).dataIdMap.numDataIds();
       tf.tidy(() => void tf.matMul(a, b, false, true).dataSync());
       const before = ids();

@@ -17,8 +17,10 @@ describe('wasm matmul with transposed operands', () => {
     [false, true],
     [true, true],
   ])('transposeA=%s transposeB=%s agrees with cpu (2-d, batched, fused bias+relu)', async (tA, tB) => {
-    const a = randn(tA ? [7, 5] : [5, 7], 'a'), b = randn(tB ? [3, 7] : [7, 3], 'b');
-    const a3 = randn(tA ? [2, 7, 5] : [2, 5, 7], 'a3'), b3 = randn(tB ? [2, 3, 7] : [2, 7, 3], 'b3');
+    const a = randn(tA ? [7, 5] : [5, 7], 'a'),
+      b = randn(tB ? [3, 7] : [7, 3], 'b');
+    const a3 = randn(tA ? [2, 7, 5] : [2, 5, 7], 'a3'),
+      b3 = randn(tB ? [2, 3, 7] : [2, 7, 3], 'b3');
     const bias = randn([3], 'bias');
     const run = () =>
       tf.tidy(() => {
@@ -38,8 +40,14 @@ describe('wasm matmul with transposed operands', () => {
   });
 
   it('dense-layer gradients agree with cpu', async () => {
-    const x = randn([6, 10], 'x'), w = randn([10, 4], 'w');
-    const run = () => tf.tidy(() => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.relu(tf.matMul(p, q)))([toActiveBackend(x), toActiveBackend(w)]).map((t) => t.dataSync() as Float32Array));
+    const x = randn([6, 10], 'x'),
+      w = randn([10, 4], 'w');
+    const run = () =>
+      tf.tidy(() =>
+        tf
+          .grads((p: tf.Tensor, q: tf.Tensor) => tf.relu(tf.matMul(p, q)))([toActiveBackend(x), toActiveBackend(w)])
+          .map((t) => t.dataSync() as Float32Array),
+      );
     const want = await withBackend('cpu', run);
     const got = await withBackend('wasm', run);
     want.forEach((v, i) => close(got[i]!, v));

@@ -34,7 +34,9 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: Parameters<KernelFunc>
     const bottom = (oh - 1) * sh + kh - h - top;
     const right = (ow - 1) * sw + kw - w - left;
     const { x: xIn, pad } = cropNegative(b, keep, xT, [top, bottom, left, right]);
-    const g = keep(call('Conv2D', b, { x: xIn, filter: dyT }, { strides: [1, 1], pad, dilations: [sh, sw], dataFormat: 'NHWC', dimRoundingMode: undefined as never }));
+    const g = keep(
+      call('Conv2D', b, { x: xIn, filter: dyT }, { strides: [1, 1], pad, dilations: [sh, sw], dataFormat: 'NHWC', dimRoundingMode: undefined as never }),
+    );
     return call('Transpose', b, { x: g }, { perm: [1, 2, 0, 3] });
   });
 }

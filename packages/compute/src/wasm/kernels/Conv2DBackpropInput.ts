@@ -14,7 +14,18 @@ function conv2DBackpropInput({ inputs, backend, attrs }: Parameters<KernelFunc>[
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const { inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   const info = convInfoFor('Conv2DBackpropInput', inputShape, filter.shape, attrs ?? {});
-  const { batchSize: n, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, outChannels: co, strideHeight: sh, strideWidth: sw } = info;
+  const {
+    batchSize: n,
+    filterHeight: kh,
+    filterWidth: kw,
+    inHeight: h,
+    inWidth: w,
+    outHeight: oh,
+    outWidth: ow,
+    outChannels: co,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const { top, left } = info.padInfo;
   return scoped(b, (keep) => {
     const flipped = keep(call('Reverse', b, { x: filter }, { dims: [0, 1] }));
@@ -22,10 +33,21 @@ function conv2DBackpropInput({ inputs, backend, attrs }: Parameters<KernelFunc>[
     let d = dy;
     if (sh > 1 || sw > 1) {
       // Zeros after every row/column: [n*oh,1,ow,1,co] padded to [n*oh,sh,ow,sw,co] is the dilation.
-      const padded = call('PadV2', b, { x: view(dy, [n * oh, 1, ow, 1, co]) }, {
-        paddings: [[0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]],
-        constantValue: 0,
-      });
+      const padded = call(
+        'PadV2',
+        b,
+        { x: view(dy, [n * oh, 1, ow, 1, co]) },
+        {
+          paddings: [
+            [0, 0],
+            [0, sh - 1],
+            [0, 0],
+            [0, sw - 1],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      );
       d = keep(view(padded, [n, oh * sh, ow * sw, co]));
     }
     const ptop = kh - 1 - top;

@@ -1,7 +1,12 @@
 import { tf, initBackend, withBackend, toActiveBackend, createRng } from '../../index';
 
 type Pad = 'same' | 'valid';
-interface Case { shape: [number, number, number, number]; f: number; s: number; pad: Pad }
+interface Case {
+  shape: [number, number, number, number];
+  f: number;
+  s: number;
+  pad: Pad;
+}
 
 /** dx of max pooling with upstream gradient dy, on `backend`. */
 async function poolGrad(backend: 'cpu' | 'wasm', x: tf.Tensor, dy: tf.Tensor, c: Case): Promise<Float32Array> {
@@ -16,7 +21,10 @@ async function poolGrad(backend: 'cpu' | 'wasm', x: tf.Tensor, dy: tf.Tensor, c:
 /** Random values with many exact ties: rounded to halves, then ReLU'd (zeros, as after a conv). */
 function tied(shape: number[], seed: string): tf.Tensor {
   const rng = createRng('test', seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.max(0, Math.round(rng.normal() * 2) / 2)), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.max(0, Math.round(rng.normal() * 2) / 2)),
+    shape,
+  );
 }
 
 const CASES: Case[] = [
@@ -49,7 +57,13 @@ describe('wasm MaxPoolGrad', () => {
   it('leaks no tensors or wasm buffers', async () => {
     await withBackend('wasm', () => {
       const x = tied([2, 8, 8, 4], 'x');
-      const step = () => tf.tidy(() => void tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'))(x).dataSync());
+      const step = () =>
+        tf.tidy(
+          () =>
+            void tf
+              .grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'))(x)
+              .dataSync(),
+        );
       step();
       const buffers = () => (tf.backend() as unknown as { dataIdMap: { numDataIds(): number } }).dataIdMap.numDataIds();
       const before = { tensors: tf.memory().numTensors, buffers: buffers() };

@@ -13,9 +13,19 @@ describe('wasm Tile', () => {
     { shape: [2, 3, 2], reps: [1, 3, 2] },
   ])('matches the cpu backend for %o', async ({ shape, reps }) => {
     const n = shape.reduce((a, b) => a * b, 1);
-    const x = tf.tensor(Array.from({ length: n }, (_, i) => i * 1.5 - 2), shape);
-    const xi = tf.tensor(Array.from({ length: n }, (_, i) => i), shape, 'int32');
-    const run = () => tf.tidy(() => [tf.tile(toActiveBackend(x), reps), tf.tile(toActiveBackend(xi), reps)].map((t) => ({ shape: t.shape, dtype: t.dtype, v: Array.from(t.dataSync()) })));
+    const x = tf.tensor(
+      Array.from({ length: n }, (_, i) => i * 1.5 - 2),
+      shape,
+    );
+    const xi = tf.tensor(
+      Array.from({ length: n }, (_, i) => i),
+      shape,
+      'int32',
+    );
+    const run = () =>
+      tf.tidy(() =>
+        [tf.tile(toActiveBackend(x), reps), tf.tile(toActiveBackend(xi), reps)].map((t) => ({ shape: t.shape, dtype: t.dtype, v: Array.from(t.dataSync()) })),
+      );
     const want = await withBackend('cpu', run);
     const got = await withBackend('wasm', run);
     expect(got).toEqual(want);
@@ -28,8 +38,17 @@ describe('wasm Tile', () => {
       expect(() => tf.tile(s, [2])).toThrow(/cannot tile string tensors/);
       s.dispose();
       const x = tf.randomNormal([4, 3, 3, 2]);
-      const mean = tf.zeros([2]), variance = tf.ones([2]), offset = tf.zeros([2]), scale = tf.ones([2]);
-      const step = () => tf.tidy(() => void tf.grad((a: tf.Tensor) => tf.batchNorm(a, mean, variance, offset, scale))(x).dataSync());
+      const mean = tf.zeros([2]),
+        variance = tf.ones([2]),
+        offset = tf.zeros([2]),
+        scale = tf.ones([2]);
+      const step = () =>
+        tf.tidy(
+          () =>
+            void tf
+              .grad((a: tf.Tensor) => tf.batchNorm(a, mean, variance, offset, scale))(x)
+              .dataSync(),
+        );
       step();
       const before = tf.memory().numTensors;
       step();
