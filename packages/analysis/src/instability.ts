@@ -63,7 +63,7 @@ export function startingPoint(b: TensorBundle, iteration: number | undefined): {
     try {
       return { weights: selectCheckpoint(w, iteration), k: iteration };
     } catch (e) {
-      throw new Error(`analysis/instability: config.iteration: ${(e as Error).message}`);
+      throw new Error(`analysis/instability: config.iteration: ${(e as Error).message}`, { cause: e });
     }
   }
   const k = c === 'checkpoint' || c === 'rewound' ? (w.meta.iteration ?? 0) : 0;

@@ -18,7 +18,6 @@ function importable(module: string): string | undefined {
 }
 const missing = { pyarrow: importable('pyarrow'), duckdb: importable('duckdb') };
 for (const [m, why] of Object.entries(missing)) {
-  // eslint-disable-next-line no-console
   if (why) console.warn(`skipping the docs/INTEROP.md ${m} snippets: ${m} not importable (${why}); run: pip install --target .cache/pyarrow pyarrow duckdb`);
 }
 

@@ -13,7 +13,6 @@ const env = { ...process.env, PYTHONPATH: [existsSync(local) ? local : '', proce
 const probe = spawnSync('python3', ['-c', 'import pyarrow; print(pyarrow.__version__)'], { env, encoding: 'utf8' });
 const hasPyarrow = probe.status === 0;
 if (!hasPyarrow) {
-  // eslint-disable-next-line no-console
   console.warn(
     `skipping pyarrow interop tests: pyarrow not importable (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}); run: pip install --target .cache/pyarrow pyarrow`,
   );

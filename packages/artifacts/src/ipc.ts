@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { Field, RecordBatch, RecordBatchFileWriter, Schema, Struct, Table, makeData, tableFromIPC, type DataType } from 'apache-arrow';
+import { type Field, RecordBatch, RecordBatchFileWriter, Schema, Struct, type Table, makeData, tableFromIPC, type DataType } from 'apache-arrow';
 import { ArtifactError } from './errors';
 import { hashBytes } from './hash';
 import { checkIpcLayout } from './ipc-layout';

@@ -84,7 +84,6 @@ export function defineStage<Cfg extends z.ZodType, In extends Ports, Out extends
   return def;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyStageDef = StageDef<z.ZodType, Ports, Ports>;
 
 /** A context for running a stage as a plain function, outside the pipeline engine. */

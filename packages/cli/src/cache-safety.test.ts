@@ -29,7 +29,7 @@ async function ranOnce() {
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const entryJson = (cache: string, key: string) => join(cache, 'entries', key, 'entry.json');
-const edit = (file: string, f: (m: Record<string, any>) => void) => {
+const edit = (file: string, f: (m: Record<string, unknown>) => void) => {
   const m = JSON.parse(readFileSync(file, 'utf8'));
   f(m);
   writeFileSync(file, JSON.stringify(m));

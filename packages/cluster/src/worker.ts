@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { confinedPath } from '@lth/artifacts';
 import { cacheKey, codeFingerprint, ProcessExecutor, type Entry, type Registry, type StageTask, type TaskInput } from '@lth/pipeline';
 import { JobPayload, type JobInput, type JobResult } from './payload';
@@ -93,7 +93,7 @@ export function startWorker(opts: WorkerOptions): StageWorker {
       return { host, worker: id, reused: false };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      throw new Error(`${message} (on worker ${id})`);
+      throw new Error(`${message} (on worker ${id})`, { cause: err });
     } finally {
       release();
     }

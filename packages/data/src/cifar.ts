@@ -15,7 +15,7 @@ export async function readTarMembers(archive: Uint8Array, file: string): Promise
   try {
     tar = gunzipSync(archive);
   } catch (err) {
-    throw new Error(`${file}: corrupt gzip data: ${(err as Error).message}`);
+    throw new Error(`${file}: corrupt gzip data: ${(err as Error).message}`, { cause: err });
   }
   const members = new Map<string, Uint8Array>();
   const ex = extract();

@@ -155,7 +155,7 @@ it(`${MANIFESTS} seeded manifests with random file names change nothing outside 
     } catch (err) {
       if (err instanceof ManifestError && /^files\.[a-z-]+\.name$/.test(err.field ?? '')) outcomes.refusedName++;
       else if (err instanceof Error && /missing or unusable/.test(err.message)) outcomes.otherFailure++;
-      else throw new Error(`manifest ${i} (names ${JSON.stringify(names)}): unexpected ${(err as Error).stack}`);
+      else throw new Error(`manifest ${i} (names ${JSON.stringify(names)}): unexpected ${(err as Error).stack}`, { cause: err });
     }
     expect({ i, names, outside: [...outside()] }).toEqual({ i, names, outside: [...before] });
     // Inside the data directory, only the dataset's own directory.

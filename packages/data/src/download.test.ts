@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -148,7 +148,7 @@ describe('CIFAR-10 download, end to end on a local server', () => {
   it('moves a corrupted cached file to .quarantine/ unchanged and downloads a fresh copy', async () => {
     routes.set('/ok2/cifar-10-binary.tar.gz', { body: archive });
     const file = join(cache, 'cifar10', 'cifar-10-binary.tar.gz');
-    require('node:fs').mkdirSync(join(cache, 'cifar10'), { recursive: true });
+    mkdirSync(join(cache, 'cifar10'), { recursive: true });
     writeFileSync(file, archive.subarray(0, 5000));
     const logs: string[] = [];
     const report: LoadReport = { files: {} };

@@ -69,10 +69,10 @@ function publish(tmp: string, file: string): void {
     linkSync(tmp, file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new Error(`${file} already exists; not replacing it`);
+    if (code === 'EEXIST') throw new Error(`${file} already exists; not replacing it`, { cause: err });
     // A file system without hard links: rename, after checking that the name is free.
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
-    if (existsSync(file)) throw new Error(`${file} already exists; not replacing it`);
+    if (existsSync(file)) throw new Error(`${file} already exists; not replacing it`, { cause: err });
     renameSync(tmp, file);
   }
 }
@@ -90,7 +90,7 @@ export async function downloadFile(entry: ManifestFile, dest: string, opts: Down
     res = await fetch(url, { signal: opts.signal });
   } catch (err) {
     const cause = (err as { cause?: { message?: string } }).cause?.message;
-    throw new Error(`download of ${entry.name} from ${url} failed: ${(err as Error).message}${cause ? ` (${cause})` : ''}`);
+    throw new Error(`download of ${entry.name} from ${url} failed: ${(err as Error).message}${cause ? ` (${cause})` : ''}`, { cause: err });
   }
   if (!res.ok || !res.body) {
     await res.body?.cancel().catch(() => {});
@@ -115,6 +115,7 @@ export async function downloadFile(entry: ManifestFile, dest: string, opts: Down
   } catch (err) {
     throw new Error(
       `download of ${entry.name} from ${url} was interrupted after ${received}${expected !== undefined ? ` of ${expected}` : ''} bytes: ${(err as Error).message}`,
+      { cause: err },
     );
   } finally {
     bar?.stop();
@@ -139,7 +140,7 @@ export async function downloadFile(entry: ManifestFile, dest: string, opts: Down
     try {
       content = gunzipSync(body);
     } catch (err) {
-      throw new Error(`download of ${entry.name} from ${url}: corrupt gzip data: ${(err as Error).message}`);
+      throw new Error(`download of ${entry.name} from ${url}: corrupt gzip data: ${(err as Error).message}`, { cause: err });
     }
   }
   verifyContent(content, entry, `download from ${url}`);
@@ -147,7 +148,7 @@ export async function downloadFile(entry: ManifestFile, dest: string, opts: Down
     writeFileAtomic(dest, content);
   } catch (err) {
     // Another process may have published the same verified file first; anything else stays.
-    if (!holdsContent(dest, entry)) throw new Error(`download of ${entry.name} from ${url}: cannot cache it: ${(err as Error).message}`);
+    if (!holdsContent(dest, entry)) throw new Error(`download of ${entry.name} from ${url}: cannot cache it: ${(err as Error).message}`, { cause: err });
   }
   opts.log?.(`downloaded ${entry.name} from ${url} (${received} bytes), sha256 verified`);
   return content;

@@ -17,7 +17,7 @@ export function maybeGunzip(bytes: Uint8Array, file: string): Uint8Array {
     const out = gunzipSync(bytes);
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (err) {
-    throw new Error(`${file}: corrupt gzip data: ${(err as Error).message}`);
+    throw new Error(`${file}: corrupt gzip data: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -15,7 +15,6 @@ const CHROMIUM = process.env['LTH_CHROMIUM'] ?? '/usr/bin/chromium';
 const OUT = resolve(__dirname, '..', 'test-output');
 const have = existsSync(CHROMIUM);
 if (!have) {
-  // eslint-disable-next-line no-console
   console.warn(`browser test skipped: ${CHROMIUM} is missing (install with: apt-get install -y chromium)`);
 }
 const maybe = have ? describe : describe.skip;

@@ -1,7 +1,7 @@
 import { openBackend, probeRedis, PublishingExecutor, QueueExecutor, redactUrl, RemoteStore } from '@lth/cluster';
 import {
   createExecutor,
-  LocalStore,
+  type LocalStore,
   UsageError,
   writeRunRecord,
   type ArtifactStore,

@@ -125,7 +125,7 @@ describe('matrix: several seeds (or any params) in one pipeline', () => {
     // A single (non-list) input cannot gather several seeds' artifacts.
     const single = LOTTERY.replace(
       '  report:\n',
-      '  gathered:\n    uses: rewinder/reset\n    over: [seed]\n    inputs: { weights: init, mask: \"round[1].prune.mask\" }\n  report:\n',
+      '  gathered:\n    uses: rewinder/reset\n    over: [seed]\n    inputs: { weights: init, mask: "round[1].prune.mask" }\n  report:\n',
     );
     expect(errorsOf(single)).toEqual([
       "p.yaml:31:24: stages.gathered.inputs.weights: input 'weights' of rewinder/reset takes one artifact, but its reference differs across seed (seed=0/init.weights, seed=1/init.weights, seed=2/init.weights, ...): only list ports gather across the matrix",

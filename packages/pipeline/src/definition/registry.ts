@@ -135,6 +135,8 @@ export class Registry {
     const file = resolveStageModule(spec, from);
     const done = this.loaded.get(file);
     if (done) return { file, problems: done };
+    // A stage module is named at run time (built-in list, plugins:, LTH_STAGE_MODULES).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { problems } = this.addModule(isAbsolute(spec) || spec.startsWith('.') ? (packageNameOf(file) ?? file) : spec, require(file) as unknown, file);
     return { file, problems };
   }
