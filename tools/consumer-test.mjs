@@ -128,7 +128,7 @@ function main() {
     check(lib.includes('sparsity: 212960 of 266200 remaining'), 'library.js: the sparsity artifact disagrees with the mask');
 
     begin("5. a pipeline with the project's own stage, in worker processes");
-    const custom = customStageRun(project);
+    const custom = customStageRun();
     const rec = JSON.parse(run('npx', ['--no', '--', 'lth', ...custom.args], { cwd: project, env: consumerEnv(custom.env) }).stdout);
     const density = rec.stages.find((s) => s.id === 'density');
     check(density?.status === 'ran', `stage density: ${density?.status ?? 'missing'} (expected ran)`);
