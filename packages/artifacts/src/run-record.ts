@@ -24,6 +24,7 @@ export const StageRecord = z.object({
   id: z.string(),
   uses: z.string(),
   status: StageOutcome,
+  /** From the moment its inputs were ready to its outcome: includes waiting for a free slot or a lock. */
   durationMs: z.number(),
   /** How long computing its entry took (when it ran, or earlier for a cache hit). */
   computeMs: z.number().optional(),

@@ -17,7 +17,15 @@ import type { StageTask } from './task';
 export type StageState = 'pending' | 'waiting' | 'running' | StageOutcome;
 
 export type RunEvent =
-  | { type: 'stage'; id: string; uses: string; state: StageState; why?: string; error?: string; durationMs?: number }
+  | {
+      type: 'stage';
+      id: string;
+      uses: string;
+      state: StageState;
+      why?: string;
+      error?: string;
+      /** state 'ran': how long the stage itself ran (its entry's timing). */ durationMs?: number;
+    }
   | { type: 'progress'; id: string; progress: Progress }
   | { type: 'log'; id: string; message: string }
   | { type: 'problem'; message: string };
@@ -146,7 +154,10 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
         files: filesOf(at, entry),
         backend: entry.meta.backend,
       });
-      emit({ type: 'stage', id: node.id, uses: node.uses, state: status, why, ...(status === 'ran' ? { durationMs } : {}) });
+      // The progress line shows how long the stage itself ran: durationMs (in the record) also
+      // counts the wait for a free slot or another process's lock, which made a 0.1 s reset
+      // that waited behind two trainings print as 70 s.
+      emit({ type: 'stage', id: node.id, uses: node.uses, state: status, why, ...(status === 'ran' ? { durationMs: entry.meta.timings.durationMs } : {}) });
     } catch (err) {
       const reason = signal.aborted ? 'interrupted' : err instanceof Error ? err.message : String(err);
       const e = new StageError(node.id, reason, { cause: err });
