@@ -82,7 +82,7 @@ const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
  * '<package>' -> { '<files of the circle, relative to the package, sorted, space-separated>':
  * 'reason' } for a circle that is known and tolerated until its owner breaks it.
  */
-export function checkBoundaries(root, ranks, allow = {}, allowCircles = {}) {
+export function checkBoundaries(root, ranks, allow = {}, allowCircles = {}, onlyImports = {}) {
   const problems = [];
   const rootDev = new Set(Object.keys(readJson(join(root, 'package.json')).devDependencies ?? {}));
   for (const pkg of Object.keys(ranks)) {
@@ -131,6 +131,13 @@ export function checkBoundaries(root, ranks, allow = {}, allowCircles = {}) {
           }
           if (ranks[other] >= ranks[pkg]) {
             problems.push(`${where}: @lth/${pkg} (rank ${ranks[pkg]}) may not import @lth/${other} (rank ${ranks[other]}): dependencies point down only`);
+            continue;
+          }
+          // A rank says what a package may import at most; `onlyImports` narrows it (the engine
+          // knows no stage package, though they rank below it). Tests may use more.
+          if (!test && onlyImports[pkg] && !onlyImports[pkg].includes(other)) {
+            const may = onlyImports[pkg].map((o) => `@lth/${o}`).join(', ') || 'no @lth package';
+            problems.push(`${where}: @lth/${pkg} may import only ${may} (tools/packages.mjs ONLY_IMPORTS), not @lth/${other}`);
             continue;
           }
         }

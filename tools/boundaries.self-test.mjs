@@ -140,11 +140,26 @@ export function selfTest() {
   } finally {
     rmSync(tangled, { recursive: true, force: true });
   }
+  // `onlyImports` narrows what a package may import below its rank (source only; tests may use more).
+  const narrowed = workspace({ 'packages/high/src/index.test.ts': "import { a } from '@lth/low';\n" });
+  try {
+    const problems = checkBoundaries(narrowed, RANKS, {}, {}, { high: [] });
+    // The import is refused, so the declared dependency is also reported as unused by source.
+    if (
+      problems.length !== 2 ||
+      !/high\/src\/index\.ts:1: @lth\/high may import only no @lth package \(tools\/packages\.mjs ONLY_IMPORTS\), not @lth\/low/.test(problems[0])
+    ) {
+      failed++;
+      console.error(`self-test 'onlyImports': got\n  ${problems.join('\n  ') || '(none)'}`);
+    }
+  } finally {
+    rmSync(narrowed, { recursive: true, force: true });
+  }
   const types = importsOf("import type { A } from 'x';\nexport type { B } from 'y';\nimport { c } from 'z';\n");
   if (types.map((i) => `${i.spec}:${i.line}:${i.typeOnly}`).join(' ') !== 'x:1:true y:2:true z:3:false') {
     failed++;
     console.error(`self-test 'importsOf': got ${JSON.stringify(types)}`);
   }
-  console.log(failed === 0 ? `Boundary checker self-test ok (${CASES.length + 3} cases).` : `Boundary checker self-test: ${failed} case(s) failed.`);
+  console.log(failed === 0 ? `Boundary checker self-test ok (${CASES.length + 4} cases).` : `Boundary checker self-test: ${failed} case(s) failed.`);
   return failed === 0;
 }

@@ -3,7 +3,7 @@
 // tools/boundaries.mjs. `--self-test` checks the checker on fixture package trees.
 import { resolve } from 'node:path';
 import { checkBoundaries } from './boundaries.mjs';
-import { RANKS } from './packages.mjs';
+import { ONLY_IMPORTS, RANKS } from './packages.mjs';
 
 // Declared run-time dependencies that no source file imports by a literal name, and why they
 // are declared anyway.
@@ -27,7 +27,7 @@ if (process.argv.includes('--self-test')) {
 }
 
 const root = resolve(new URL('..', import.meta.url).pathname);
-const problems = checkBoundaries(root, RANKS, ALLOWED_UNIMPORTED, ALLOWED_CIRCLES);
+const problems = checkBoundaries(root, RANKS, ALLOWED_UNIMPORTED, ALLOWED_CIRCLES, ONLY_IMPORTS);
 if (problems.length > 0) {
   console.error(`Package boundary check failed (${problems.length}):\n  ${problems.join('\n  ')}`);
   process.exit(1);

@@ -17,3 +17,10 @@ export const RANKS = {
   cluster: 6,
   cli: 7,
 };
+
+// Packages that may import fewer @lth packages than their rank allows (non-test source). The
+// engine knows no stage package: the CLI hands it the stage modules to load, and a stage that
+// needs a tensor backend sets it up itself (StageDef.setup).
+export const ONLY_IMPORTS = {
+  pipeline: ['artifacts', 'random'],
+};
