@@ -3,8 +3,9 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createRng, ensureBackend, tf } from '@lth/compute';
-import { isPrunable, type MaskBundle, type ModelRef, type WeightBundle } from '@lth/artifacts';
+import type { ModelRef } from '@lth/artifacts';
 import { createModel } from './model';
+import { randomMask } from './__tests__/random-mask';
 import { initWeights } from './init';
 import { exportModel } from './export-files';
 
@@ -26,14 +27,6 @@ const REFS: ModelRef[] = [
   { arch: 'vgg19', options: { width: 4 } },
   { arch: 'resnet18', options: { width: 4 } },
 ];
-
-function randomMask(w: WeightBundle, seed: number): MaskBundle {
-  const rng = createRng('test', seed);
-  return {
-    meta: { content: 'mask', model: w.meta.model },
-    tensors: w.tensors.filter((t) => isPrunable(t.role)).map((t) => ({ ...t, values: Uint8Array.from(t.values, () => (rng.next() < 0.4 ? 1 : 0)) })),
-  };
-}
 
 /** Loads model.safetensors with the generated model.py (strict state_dict) and prints the logits of x. */
 const LOGITS_PY = `
@@ -72,7 +65,7 @@ describe.each(REFS)('safetensors export of $arch $options', (ref) => {
       // Training-mode passes move the batch-norm running stats off 0 / 1, so their layout is tested.
       for (let i = 0; i < 2; i++) model.apply(x, { training: true, rng }).dispose();
       const weights = model.toBundle('trained', { iteration: 2 });
-      const mask = randomMask(weights, 5);
+      const mask = randomMask(weights, 5, 0.4);
       model.applyMask(mask);
       const expected = model.apply(x, { training: false });
       const want = expected.dataSync() as Float32Array;

@@ -2,8 +2,9 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createRng, initBackend, tf } from '@lth/compute';
-import { isPrunable, plainContext, type MaskBundle, type ModelRef, type WeightBundle } from '@lth/artifacts';
+import { plainContext, type ModelRef, type WeightBundle } from '@lth/artifacts';
 import { createModel } from './model';
+import { randomMask } from './__tests__/random-mask';
 import { initWeights } from './init';
 import { exportLayersModel, loadExportedLayersModel } from './export';
 import { exportModel } from './export-files';
@@ -17,14 +18,6 @@ const REFS: ModelRef[] = [
   { arch: 'vgg19', options: { width: 4 } },
   { arch: 'resnet18', options: { width: 4 } },
 ];
-
-function randomMask(w: WeightBundle, seed: number): MaskBundle {
-  const rng = createRng('test', seed);
-  return {
-    meta: { content: 'mask', model: w.meta.model },
-    tensors: w.tensors.filter((t) => isPrunable(t.role)).map((t) => ({ ...t, values: Uint8Array.from(t.values, () => (rng.next() < 0.3 ? 1 : 0)) })),
-  };
-}
 
 let dir: string;
 beforeAll(async () => {
@@ -47,7 +40,7 @@ describe.each(REFS)('exportLayersModel $arch $options', (ref) => {
     // One training-mode pass moves the batch-norm running stats off their initial values.
     model.apply(x, { training: true, rng }).dispose();
     const trained = model.toBundle('trained');
-    const mask = randomMask(trained, 4);
+    const mask = randomMask(trained, 4, 0.3);
     model.applyMask(mask);
     const expected = model.apply(x, { training: false });
 
@@ -81,7 +74,7 @@ describe.each(REFS)('exportLayersModel $arch $options', (ref) => {
 
 test('a mask for another architecture is an error', async () => {
   const w = initWeights({ arch: 'lenet_300_100', options: {} }, 0);
-  const m = randomMask(initWeights({ arch: 'conv2', options: { width: 2 } }, 0), 1);
+  const m = randomMask(initWeights({ arch: 'conv2', options: { width: 2 } }, 0), 1, 0.3);
   await expect(exportLayersModel(w, m, path.join(dir, 'bad'))).rejects.toThrow(/mask is for 'conv2' but the weights are 'lenet_300_100'/);
 });
 
@@ -127,7 +120,7 @@ describe('exportModel', () => {
 
   test('a mask given as the weights, or a bundle missing a tensor, is refused naming it', async () => {
     const w = weights();
-    const mask = randomMask(w, 1);
+    const mask = randomMask(w, 1, 0.3);
     await expect(exportModel({ ...input(), weights: mask as unknown as WeightBundle }, { format: 'tfjs', dir: path.join(dir, 'm') })).rejects.toThrow(
       "holds a mask, not weights of 'conv2'",
     );
@@ -163,7 +156,7 @@ describe('models/export stage', () => {
   test('writes the chosen format into its files directory with the producing stages as provenance', async () => {
     const w = initWeights({ arch: 'lenet_300_100', options: {} }, 0);
     const out = path.join(dir, 'stage');
-    await exportStage.run(ctx(out), ExportConfig.parse({ format: 'safetensors' }), { weights: w, mask: randomMask(w, 2), data });
+    await exportStage.run(ctx(out), ExportConfig.parse({ format: 'safetensors' }), { weights: w, mask: randomMask(w, 2, 0.3), data });
     expect((await fs.readdir(out)).sort()).toEqual(['model.py', 'model.safetensors']);
     const { metadata } = decodeSafetensors(await fs.readFile(path.join(out, 'model.safetensors')));
     expect(JSON.parse(metadata['lth.provenance']!)).toEqual({
@@ -179,7 +172,7 @@ describe('models/export stage', () => {
 
   test('a mask wired into weights is an error naming the port', async () => {
     const w = initWeights({ arch: 'lenet_300_100', options: {} }, 0);
-    await expect(exportStage.run(ctx(path.join(dir, 'stage-bad')), ExportConfig.parse({}), { weights: randomMask(w, 1), data })).rejects.toThrow(
+    await expect(exportStage.run(ctx(path.join(dir, 'stage-bad')), ExportConfig.parse({}), { weights: randomMask(w, 1, 0.3), data })).rejects.toThrow(
       "models/export: input 'weights' holds uint8 'mask' tensors, expected weights",
     );
   });
