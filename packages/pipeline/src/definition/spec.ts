@@ -71,7 +71,7 @@ export const PipelineDoc = z.strictObject({
   stages: z.record(Name, z.record(z.string(), z.unknown())),
   /**
    * A search space for `lth sweep FILE` without `--space` (the format of a space file). Not
-   * part of the plan: `lth run` ignores it, `lth sweep` validates it (sweep/space.ts).
+   * part of the plan: `lth run` ignores it, `lth sweep` validates it (@lth/sweep, packages/sweep/src/space.ts).
    */
   sweep: z.record(z.string(), z.unknown()).optional(),
 });
