@@ -1,5 +1,5 @@
 import { defineStage, type AnyStageDef } from '@lth/artifacts';
-import { ensureBackend } from '@lth/compute';
+import { setupTensorBackend } from '@lth/compute';
 import { InstabilityConfig } from './config';
 import { instability } from './instability';
 
@@ -22,7 +22,7 @@ export const instabilityStage = defineStage({
     mask: { kind: 'tensors', optional: true, description: 'pruning mask: the copies train masked, and the path is masked' },
   },
   // Trains and evaluates with tensors: the backend is chosen once per process, before the first run.
-  setup: async () => ({ backend: (await ensureBackend()).name }),
+  setup: setupTensorBackend,
   outputs: {
     path: { kind: 'table', description: 'one row per (alpha, split): label, k, alpha, split, loss, error; meta.info.instability per split' },
     instability: { kind: 'table', description: 'one row per split: the instability, endpoint and maximum errors, Pm, the copies final test accuracy' },

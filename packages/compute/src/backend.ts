@@ -112,6 +112,14 @@ export async function ensureBackend(): Promise<BackendInfo> {
   return initializing;
 }
 
+/**
+ * `StageDef.setup` for every stage that computes with tensors: the backend is chosen once per
+ * process, before the stage's first run, and its name goes into the entry's metadata.
+ */
+export async function setupTensorBackend(): Promise<{ backend: string }> {
+  return { backend: (await ensureBackend()).name };
+}
+
 export function describeBackend(info: BackendInfo): string {
   const missing = Object.entries(info.unavailable).map(([k, v]) => `${k}: ${v}`);
   return `tfjs backend: ${info.name} (${info.reason})${missing.length ? `; unavailable: ${missing.join('; ')}` : ''}`;

@@ -5,7 +5,17 @@ import { registerGradients } from './gradients';
 registerGradients();
 
 export { tf };
-export { BACKENDS, availableBackends, initBackend, ensureBackend, describeBackend, loadBackendModule, type BackendName, type BackendInfo } from './backend';
+export {
+  BACKENDS,
+  availableBackends,
+  initBackend,
+  ensureBackend,
+  setupTensorBackend,
+  describeBackend,
+  loadBackendModule,
+  type BackendName,
+  type BackendInfo,
+} from './backend';
 export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './wasm/register';
 export { gemmMatMulCount } from './wasm/gemm/matmul';
 export { registerGradients } from './gradients';

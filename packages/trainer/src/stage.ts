@@ -1,5 +1,5 @@
 import { defineStage, type AnyStageDef } from '@lth/artifacts';
-import { ensureBackend } from '@lth/compute';
+import { setupTensorBackend } from '@lth/compute';
 import { TrainConfig } from './config';
 import { train } from './train';
 
@@ -14,7 +14,7 @@ export const trainStage = defineStage({
     mask: { kind: 'tensors', optional: true, description: 'pruning mask; pruned weights stay exactly 0' },
   },
   // Trains with tensors: the backend is chosen once per process, before the first run.
-  setup: async () => ({ backend: (await ensureBackend()).name }),
+  setup: setupTensorBackend,
   outputs: {
     weights: { kind: 'tensors', description: "final weights, content 'trained'" },
     metrics: { kind: 'metrics', description: 'loss/accuracy per evaluation; meta.earlyStop' },
