@@ -133,6 +133,16 @@ describe('report/lottery stage', () => {
     expect(reportLottery.inputs.tickets).toMatchObject({ kind: 'metrics', many: true });
   });
 
+  it('reports the dense runs alone when a pipeline has zero rounds (no tickets)', async () => {
+    const { tickets } = scenario();
+    const dense = [tickets[0]!, tickets[4]!];
+    const r = await lotteryReport({ tickets: [], dense, reinit: [] }, { seeds: 2 });
+    expect(r.summary).toHaveLength(1);
+    expect(r.summary[0]).toMatchObject({ round: 0, pm: 1, seeds: 2 });
+    expect(r.html).toContain('<svg ');
+    await expect(lotteryReport({ tickets: [] }, {})).rejects.toThrow(/'tickets' is empty and no 'dense' runs are wired/);
+  });
+
   it('shows input warnings in both documents', async () => {
     const r = await lotteryReport({ tickets: scenario().tickets }, {});
     expect(r.warnings).toHaveLength(1);

@@ -115,7 +115,9 @@ export function collectRuns(inputs: LotteryInputs, cfg: ReportConfig): Collected
   const warnings: string[] = [];
   const variants: Variant[] = [];
   const runs: RunPoint[] = [];
-  if (inputs.tickets.length === 0) throw new Error("report/lottery: input 'tickets' is empty");
+  // No tickets with the dense runs wired is a pipeline run with zero rounds (rounds: 0, a
+  // quick look at the dense network): the report is its round 0.
+  if (inputs.tickets.length === 0 && !inputs.dense?.length) throw new Error("report/lottery: input 'tickets' is empty and no 'dense' runs are wired");
 
   const denseRuns: RunPoint[] = [];
   const ticketLabel = labelled(cfg.labels.tickets, used);
