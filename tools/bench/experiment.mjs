@@ -89,11 +89,23 @@ async function experiment({ iterations, rounds, jobs, torch, log, work }) {
   const b = breakdown(record);
   const backend = record.backend;
   const rows = [
-    { name: `lth run ${label}: wall (process)`, backend, ms: lth.ms, runs: 1, note: `run record ${record.durationMs} ms; CLI start + plan ${(lth.ms - record.durationMs).toFixed(0)} ms` },
+    {
+      name: `lth run ${label}: wall (process)`,
+      backend,
+      ms: lth.ms,
+      runs: 1,
+      note: `run record ${record.durationMs} ms; CLI start + plan ${(lth.ms - record.durationMs).toFixed(0)} ms`,
+    },
   ];
   for (const [k, text] of CATEGORIES)
     rows.push({ name: `    ${text}`, backend, ms: b[k], runs: 1, note: `${((100 * b[k]) / b.total).toFixed(1)}% of stage time (summed over stages)` });
-  rows.push({ name: `    stage time summed over stages (${jobs} at a time)`, backend, ms: b.total, runs: 1, note: `stage durations incl. waits ${b.staged.toFixed(0)} ms` });
+  rows.push({
+    name: `    stage time summed over stages (${jobs} at a time)`,
+    backend,
+    ms: b.total,
+    runs: 1,
+    note: `stage durations incl. waits ${b.staged.toFixed(0)} ms`,
+  });
   const ours = lthResults(record);
   if (!torch.python) {
     rows.push({ name: `PyTorch ${label}: skipped`, backend: 'torch', ms: NaN, note: torch.why });
@@ -108,12 +120,24 @@ async function experiment({ iterations, rounds, jobs, torch, log, work }) {
   if (py.code !== 0) throw new Error(`lottery_torch.py exited ${py.code}:\n${py.err.slice(-3000)}`);
   const ref = JSON.parse(py.out.trim().split('\n').pop());
   const tb = `torch${jobs}t`;
-  rows.push({ name: `PyTorch ${label}: wall (process)`, backend: tb, ms: py.ms, runs: 1, note: `torch ${ref.torch}, ${jobs} thread(s); in-script ${ref.wallMs.toFixed(0)} ms` });
+  rows.push({
+    name: `PyTorch ${label}: wall (process)`,
+    backend: tb,
+    ms: py.ms,
+    runs: 1,
+    note: `torch ${ref.torch}, ${jobs} thread(s); in-script ${ref.wallMs.toFixed(0)} ms`,
+  });
   rows.push({ name: '    training steps', backend: tb, ms: ref.ms.steps, runs: 1 });
   rows.push({ name: '    evaluation', backend: tb, ms: ref.ms.evaluation, runs: 1 });
   rows.push({ name: '    pruning', backend: tb, ms: ref.ms.pruning, runs: 1 });
   rows.push({ name: `lth / PyTorch wall, ${label}, goal <= 0.5 (x, not ms)`, backend, ms: lth.ms / py.ms, runs: 1 });
-  for (const r of ours) rows.push(accuracyRow(r, ref.results.find((t) => t.round === r.round && t.variant === r.variant)));
+  for (const r of ours)
+    rows.push(
+      accuracyRow(
+        r,
+        ref.results.find((t) => t.round === r.round && t.variant === r.variant),
+      ),
+    );
   return rows;
 }
 

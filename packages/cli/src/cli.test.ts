@@ -48,7 +48,9 @@ describe('lth CLI', () => {
     expect(calls(log)).toHaveLength(4);
     const again = await run('--json');
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.out).stages.every((s: { status: string; timings: object }) => s.status === 'cached' && Object.keys(s.timings).join() === 'cache')).toBe(true);
+    expect(
+      JSON.parse(again.out).stages.every((s: { status: string; timings: object }) => s.status === 'cached' && Object.keys(s.timings).join() === 'cache'),
+    ).toBe(true);
     expect(calls(log)).toHaveLength(4);
   });
 
