@@ -35,8 +35,9 @@ export interface TrainResult {
 /**
  * Where a training run's wall time went, in ms (performance.now() sums, one pair of reads per
  * phase and step): `stepsMs` the optimizer steps (forward, gradients, update, the occasional
- * loss read-back), `batchesMs` making and releasing training batches, `evaluationMs` every
- * evaluation (including making the evaluation batches the first time), `checkpointsMs`
+ * loss read-back), `batchesMs` making and releasing batches (training batches, and evaluation
+ * batches: once per run when kept, every evaluation when streamed), `evaluationMs` the rest of
+ * every evaluation (forward passes, loss and accuracy), `checkpointsMs`
  * reading back checkpoint weights. The rest of durationMs is set-up and the final bundles.
  */
 export interface TrainPhases {
@@ -175,22 +176,27 @@ export async function trainModel(
     },
   });
   const rows = evaluator.rows;
-  const finish = async (iteration: number) => {
-    mark = performance.now();
-    await evaluator.finish(iteration);
-    lap('evaluationMs');
-  };
+  const finish = (iteration: number) => timedEvaluation(() => evaluator.finish(iteration));
   const checkpoint = (iteration: number) => {
     mark = performance.now();
     saved.push({ iteration, bundle: model.toBundle('checkpoint', { iteration }) });
     lap('checkpointsMs');
   };
 
+  /** An evaluation's time, with the batches it made counted as batchesMs. */
+  const timedEvaluation = async (work: () => Promise<void>) => {
+    mark = performance.now();
+    const made = evaluator.batchMakingMs;
+    await work();
+    lap('evaluationMs');
+    const making = evaluator.batchMakingMs - made;
+    phases.evaluationMs -= making;
+    phases.batchesMs += making;
+  };
+
   const evaluate = async (iteration: number) => {
     evalIteration = iteration;
-    mark = performance.now();
-    await evaluator.evaluate(iteration);
-    lap('evaluationMs');
+    await timedEvaluation(() => evaluator.evaluate(iteration));
     // The evaluation as intermediate values while training runs (a sweep's pruner acts on them).
     const values: Record<string, number> = {};
     for (const row of rows) {
