@@ -23,7 +23,7 @@ function parseArgs(argv) {
     else if (a === '--slow') opts.slow = true;
     else if (a === '-h' || a === '--help') {
       console.log(
-        'usage: node tools/bench.mjs [--json] [--only NAME[,NAME]] [--runs N] [--slow]\n  --slow: also cases that take minutes (the cpu filter gradient, the cluster quickstart)\nbenchmarks: ' +
+        'usage: node tools/bench.mjs [--json] [--only NAME[,NAME]] [--runs N] [--slow]\n  --slow: also cases that take minutes (the cpu filter gradient, the cluster quickstart, the end-to-end experiment with --jobs 1)\nbenchmarks: ' +
           benchFiles().join(', '),
       );
       process.exit(0);

@@ -40,4 +40,4 @@ export {
   type Progress,
 } from './stage';
 export { packCheckpoints, selectCheckpoint, checkpointIterations } from './checkpoints';
-export { StageOutcome, StageRecord, RunRecord, PortBinding } from './run-record';
+export { StageOutcome, StageRecord, StageTimings, TaskTimings, RunRecord, PortBinding } from './run-record';

@@ -56,6 +56,12 @@ export interface StageContext {
    * for outputs, which must stay a pure function of config and inputs.
    */
   inputTimings?: Record<string, Array<{ stage: string; durationMs: number }>>;
+  /**
+   * Reports where the stage's own time went (wall ms by phase, e.g. the trainer's steps and
+   * evaluations) for the run record's `timings.phases`; a later call replaces an earlier one.
+   * Impure like inputTimings: never put such numbers into outputs.
+   */
+  recordPhases?(ms: Record<string, number>): void;
 }
 
 /** What a stage's `setup` prepared, for the cache entry and the run record. */

@@ -39,6 +39,8 @@ describe('lth CLI', () => {
     expect(xy.uses).toBe('test/work');
     expect(xy.cacheKey).toMatch(/^[0-9a-f]{64}$/);
     expect(typeof xy.durationMs).toBe('number');
+    // where its time went, as the run-record schema types it (StageTimings)
+    expect(Object.keys(xy.timings).sort()).toEqual(['cache', 'io', 'queueMs', 'runMs', 'startup']);
     expect(xy.inputs).toEqual({ a: { stage: 'x', port: 'table' }, b: { stage: 'y', port: 'table' } });
     expect(existsSync(xy.outputs.table)).toBe(true);
     expect(r.err).toMatch(/run record: .*runs[/\\].*-t\.json/);
@@ -46,7 +48,9 @@ describe('lth CLI', () => {
     expect(calls(log)).toHaveLength(4);
     const again = await run('--json');
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.out).stages.every((s: { status: string }) => s.status === 'cached')).toBe(true);
+    expect(
+      JSON.parse(again.out).stages.every((s: { status: string; timings: object }) => s.status === 'cached' && Object.keys(s.timings).join() === 'cache'),
+    ).toBe(true);
     expect(calls(log)).toHaveLength(4);
   });
 

@@ -24,6 +24,8 @@ export interface EvalSource {
 export class EvalData {
   private readonly kept = new Map<string, EvalBatch[]>();
   private free: number;
+  /** Wall ms spent making evaluation batches so far (gather, normalize, upload): the trainer's timing phases. */
+  makingMs = 0;
 
   constructor(
     private readonly ds: Dataset,
@@ -52,7 +54,7 @@ export class EvalData {
     const key = `${split}:${this.count(split, limit)}`;
     const have = this.kept.get(key);
     if (have) return { batches: have, owned: false };
-    const stream = () => evalBatches(this.ds, split, this.batchSize, limit === undefined ? {} : { limit });
+    const stream = () => this.timed(evalBatches(this.ds, split, this.batchSize, limit === undefined ? {} : { limit }));
     const bytes = this.bytesOf(split, limit);
     if (!keep || bytes > this.free || bytes === 0) return { batches: stream(), owned: true };
     this.free -= bytes;
@@ -75,6 +77,23 @@ export class EvalData {
         this.free += bytes;
         for (const b of list) tf.dispose([b.x, b.y]);
       }
+    }
+  }
+
+  /** Passes the batches on, adding the time spent making each to makingMs. */
+  private *timed(batches: Iterable<EvalBatch>): Generator<EvalBatch, void, undefined> {
+    const it = batches[Symbol.iterator]();
+    try {
+      for (;;) {
+        const t0 = performance.now();
+        const r = it.next();
+        this.makingMs += performance.now() - t0;
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      // Abandoned part way (abort): the source releases what it holds.
+      it.return?.();
     }
   }
 

@@ -37,9 +37,12 @@ describe('EvalData (evaluation batches kept on the device)', () => {
     const made = [...first.batches];
     expect(made.map((b) => b.y.shape[0])).toEqual([32, 32, 26]);
     expect(cache.keptBytes()).toBe(90 * imageBytes);
+    const makingMs = cache.makingMs; // the time making them, for the trainer's batchesMs
+    expect(makingMs).toBeGreaterThan(0);
     const again = cache.source('test');
     expect(again.owned).toBe(false);
     expect([...again.batches]).toEqual(made);
+    expect(cache.makingMs).toBe(makingMs); // kept: nothing made again
     // A different limit of the same split is a different set.
     expect(cache.source('train', 50).batches).not.toBe(again.batches);
     cache.dispose();

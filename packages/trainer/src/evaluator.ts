@@ -36,6 +36,11 @@ export class Evaluator {
     this.data = new EvalData(ds, cfg.evalBatchSize, opts.cacheBytes);
   }
 
+  /** Wall ms spent making evaluation batches so far (part of the evaluations' time). */
+  get batchMakingMs(): number {
+    return this.data.makingMs;
+  }
+
   private get testEvery(): boolean {
     return this.cfg.evaluate.test === 'every';
   }

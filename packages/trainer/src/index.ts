@@ -33,6 +33,6 @@ export {
 } from './evaluate';
 export { EvalData, DEFAULT_EVAL_CACHE_BYTES, type EvalSource } from './eval-data';
 export { Evaluator, type EvaluatorOptions } from './evaluator';
-export { train, trainModel, type TrainInputs, type TrainResult, type TrainOptions } from './train';
+export { train, trainModel, type TrainInputs, type TrainResult, type TrainOptions, type TrainPhases } from './train';
 export { TrainingAborted, type TrainableModel } from './types';
 export { trainStage, stages } from './stage';

@@ -26,6 +26,8 @@ export const trainStage = defineStage({
       progress: (p) => ctx.progress(p),
       signal: ctx.signal,
     });
+    // Where the time went, for the run record (timings.phases); wall-clock, so not in metrics.
+    ctx.recordPhases?.({ ...r.timing.phases });
     ctx.log(
       `trainer/train: ${r.metrics.meta.iterations} iterations on ${r.metrics.meta.backend} in ${(r.timing.durationMs / 1000).toFixed(1)} s (${r.timing.msPerStep.toFixed(2)} ms/step)` +
         (r.metrics.meta.earlyStop

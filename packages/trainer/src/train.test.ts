@@ -136,6 +136,11 @@ describe('train (plain function)', () => {
     c8.tensors.forEach((t, i) => expect(sameBytes(t.values, r.weights.tensors[i]!.values)).toBe(true));
     expect(sameBytes(selectCheckpoint(r.checkpoints, 3).tensors[0]!.values, c0.tensors[0]!.values)).toBe(false);
     expect(r.metrics.meta.remaining).toBeCloseTo(0.5, 2);
+    // Where the time went: every phase happened here, and together they fit in the run.
+    const { stepsMs, batchesMs, evaluationMs, checkpointsMs } = r.timing.phases;
+    for (const ms of [stepsMs, batchesMs, evaluationMs, checkpointsMs]) expect(ms).toBeGreaterThan(0);
+    expect(stepsMs + batchesMs + evaluationMs + checkpointsMs).toBeLessThanOrEqual(r.timing.durationMs + 1);
+    expect(r.timing.msPerStep).toBeCloseTo((stepsMs + batchesMs) / 8, 6);
   });
 
   it('converts epochs to iterations (dropLast batches)', async () => {
@@ -239,8 +244,13 @@ describe('trainer/train stage', () => {
       const cfg = TrainConfig.parse({ ...small, iterations: 10, checkpoints: [0, 5], optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9 } });
       const mask = randomMask(w0, 5);
       const seen: number[] = [];
-      const out = await trainStage.run(plainContext(dir, { progress: (p) => seen.push(p.done) }), cfg, { weights: w0, data, mask });
+      const phases: Record<string, number>[] = [];
+      const ctx = plainContext(dir, { progress: (p) => seen.push(p.done), recordPhases: (ms) => phases.push(ms) });
+      const out = await trainStage.run(ctx, cfg, { weights: w0, data, mask });
       expect(seen).toContain(10);
+      // The phases reach the run record through the context (wall-clock: not in the metrics).
+      expect(phases).toHaveLength(1);
+      expect(Object.keys(phases[0]!).sort()).toEqual(['batchesMs', 'checkpointsMs', 'evaluationMs', 'stepsMs']);
       await writeArtifact(join(dir, 'w.arrow'), 'tensors', out.weights);
       await writeArtifact(join(dir, 'm.arrow'), 'metrics', out.metrics);
       await writeArtifact(join(dir, 'c.arrow'), 'tensors', out.checkpoints);

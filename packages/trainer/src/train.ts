@@ -29,7 +29,22 @@ export interface TrainResult {
    * Wall-clock figures. Not in the metrics artifact: identical runs must write identical bytes
    * (the cache addresses artifacts by content; the engine keeps stage durations in entry.json).
    */
-  timing: { durationMs: number; msPerStep: number };
+  timing: { durationMs: number; msPerStep: number; phases: TrainPhases };
+}
+
+/**
+ * Where a training run's wall time went, in ms (performance.now() sums, one pair of reads per
+ * phase and step): `stepsMs` the optimizer steps (forward, gradients, update, the occasional
+ * loss read-back), `batchesMs` making and releasing batches (training batches, and evaluation
+ * batches: once per run when kept, every evaluation when streamed), `evaluationMs` the rest of
+ * every evaluation (forward passes, loss and accuracy), `checkpointsMs`
+ * reading back checkpoint weights. The rest of durationMs is set-up and the final bundles.
+ */
+export interface TrainPhases {
+  stepsMs: number;
+  batchesMs: number;
+  evaluationMs: number;
+  checkpointsMs: number;
 }
 
 export interface TrainOptions {
@@ -134,7 +149,14 @@ export async function trainModel(
   const checkpointSet = new Set(plan.checkpoints);
   const signal = opts.signal;
   const progressEvery = opts.progressEveryMs ?? 500;
-  let stepMs = 0;
+  const phases: TrainPhases = { stepsMs: 0, batchesMs: 0, evaluationMs: 0, checkpointsMs: 0 };
+  let mark = 0;
+  /** Adds the time since the previous lap to `phase`. */
+  const lap = (phase: keyof TrainPhases) => {
+    const now = performance.now();
+    phases[phase] += now - mark;
+    mark = now;
+  };
   let lastReport = 0;
   let lastTick = Date.now();
   let lastLoss = Number.NaN;
@@ -154,10 +176,27 @@ export async function trainModel(
     },
   });
   const rows = evaluator.rows;
+  const finish = (iteration: number) => timedEvaluation(() => evaluator.finish(iteration));
+  const checkpoint = (iteration: number) => {
+    mark = performance.now();
+    saved.push({ iteration, bundle: model.toBundle('checkpoint', { iteration }) });
+    lap('checkpointsMs');
+  };
+
+  /** An evaluation's time, with the batches it made counted as batchesMs. */
+  const timedEvaluation = async (work: () => Promise<void>) => {
+    mark = performance.now();
+    const made = evaluator.batchMakingMs;
+    await work();
+    lap('evaluationMs');
+    const making = evaluator.batchMakingMs - made;
+    phases.evaluationMs -= making;
+    phases.batchesMs += making;
+  };
 
   const evaluate = async (iteration: number) => {
     evalIteration = iteration;
-    await evaluator.evaluate(iteration);
+    await timedEvaluation(() => evaluator.evaluate(iteration));
     // The evaluation as intermediate values while training runs (a sweep's pruner acts on them).
     const values: Record<string, number> = {};
     for (const row of rows) {
@@ -179,15 +218,16 @@ export async function trainModel(
     }
     if (signal?.aborted) throw new TrainingAborted(plan.start);
     await evaluate(plan.start);
-    if (steps === 0) await evaluator.finish(plan.start);
-    if (checkpointSet.has(plan.start)) saved.push({ iteration: plan.start, bundle: model.toBundle('checkpoint', { iteration: plan.start }) });
+    if (steps === 0) await finish(plan.start);
+    if (checkpointSet.has(plan.start)) checkpoint(plan.start);
     opts.progress?.({ done: plan.start, total: plan.iterations, message: plan.start > 0 ? `starting at iteration ${plan.start}` : 'starting' });
 
     const loopStart = Date.now();
     for (let it = plan.start; it < plan.iterations; it++) {
       if (signal?.aborted) throw new TrainingAborted(it);
-      const t0 = Date.now();
+      mark = performance.now();
       batch = (batches as Generator<Batch>).next().value as Batch;
+      lap('batchesMs');
       const lr = learningRate(cfg.optimizer.lr, it, lrPlan);
       const b = batch;
       // One dropout stream per iteration, so a run started at k draws what an uninterrupted one does.
@@ -202,11 +242,12 @@ export async function trainModel(
         optimizer.step(byName, lr);
         return value;
       });
+      lap('stepsMs');
       disposeBatch(batch);
       batch = undefined;
+      lap('batchesMs');
       const done = it + 1;
       const now = Date.now();
-      stepMs += now - t0;
       if (now - lastReport >= progressEvery || done === plan.iterations) {
         lastLoss = (loss.dataSync() as Float32Array)[0] as number;
         lastReport = now;
@@ -219,9 +260,10 @@ export async function trainModel(
         opts.progress?.({ done, total: plan.iterations, message: `loss ${lastLoss.toFixed(4)}, eta ${formatEta(eta)}` });
       }
       loss.dispose();
+      lap('stepsMs');
       if (done % plan.evalEvery === 0 || done === plan.iterations) await evaluate(done);
-      if (checkpointSet.has(done)) saved.push({ iteration: done, bundle: model.toBundle('checkpoint', { iteration: done }) });
-      if (done === plan.iterations) await evaluator.finish(done);
+      if (checkpointSet.has(done)) checkpoint(done);
+      if (done === plan.iterations) await finish(done);
       opts.onStep?.(done, { lr });
       // Let timers and abort handlers run; a tick costs ~microseconds, a step milliseconds.
       if (Date.now() - lastTick >= 50) {
@@ -256,6 +298,7 @@ export async function trainModel(
     weights: model.toBundle('trained', { iteration: plan.iterations }),
     metrics,
     checkpoints: packCheckpoints(model.ref, saved),
-    timing: { durationMs, msPerStep: steps > 0 ? stepMs / steps : 0 },
+    // msPerStep: a training step with its batch, as before the phases were split.
+    timing: { durationMs, msPerStep: steps > 0 ? (phases.stepsMs + phases.batchesMs) / steps : 0, phases },
   };
 }

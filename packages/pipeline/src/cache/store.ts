@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { confinedPath } from '@lth/artifacts';
+import { confinedPath, type TaskTimings } from '@lth/artifacts';
 import { checkEntryFiles, readEntryMeta, type EntryMeta } from './entry';
 import { fsErrorText } from './fs-safe';
 import { acquireLock, type LockOptions, type Release } from './lock';
@@ -14,6 +14,8 @@ export interface Entry {
   /** Where to read the entry's files: its directory, or this run's pinned copy of it. */
   dir: string;
   meta: EntryMeta;
+  /** Set by the task that computed it in this process: where that time went (never persisted). */
+  timings?: TaskTimings;
 }
 
 /** A directory where one entry is being built; nothing is visible until commit. */

@@ -40,6 +40,15 @@ describe('ProcessExecutor (worker processes)', () => {
       expect(c.start).toBeGreaterThanOrEqual(Math.max(a.end, b.end));
       const table = rec.stages.find((s) => s.id === 'c')?.outputs['table'] as string;
       expect(existsSync(table)).toBe(true);
+      // Timings cross the process boundary: a and b each started a fresh worker (spawned and
+      // loaded the stage module); c reused one of them, so it spawned nothing.
+      const startup = (id: string) => rec.stages.find((s) => s.id === id)?.timings?.startup;
+      for (const id of ['a', 'b']) {
+        expect(startup(id)?.spawnMs).toBeGreaterThan(0);
+        expect(startup(id)?.modulesMs).toBeGreaterThan(0);
+      }
+      expect(startup('c')?.spawnMs).toBe(0);
+      expect(rec.stages.find((s) => s.id === 'c')?.timings).toMatchObject({ runMs: expect.any(Number), io: { readMs: expect.any(Number) } });
     } finally {
       await executor.close();
     }

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import type { TaskTimings } from '@lth/artifacts';
 import type { ArtifactStore, Entry } from '../cache/store';
 import { UsageError } from '../definition/errors';
 import type { Plan } from '../definition/plan';
@@ -11,6 +12,8 @@ import type { FromWorker, ToWorker } from './worker';
 interface Slot {
   child: ChildProcess;
   busy: boolean;
+  /** Date.now() of the fork, until the worker's first task carries it (to time its start-up). */
+  forkedAt?: number;
 }
 
 /**
@@ -39,6 +42,7 @@ export class ProcessExecutor implements Executor {
   private take(): Slot {
     const free = this.pool.find((s) => !s.busy && s.child.connected);
     if (free) return free;
+    const forkedAt = Date.now();
     const child = fork(ownModule('worker'), [], {
       execArgv: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), ...nodeArgsForSources()],
       env: this.env,
@@ -46,7 +50,7 @@ export class ProcessExecutor implements Executor {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
     child.stdout?.pipe(process.stderr, { end: false });
-    const slot: Slot = { child, busy: false };
+    const slot: Slot = { child, busy: false, forkedAt };
     this.pool.push(slot);
     child.on('exit', () => {
       const i = this.pool.indexOf(slot);
@@ -63,7 +67,7 @@ export class ProcessExecutor implements Executor {
     return new Promise<Entry>((resolve, reject) => {
       let settled = false;
       let killTimer: NodeJS.Timeout | undefined;
-      const finish = (err?: Error) => {
+      const finish = (err?: Error, timings?: TaskTimings) => {
         if (settled) return;
         settled = true;
         slot.busy = false;
@@ -72,9 +76,11 @@ export class ProcessExecutor implements Executor {
         hooks.signal.removeEventListener('abort', onAbort);
         if (killTimer) clearTimeout(killTimer);
         if (err) return reject(err);
-        this.store
-          .get(task.key)
-          .then((e) => (e ? resolve(e) : reject(new Error(`worker reported success but entry ${task.key.slice(0, 12)} is missing or corrupt`))), reject);
+        const t0 = performance.now();
+        this.store.get(task.key).then((e) => {
+          if (!e) return reject(new Error(`worker reported success but entry ${task.key.slice(0, 12)} is missing or corrupt`));
+          resolve(timings ? { ...e, timings: { ...timings, verifyMs: performance.now() - t0 } } : e);
+        }, reject);
       };
       const onMessage = (m: FromWorker) => {
         if (m.type === 'log') hooks.log(m.message);
@@ -82,7 +88,7 @@ export class ProcessExecutor implements Executor {
           // Everything but the tag: intermediate `iteration` / `values` cross over too.
           const { type: _type, ...progress } = m;
           hooks.progress(progress);
-        } else if (m.type === 'done') finish();
+        } else if (m.type === 'done') finish(undefined, m.timings);
         else if (m.type === 'error') finish(new Error(m.message));
       };
       const onExit = (code: number | null, signal: string | null) =>
@@ -96,7 +102,9 @@ export class ProcessExecutor implements Executor {
       child.on('exit', onExit);
       if (hooks.signal.aborted) onAbort();
       else hooks.signal.addEventListener('abort', onAbort, { once: true });
-      send(child, { type: 'run', task, storeRoot: this.store.root, modules: this.registry.modules() });
+      const forkedAt = slot.forkedAt;
+      slot.forkedAt = undefined;
+      send(child, { type: 'run', task, storeRoot: this.store.root, modules: this.registry.modules(), ...(forkedAt === undefined ? {} : { forkedAt }) });
     });
   }
 

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InProcessExecutor, LocalStore, pipelineStatus, planFromText, Registry, runPipeline, type RunEvent, type RunRecord } from '../index';
+import { InProcessExecutor, LocalStore, pipelineStatus, planFromText, readRunRecord, Registry, runPipeline, type RunEvent, type RunRecord } from '../index';
 import { clearFingerprintCache } from '../testing';
 import { loggingDir, tempDir, testRegistry } from '../__tests__/helpers';
 
@@ -169,8 +169,34 @@ describe('runPipeline with the in-process executor', () => {
     expect(existsSync(all?.outputs['table'] as string)).toBe(true);
     expect(readFileSync(join(all?.files as string, 'report.md'), 'utf8')).toBe('# 2 items\n');
     expect(rec.report).toBe(all?.files); // no .html there: the directory
+    // Round trip: the file reads back through the RunRecord schema, timings included.
+    const read = readRunRecord(join(dir, 'cache', 'runs', files[0] as string));
+    if (!('record' in read)) throw new Error(read.problem);
+    expect(read.record.stages).toEqual(rec.stages);
     const x2 = events.filter((e) => e.type === 'stage' && e.id === 'x2').map((e) => (e.type === 'stage' ? e.state : ''));
     expect(x2).toEqual(['pending', 'running', 'ran']);
     expect(events.some((e) => e.type === 'progress' && e.id === 'x2' && e.progress.done === 4)).toBe(true);
+  });
+
+  it("records where each stage's time went: cache work always, start-up, I/O, run and the stage's phases when it ran", async () => {
+    const { run } = setup();
+    const { rec } = await run();
+    const x2 = rec.stages.find((s) => s.id === 'x2')?.timings;
+    expect(x2).toMatchObject({
+      cache: { keyMs: expect.any(Number), lookupMs: expect.any(Number), lockMs: expect.any(Number), commitMs: expect.any(Number) },
+      queueMs: expect.any(Number),
+      // in-process: no worker to spawn, no modules to load for the task
+      startup: { spawnMs: 0, modulesMs: 0, setupMs: expect.any(Number) },
+      io: { readMs: expect.any(Number), writeMs: expect.any(Number) },
+    });
+    // x2 slept (sleepMs 40) and reported that phase; it is part of its run
+    const sleptMs = x2?.phases?.['sleepMs'] as number;
+    expect(sleptMs).toBeGreaterThan(0);
+    expect(x2?.runMs).toBeGreaterThanOrEqual(sleptMs);
+    // a stage that reports no phases has none
+    expect(rec.stages.find((s) => s.id === 'x')?.timings?.phases).toBeUndefined();
+    // a cache hit spent only cache time
+    const again = await run();
+    for (const s of again.rec.stages) expect(Object.keys(s.timings ?? {})).toEqual(['cache']);
   });
 });

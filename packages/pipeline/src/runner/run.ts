@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { confinedPath, type Progress, type RunRecord, type StageOutcome, type StageRecord } from '@lth/artifacts';
+import { confinedPath, type Progress, type RunRecord, type StageOutcome, type StageRecord, type StageTimings } from '@lth/artifacts';
 import { RunRegistration } from '../cache/active';
 import { bindInputs } from '../cache/bind';
 import { packageVersions, writeRunRecord } from '../cache/record';
@@ -78,39 +78,51 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
   };
 
   type Resolved = { entry: Entry; key: string; status: 'ran' | 'cached'; why: string };
+  /** The scheduler's share of a stage's timings, summed over its resolve (and any re-resolve). */
+  type Clock = { keyMs: number; lookupMs: number; lockMs: number; queueMs: number };
+  const timed = async <T>(clock: Clock, field: keyof Clock, work: () => Promise<T> | T): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      clock[field] += performance.now() - t0;
+    }
+  };
 
   /**
    * The entry of `node`: from the cache (verified, and pinned for this run) or computed under
    * the key's lock. Its inputs are the entries already resolved for its dependencies; one that
    * vanished meanwhile (possible only where pinning is impossible) is resolved again.
    */
-  const resolve = async (node: PlanNode, depth = 0): Promise<Resolved> => {
+  const resolve = async (node: PlanNode, clock: Clock, depth = 0): Promise<Resolved> => {
     for (const d of node.deps) {
       const e = entries.get(d);
       if (e && !existsSync(e.dir) && depth < 8) {
         emit({ type: 'problem', message: `cache entry ${e.key.slice(0, 12)} of ${d} vanished while in use; resolving it again` });
-        entries.set(d, (await resolve(byId.get(d) as PlanNode, depth + 1)).entry);
+        entries.set(d, (await resolve(byId.get(d) as PlanNode, clock, depth + 1)).entry);
       }
     }
     // entries holds this run's pinned copies (when links work): exactly the verified files.
-    const { inputs, parts, key } = bindInputs(node, (id) => entries.get(id));
+    const { inputs, parts, key } = await timed(clock, 'keyMs', () => bindInputs(node, (id) => entries.get(id)));
     // Registered before the lookup, so that a concurrent gc keeps this entry.
     registration.use(key);
     const forced = isForced(node.id, opts.force ?? []) && depth === 0;
     // Corrupt entries are repaired only under the key's lock, so that a process never moves
     // aside an entry another process has just recomputed.
-    let entry = forced ? undefined : await store.get(key, { repair: false, pinTo: registration.pins });
+    let entry = forced ? undefined : await timed(clock, 'lookupMs', () => store.get(key, { repair: false, pinTo: registration.pins }));
     if (entry) return { entry, key, status: 'cached', why: 'cache hit' };
     const why = forced ? 'forced (--force)' : explainer.why(plan.name, node.id, parts);
-    const release = await store.lock(key, {
-      signal,
-      onWait: () => emit({ type: 'stage', id: node.id, uses: node.uses, state: 'waiting', why: 'another process is computing this entry' }),
-    });
+    const release = await timed(clock, 'lockMs', () =>
+      store.lock(key, {
+        signal,
+        onWait: () => emit({ type: 'stage', id: node.id, uses: node.uses, state: 'waiting', why: 'another process is computing this entry' }),
+      }),
+    );
     try {
       // Whoever held the lock may have just committed this very entry.
-      entry = forced ? undefined : await store.get(key, { pinTo: registration.pins });
+      entry = forced ? undefined : await timed(clock, 'lookupMs', () => store.get(key, { pinTo: registration.pins }));
       if (entry) return { entry, key, status: 'cached', why: 'cache hit (computed by another process)' };
-      await slot();
+      await timed(clock, 'queueMs', slot);
       try {
         emit({ type: 'stage', id: node.id, uses: node.uses, state: 'running', why });
         const task: StageTask = { id: node.id, uses: node.uses, pipeline: plan.name, rawConfig: node.rawConfig, key, parts, inputs };
@@ -123,7 +135,8 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
         freeSlot();
       }
       // Still under the lock: nobody can have replaced what was just committed and verified.
-      return { entry: store.pin(entry, registration.pins), key, status: 'ran', why };
+      const computed = entry;
+      return { entry: await timed(clock, 'lookupMs', () => store.pin(computed, registration.pins)), key, status: 'ran', why };
     } finally {
       release();
     }
@@ -138,8 +151,9 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
       emit({ type: 'stage', id: node.id, uses: node.uses, state: 'skipped', why });
       return;
     }
+    const clock: Clock = { keyMs: 0, lookupMs: 0, lockMs: 0, queueMs: 0 };
     try {
-      const { entry, key, status, why } = await resolve(node);
+      const { entry, key, status, why } = await resolve(node, clock);
       entries.set(node.id, entry);
       const durationMs = Date.now() - t0;
       // The record names the entry's own files (pins are removed when the run ends).
@@ -153,6 +167,7 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
         outputs: outputsOf(at, entry),
         files: filesOf(at, entry),
         backend: entry.meta.backend,
+        timings: stageTimings(clock, status === 'ran' ? entry.timings : undefined),
       });
       // The progress line shows how long the stage itself ran: durationMs (in the record) also
       // counts the wait for a free slot or another process's lock, which made a 0.1 s reset
@@ -214,6 +229,29 @@ export async function runPipeline(plan: Plan, opts: RunOptions): Promise<RunReco
     }
   }
   return rec;
+}
+
+/** The record's timings: the scheduler's clock plus, for a stage that ran, what its task measured. */
+function stageTimings(clock: { keyMs: number; lookupMs: number; lockMs: number; queueMs: number }, task: Entry['timings']): StageTimings {
+  const cache = { keyMs: clock.keyMs, lookupMs: clock.lookupMs + (task?.verifyMs ?? 0), lockMs: clock.lockMs };
+  const t: StageTimings = !task
+    ? { cache }
+    : {
+        cache: { ...cache, commitMs: task.commitMs },
+        queueMs: clock.queueMs,
+        startup: task.startup,
+        io: task.io,
+        runMs: task.runMs,
+        ...(task.phases ? { phases: task.phases } : {}),
+      };
+  return tenthsOfMs(t);
+}
+
+/** Every number rounded to 0.1 ms: what a reader of the record can use, without float noise. */
+function tenthsOfMs<T>(v: T): T {
+  if (typeof v === 'number') return (Math.round(v * 10) / 10) as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, tenthsOfMs(x)])) as T;
+  return v;
 }
 
 function outputsOf(dir: string, e: Entry): Record<string, string> {

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashFile, readArtifact, writeArtifact, type AnyStageDef, type Progress, type StageContext } from '@lth/artifacts';
+import { hashFile, readArtifact, writeArtifact, type AnyStageDef, type Progress, type StageContext, type TaskTimings } from '@lth/artifacts';
 import type { TaskInput } from '../cache/bind';
 import type { KeyParts } from '../cache/key';
 import type { Registry } from '../definition/registry';
@@ -26,6 +26,8 @@ export interface TaskHooks {
   signal: AbortSignal;
   log(message: string): void;
   progress(p: Progress): void;
+  /** Start-up already spent in this process for this task (a worker: its spawn, the modules it loaded). */
+  startup?: { spawnMs: number; modulesMs: number };
 }
 
 /**
@@ -38,14 +40,25 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
   const { def } = reg;
   const staging = store.begin(task.key);
   const started = new Date();
+  // Where the time goes (the run record's timings): performance.now() marks between phases.
+  let mark = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const ms = now - mark;
+    mark = now;
+    return ms;
+  };
   try {
     const inputs: Record<string, unknown> = {};
     for (const [port, bound] of Object.entries(task.inputs)) {
       const read = (b: TaskInput) => readArtifact(b.file, b.kind, { sha256: b.sha256 });
       inputs[port] = Array.isArray(bound) ? bound.map(read) : read(bound);
     }
+    const readMs = lap();
     const cfg = def.config.parse(task.rawConfig ?? {});
     const backend = await setUp(def);
+    const setupMs = lap();
+    let phases: Record<string, number> | undefined;
     const inputTimings = Object.fromEntries(
       Object.entries(task.inputs).map(([p, b]) => [p, (Array.isArray(b) ? b : [b]).map((x) => ({ stage: x.stage, durationMs: x.computeMs ?? 0 }))]),
     );
@@ -57,8 +70,14 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
       outDir,
       backend,
       inputTimings,
+      recordPhases: (ms) => {
+        phases = { ...ms };
+      },
     };
     const produced = (await def.run(ctx, cfg, inputs as never)) as Record<string, unknown>;
+    const runMs = lap();
+    let writeMs = 0;
+    let hashMs = 0;
     // A stage that completes despite an abort has valid outputs: they are committed, not lost.
     const outputs: Record<string, EntryOutput> = {};
     for (const [port, spec] of Object.entries(def.outputs)) {
@@ -66,7 +85,9 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
       if (value === undefined || value === null) throw new Error(`${def.id} returned no value for output '${port}' (${spec.kind})`);
       const file = outputFileName(port);
       await writeArtifact(join(staging.dir, file), spec.kind, value as never);
+      writeMs += lap();
       outputs[port] = { file, kind: spec.kind, sha256: await hashFile(join(staging.dir, file)), size: statSync(join(staging.dir, file)).size };
+      hashMs += lap();
     }
     // Every file of the entry, outputs and extra files alike, is listed with its hash and size.
     const contents = await describeContents(staging.dir);
@@ -86,7 +107,15 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
       timings: { startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationMs: finished.getTime() - started.getTime() },
       backend,
     };
-    return await staging.commit(meta);
+    const entry = await staging.commit(meta);
+    const timings: TaskTimings = {
+      startup: { spawnMs: hooks.startup?.spawnMs ?? 0, modulesMs: hooks.startup?.modulesMs ?? 0, setupMs },
+      io: { readMs, writeMs },
+      runMs,
+      ...(phases ? { phases } : {}),
+      commitMs: hashMs + lap(),
+    };
+    return { ...entry, timings };
   } catch (err) {
     staging.abort();
     throw err;

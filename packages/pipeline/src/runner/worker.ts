@@ -1,4 +1,4 @@
-import type { Progress } from '@lth/artifacts';
+import type { Progress, TaskTimings } from '@lth/artifacts';
 import { LocalStore } from '../cache/store';
 import { Registry } from '../definition/registry';
 import { runTask, type StageTask } from './task';
@@ -9,9 +9,13 @@ import { runTask, type StageTask } from './task';
  * comes from this process's environment), runs the task and commits the entry into the shared
  * local store.
  */
-export type ToWorker = { type: 'run'; task: StageTask; storeRoot: string; modules: string[] } | { type: 'abort' };
+/** `forkedAt` (Date.now() of the fork, in the coordinator): sent with a fresh worker's first task, to time its start-up. */
+export type ToWorker = { type: 'run'; task: StageTask; storeRoot: string; modules: string[]; forkedAt?: number } | { type: 'abort' };
 export type FromWorker =
-  { type: 'log'; message: string } | ({ type: 'progress' } & Progress) | { type: 'done'; key: string } | { type: 'error'; message: string };
+  | { type: 'log'; message: string }
+  | ({ type: 'progress' } & Progress)
+  | { type: 'done'; key: string; timings?: TaskTimings }
+  | { type: 'error'; message: string };
 
 function send(m: FromWorker): void {
   process.send?.(m);
@@ -32,18 +36,26 @@ process.on('message', (m: ToWorker) => {
     return;
   }
   abort = new AbortController();
+  // Both clocks are the wall clock: the coordinator's fork and this first message.
+  const spawnMs = m.forkedAt === undefined ? 0 : Math.max(0, Date.now() - m.forkedAt);
   const store = new LocalStore(m.storeRoot);
+  let modulesMs = 0;
   Promise.resolve()
-    .then(() => loadModules(m.modules))
+    .then(() => {
+      const t0 = performance.now();
+      loadModules(m.modules);
+      modulesMs = performance.now() - t0;
+    })
     .then(() =>
       runTask(m.task, registry, store, {
         signal: (abort as AbortController).signal,
         log: (message) => send({ type: 'log', message }),
         progress: (p) => send({ type: 'progress', ...p }),
+        startup: { spawnMs, modulesMs },
       }),
     )
     .then(
-      (entry) => send({ type: 'done', key: entry.key }),
+      (entry) => send({ type: 'done', key: entry.key, ...(entry.timings ? { timings: entry.timings } : {}) }),
       (err: unknown) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
     );
 });
