@@ -18,6 +18,9 @@ export {
 } from './backend';
 export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './wasm/register';
 export { gemmMatMulCount } from './wasm/gemm/matmul';
+export { parallelGemmCount } from './wasm/gemm/parallel';
+export { setThreads, threadCount, MAX_THREADS } from './wasm/threads/settings';
+export { stopThreads, threadsRunning } from './wasm/threads/pool';
 export { registerGradients } from './gradients';
 export { withBackend, toActiveBackend } from './switch';
 // Re-exported for compatibility; the seeded RNG lives in @lth/random, which loads no tfjs.

@@ -1,6 +1,7 @@
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { perMemory, type WasmMemory } from '../asm';
-import { GEMM_CHUNK, gemmChunked, gemmFor } from '../gemm/gemm';
+import { GEMM_CHUNK, gemmFor } from '../gemm/gemm';
+import { gemmChunkedParallel } from '../gemm/parallel';
 import type { BoundCall, HeapBackend } from '../kernel';
 import { assembleSandwich, type Sandwich, type SandwichLayout } from './sandwich';
 
@@ -198,7 +199,6 @@ export function conv2DWinograd(
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
   const memory = backend.wasm.asm!.memory!;
-  const gemm = gemmFor(memory)!;
   const g = geometry(info);
   const { n, ci, co, th, tw, tile, win, p: points } = g;
   const tiles = n * th * tw;
@@ -215,7 +215,7 @@ export function conv2DWinograd(
   const m = keep(backend.makeOutput([points, rows, co], 'float32'));
   const [vOff, uOff, mOff] = [offsetOf(backend, v), offsetOf(backend, u), offsetOf(backend, m)];
   for (let p = 0; p < points; p++) {
-    gemmChunked(gemm, vOff + p * rows * ci * 4, uOff + p * ci * co * 4, mOff + p * rows * co * 4, rows, ci, co, ci * 4, 4, co * 4, GEMM_CHUNK);
+    gemmChunkedParallel(memory, vOff + p * rows * ci * 4, uOff + p * ci * co * 4, mOff + p * rows * co * 4, rows, ci, co, ci * 4, 4, co * 4, GEMM_CHUNK);
   }
   const hq = th * tile;
   const wq = tw * tile;
@@ -247,7 +247,6 @@ export function filterGradWinograd(
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
   const memory = backend.wasm.asm!.memory!;
-  const gemm = gemmFor(memory)!;
   const g = geometry(info);
   const { n, ci, co, th, tw, tile, win, p: points } = g;
   const tiles = n * th * tw;
@@ -285,7 +284,7 @@ export function filterGradWinograd(
   const mw = keep(backend.makeOutput([points, ci, co], 'float32'));
   const [vOff, mwOff] = [offsetOf(backend, v), offsetOf(backend, mw)];
   for (let p = 0; p < points; p++) {
-    gemmChunked(gemm, vOff + p * tiles * ci * 4, zOff + p * tiles * co * 4, mwOff + p * ci * co * 4, ci, tiles, co, 4, ci * 4, co * 4, GEMM_CHUNK);
+    gemmChunkedParallel(memory, vOff + p * tiles * ci * 4, zOff + p * tiles * co * 4, mwOff + p * ci * co * 4, ci, tiles, co, 4, ci * 4, co * 4, GEMM_CHUNK);
   }
   const dw = backend.makeOutput([3, 3, ci, co], 'float32');
   const toDw = sandwich(memory, `dw${tile}:${ci}:${co}`, {
