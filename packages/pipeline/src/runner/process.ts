@@ -6,11 +6,14 @@ import type { Registry } from '../definition/registry';
 import { nodeArgsForSources, ownModule } from './dev';
 import type { Executor } from './executor';
 import type { StageTask, TaskHooks } from './task';
+import { threadBudget } from './threads';
 import type { FromWorker, ToWorker } from './worker';
 
 interface Slot {
   child: ChildProcess;
   busy: boolean;
+  /** The thread budget last sent to its running stage. */
+  threads?: string;
 }
 
 /**
@@ -20,6 +23,12 @@ interface Slot {
  * registry's module files, and the worker loads exactly those (nothing from its environment),
  * so it knows every stage the coordinator knows that came from a module; a stage added in
  * code (no module) is refused before the run starts.
+ *
+ * Each running stage gets a thread budget (threads.ts: the cores shared out among the stages
+ * running). It is sent with the task and again whenever a stage starts or ends, so a stage
+ * that started alone with both cores drops to one when a second starts, and goes back up when
+ * that one ends: the worker sets LTH_THREADS, which the kernels read at their next large
+ * product (a stage busy in one long synchronous call keeps its budget until it yields).
  */
 export class ProcessExecutor implements Executor {
   private readonly pool: Slot[] = [];
@@ -29,7 +38,20 @@ export class ProcessExecutor implements Executor {
     private readonly store: ArtifactStore,
     readonly slots: number,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** The cores the thread budgets share out (tests pass their own). */
+    private readonly cores?: number,
   ) {}
+
+  /** Sends every running stage its share of the cores, where it changed. */
+  private shareCores(): void {
+    const busy = this.pool.filter((s) => s.busy);
+    const threads = threadBudget(busy.length, this.env, this.cores);
+    for (const s of busy) {
+      if (s.threads === threads) continue;
+      s.threads = threads;
+      send(s.child, { type: 'threads', threads });
+    }
+  }
 
   prepare(plan: Plan): void {
     const moduleless = [...new Set(plan.nodes.map((n) => n.uses))].filter((id) => !this.registry.get(id)?.module);
@@ -67,6 +89,8 @@ export class ProcessExecutor implements Executor {
         if (settled) return;
         settled = true;
         slot.busy = false;
+        slot.threads = undefined;
+        this.shareCores();
         child.off('message', onMessage);
         child.off('exit', onExit);
         hooks.signal.removeEventListener('abort', onAbort);
@@ -96,7 +120,10 @@ export class ProcessExecutor implements Executor {
       child.on('exit', onExit);
       if (hooks.signal.aborted) onAbort();
       else hooks.signal.addEventListener('abort', onAbort, { once: true });
-      send(child, { type: 'run', task, storeRoot: this.store.root, modules: this.registry.modules() });
+      const others = this.pool.filter((s) => s.busy && s !== slot).length;
+      slot.threads = threadBudget(others + 1, this.env, this.cores);
+      send(child, { type: 'run', task, storeRoot: this.store.root, modules: this.registry.modules(), threads: slot.threads });
+      this.shareCores();
     });
   }
 

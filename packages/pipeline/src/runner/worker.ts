@@ -9,7 +9,10 @@ import { runTask, type StageTask } from './task';
  * comes from this process's environment), runs the task and commits the entry into the shared
  * local store.
  */
-export type ToWorker = { type: 'run'; task: StageTask; storeRoot: string; modules: string[] } | { type: 'abort' };
+export type ToWorker =
+  | { type: 'run'; task: StageTask; storeRoot: string; modules: string[]; threads?: string }
+  | { type: 'abort' }
+  | { type: 'threads'; threads: string };
 export type FromWorker =
   { type: 'log'; message: string } | ({ type: 'progress' } & Progress) | { type: 'done'; key: string } | { type: 'error'; message: string };
 
@@ -26,11 +29,25 @@ function loadModules(modules: string[]): void {
   for (const file of modules) registry.load(file);
 }
 
+/**
+ * The thread budget the executor gives the stage (threads.ts), as LTH_THREADS: the engine knows
+ * no tensor package, and the tensor kernels read the variable on every large product, so a
+ * new budget reaches a running stage at its next await.
+ */
+function setThreads(threads: string | undefined): void {
+  if (threads !== undefined) process.env['LTH_THREADS'] = threads;
+}
+
 process.on('message', (m: ToWorker) => {
   if (m.type === 'abort') {
     abort?.abort();
     return;
   }
+  if (m.type === 'threads') {
+    setThreads(m.threads);
+    return;
+  }
+  setThreads(m.threads);
   abort = new AbortController();
   const store = new LocalStore(m.storeRoot);
   Promise.resolve()
