@@ -18,7 +18,7 @@ export {
 } from './backend';
 export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './wasm/register';
 export { gemmMatMulCount } from './wasm/gemm/matmul';
-export { parallelGemmCount } from './wasm/gemm/parallel';
+export { parallelGemmCount, threadPolicy as gemmThreadPolicy } from './wasm/gemm/parallel';
 export { setThreads, threadCount, MAX_THREADS } from './wasm/threads/settings';
 export { stopThreads, threadsRunning } from './wasm/threads/pool';
 export { registerGradients } from './gradients';
