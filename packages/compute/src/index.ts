@@ -19,6 +19,7 @@ export {
 export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './wasm/register';
 export { gemmMatMulCount } from './wasm/gemm/matmul';
 export { parallelGemmCount, threadPolicy as gemmThreadPolicy } from './wasm/gemm/parallel';
+export { parallelConvCount } from './wasm/conv/winograd-forward';
 export { setThreads, threadCount, MAX_THREADS } from './wasm/threads/settings';
 export { stopThreads, threadsRunning } from './wasm/threads/pool';
 export { registerGradients } from './gradients';

@@ -1,4 +1,4 @@
-import { gemmThreadPolicy, initBackend, parallelGemmCount, setThreads, stopThreads } from '@lth/compute';
+import { gemmThreadPolicy, initBackend, parallelConvCount, parallelGemmCount, setThreads, stopThreads } from '@lth/compute';
 import { syntheticDataset } from '@lth/data';
 import { initWeights } from '@lth/models';
 import { train, type TrainResult } from './train';
@@ -36,9 +36,10 @@ describe('training with 1 and 2 threads', () => {
     setThreads(1);
     const one = await train({ weights, data }, cfg);
     setThreads(2);
-    const before = parallelGemmCount();
+    const splits = () => parallelGemmCount() + parallelConvCount();
+    const before = splits();
     const two = await train({ weights, data }, cfg);
-    expect(parallelGemmCount()).toBeGreaterThan(before); // some products really were split
+    expect(splits()).toBeGreaterThan(before); // some work really was split
     expect(bytes(two).equals(bytes(one))).toBe(true);
     expect(two.metrics).toEqual(one.metrics);
   });

@@ -100,16 +100,7 @@ export function gemmChunkedParallel(
   try {
     gemmChunked(gemm, a, b, c, rows, k, n, aRow, aK, bRow, chunk);
   } finally {
-    // Every lane, even after an error: a lane is reused only once its last job is over.
-    const errors = Array.from({ length: lanes }, (_, lane) => {
-      try {
-        pool.wait(lane);
-        return undefined;
-      } catch (err) {
-        return err;
-      }
-    }).filter((e) => e !== undefined);
-    if (errors.length) throw errors[0];
+    pool.waitAll(lanes);
   }
   heap().set(pool.bytes().subarray(arenaC, arenaC + cBytes), c + rows * n * 4);
   parallel++;

@@ -114,6 +114,19 @@ export class ThreadPool {
     }
   }
 
+  /** wait() on lanes 0..lanes-1, every one even after an error (a lane is reused only once idle); throws the first error. */
+  waitAll(lanes: number): void {
+    let first: unknown;
+    for (let lane = 0; lane < lanes; lane++) {
+      try {
+        this.wait(lane);
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+
   /** Stops every worker (they leave their wait loop, then are terminated). */
   async close(): Promise<void> {
     this.lanes.forEach((_, lane) => {
