@@ -121,5 +121,6 @@ export async function run(opts = {}) {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const runs = process.argv.includes('--smoke') ? 1 : undefined;
   const rows = await run({ runs, torch: !process.argv.includes('--no-torch'), log: (m) => process.stderr.write(`${m}\n`) });
-  for (const r of rows) console.log(`${r.name.padEnd(72)} ${r.backend.padEnd(8)} ${Number.isFinite(r.ms) ? r.ms.toFixed(2).padStart(9) : '      n/a'}  ${r.note ?? ''}`);
+  for (const r of rows)
+    console.log(`${r.name.padEnd(72)} ${r.backend.padEnd(8)} ${Number.isFinite(r.ms) ? r.ms.toFixed(2).padStart(9) : '      n/a'}  ${r.note ?? ''}`);
 }

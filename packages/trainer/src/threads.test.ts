@@ -32,7 +32,14 @@ describe('training with 1 and 2 threads', () => {
     gemmThreadPolicy.force = force;
     const data = syntheticDataset({ seed: 5, shape: [...shape], train: 180, validation: 60, test: 60 });
     const weights = initWeights({ arch, options: {} }, 3);
-    const cfg = { batchSize: 60, iterations, evalEvery: iterations, trainEvalExamples: 60, evalBatchSize: 60, optimizer: { type: 'adam' as const, lr: 1.2e-3 } };
+    const cfg = {
+      batchSize: 60,
+      iterations,
+      evalEvery: iterations,
+      trainEvalExamples: 60,
+      evalBatchSize: 60,
+      optimizer: { type: 'adam' as const, lr: 1.2e-3 },
+    };
     setThreads(1);
     const one = await train({ weights, data }, cfg);
     setThreads(2);

@@ -89,7 +89,10 @@ stages:
     const store = new LocalStore(join(dir, 'cache'));
     const executor = new ProcessExecutor(testRegistry(), store, 2, childEnv({ LTH_TEST_LOG: log, LTH_THREADS: '1' }), 2);
     try {
-      await runPipeline(planFromText('one.yaml', 'name: one\nstages:\n  c: { uses: test/work, with: { tag: c } }\n', { registry: testRegistry() }), { store, executor });
+      await runPipeline(planFromText('one.yaml', 'name: one\nstages:\n  c: { uses: test/work, with: { tag: c } }\n', { registry: testRegistry() }), {
+        store,
+        executor,
+      });
       expect(calls(log).get('c')).toBe('1');
     } finally {
       await executor.close();

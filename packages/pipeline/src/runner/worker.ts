@@ -10,9 +10,7 @@ import { runTask, type StageTask } from './task';
  * local store.
  */
 export type ToWorker =
-  | { type: 'run'; task: StageTask; storeRoot: string; modules: string[]; threads?: string }
-  | { type: 'abort' }
-  | { type: 'threads'; threads: string };
+  { type: 'run'; task: StageTask; storeRoot: string; modules: string[]; threads?: string } | { type: 'abort' } | { type: 'threads'; threads: string };
 export type FromWorker =
   { type: 'log'; message: string } | ({ type: 'progress' } & Progress) | { type: 'done'; key: string } | { type: 'error'; message: string };
 

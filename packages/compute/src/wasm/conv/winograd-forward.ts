@@ -59,7 +59,8 @@ function steps(g: ForwardGeometry, images: number, at: Buffers, emit: Emit): voi
   const { ci, co, th, tw, tile } = g;
   const rows = rowsOf(g, images);
   for (let b = 0; b < images; b++) {
-    for (let ty = 0; ty < th; ty++) emit(INPUT, [at.xp + (b * g.hp + ty * tile) * g.wp * ci * 4, at.v + (b * th + ty) * tw * ci * 4, tw, tile * ci * 4, ci * 4, ci / 4]);
+    for (let ty = 0; ty < th; ty++)
+      emit(INPUT, [at.xp + (b * g.hp + ty * tile) * g.wp * ci * 4, at.v + (b * th + ty) * tw * ci * 4, tw, tile * ci * 4, ci * 4, ci / 4]);
   }
   for (let p = 0; p < g.points; p++) {
     for (let k0 = 0; k0 < ci; k0 += GEMM_CHUNK) {
@@ -68,7 +69,8 @@ function steps(g: ForwardGeometry, images: number, at: Buffers, emit: Emit): voi
     }
   }
   for (let b = 0; b < images; b++) {
-    for (let ty = 0; ty < th; ty++) emit(OUTPUT, [at.m + (b * th + ty) * tw * co * 4, at.y + (b * g.hq + ty * tile) * g.wq * co * 4, tw, co * 4, tile * co * 4, co / 4]);
+    for (let ty = 0; ty < th; ty++)
+      emit(OUTPUT, [at.m + (b * th + ty) * tw * co * 4, at.y + (b * g.hq + ty * tile) * g.wq * co * 4, tw, co * 4, tile * co * 4, co / 4]);
   }
 }
 

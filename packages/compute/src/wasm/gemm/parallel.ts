@@ -44,7 +44,19 @@ export function parallelGemmCount(): number {
 const align16 = (x: number) => Math.ceil(x / 16) * 16;
 
 /** The calls gemmChunked makes, encoded for a worker: [id, 10, ...args] per k chunk. */
-function chunkCalls(id: number, a: number, b: number, c: number, m: number, k: number, n: number, aRow: number, aK: number, bRow: number, chunk: number): number[] {
+function chunkCalls(
+  id: number,
+  a: number,
+  b: number,
+  c: number,
+  m: number,
+  k: number,
+  n: number,
+  aRow: number,
+  aK: number,
+  bRow: number,
+  chunk: number,
+): number[] {
   const calls: number[] = [];
   for (let k0 = 0; k0 < k; k0 += chunk) {
     calls.push(id, 10, a + k0 * aK, b + k0 * bRow, c, m, Math.min(chunk, k - k0), n, aRow, aK, bRow, k0 === 0 ? 0 : 1);
