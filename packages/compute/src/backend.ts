@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmKernels } from './wasm/register';
+import { threadCount } from './wasm/threads/settings';
 
 /** The tfjs backends lth can run on, fastest first. */
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -79,6 +80,8 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
 async function activate(name: BackendName): Promise<void> {
   if (tf.getBackend() === name && current?.name === name) return;
   if (name === 'wasm') {
+    // A bad LTH_THREADS is an error at setup, not in the middle of a training step.
+    threadCount();
     // Registers the fast convolution-gradient kernels before the first use of the backend.
     registerWasmKernels();
   }

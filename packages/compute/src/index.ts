@@ -18,6 +18,10 @@ export {
 } from './backend';
 export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './wasm/register';
 export { gemmMatMulCount } from './wasm/gemm/matmul';
+export { parallelGemmCount, threadPolicy as gemmThreadPolicy } from './wasm/gemm/parallel';
+export { parallelConvCount } from './wasm/conv/winograd-forward';
+export { setThreads, threadCount, MAX_THREADS } from './wasm/threads/settings';
+export { stopThreads, threadsRunning } from './wasm/threads/pool';
 export { registerGradients } from './gradients';
 export { withBackend, toActiveBackend } from './switch';
 // Re-exported for compatibility; the seeded RNG lives in @lth/random, which loads no tfjs.

@@ -9,6 +9,7 @@ import {
   EXTERNAL_MEMORY,
   FUNC_TYPE,
   LIMITS_MIN_ONLY,
+  LIMITS_SHARED,
   LOCAL_GET,
   LOCAL_SET,
   MAGIC,
@@ -28,6 +29,9 @@ interface WasmApi {
 }
 /** A WebAssembly.Memory (tfjs-backend-wasm's: `backend.wasm.asm.memory`). */
 export type WasmMemory = object;
+/** A compiled WebAssembly.Module (structured-cloneable: worker threads instantiate it too). */
+export type WasmModule = object;
+const wasmApi = () => (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** Unsigned LEB128: 7 bits a byte, low first, the high bit set on all but the last. */
 export function uleb(n: number): number[] {
@@ -47,24 +51,37 @@ export const get = (i: number) => [LOCAL_GET, ...uleb(i)];
 export const set = (i: number) => [LOCAL_SET, ...uleb(i)];
 
 /**
- * A module of one exported function `fn` with `params` (value types), no result, locals
- * `locals` ([count, type] pairs) and `code` (the body, without the final `end`), importing
- * env.memory. Null if the engine rejects it (e.g. no SIMD).
+ * A compiled module of one exported function `fn` with `params` (value types), no result,
+ * locals `locals` ([count, type] pairs) and `code` (the body, without the final `end`),
+ * importing env.memory: a plain one (tfjs-backend-wasm's), or with `shared` a shared one of
+ * at most 65536 pages (the worker threads' arena, threads/pool.ts: wasm checks the memory's
+ * shared flag against the import's). Null if the engine rejects it (e.g. no SIMD).
  */
-export function assemble(fn: string, params: number[], locals: [number, number][], code: number[], memory: WasmMemory): ((...args: number[]) => void) | null {
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+export function assembleModule(fn: string, params: number[], locals: [number, number][], code: number[], shared = false): WasmModule | null {
+  const limits = shared ? [LIMITS_SHARED, 0, ...uleb(65536)] : [LIMITS_MIN_ONLY, 0]; // min 0 pages
   const body = [...vec(locals.map(([n, t]) => [...uleb(n), t])), ...code, END];
   const bytes = Uint8Array.from([
     ...MAGIC,
     ...VERSION,
     ...section(SECTION_TYPE, vec([[FUNC_TYPE, ...vec(params.map((t) => [t])), 0]])), // type 0: params -> no results
-    ...section(SECTION_IMPORT, vec([[...name('env'), ...name('memory'), EXTERNAL_MEMORY, LIMITS_MIN_ONLY, 0]])), // min 0 pages
+    ...section(SECTION_IMPORT, vec([[...name('env'), ...name('memory'), EXTERNAL_MEMORY, ...limits]])),
     ...section(SECTION_FUNCTION, vec([[0]])), // function 0 has type 0
     ...section(SECTION_EXPORT, vec([[...name(fn), EXTERNAL_FUNC, 0]])), // exported as `fn`
     ...section(SECTION_CODE, vec([[...uleb(body.length), ...body]])),
   ]);
-  if (!wasm?.validate(bytes)) return null;
-  return new wasm.Instance(new wasm.Module(bytes), { env: { memory } }).exports[fn] as (...args: number[]) => void;
+  if (!wasmApi()?.validate(bytes)) return null;
+  return new (wasmApi() as WasmApi).Module(bytes);
+}
+
+/** The function `fn` of `module` (from assembleModule) bound to `memory`. */
+export function instantiate(module: WasmModule, fn: string, memory: WasmMemory): (...args: number[]) => void {
+  return new (wasmApi() as WasmApi).Instance(module, { env: { memory } }).exports[fn] as (...args: number[]) => void;
+}
+
+/** assembleModule, instantiated on `memory`. Null if the engine rejects it (e.g. no SIMD). */
+export function assemble(fn: string, params: number[], locals: [number, number][], code: number[], memory: WasmMemory): ((...args: number[]) => void) | null {
+  const module = assembleModule(fn, params, locals, code);
+  return module && instantiate(module, fn, memory);
 }
 
 /** `make(memory)` once per memory. */

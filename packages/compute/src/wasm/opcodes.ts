@@ -31,6 +31,8 @@ export const EXTERNAL_FUNC = 0x00;
 export const EXTERNAL_MEMORY = 0x02;
 /** Limits with a minimum only (no maximum). */
 export const LIMITS_MIN_ONLY = 0x00;
+/** Limits with a maximum, of a shared memory (the threads proposal). */
+export const LIMITS_SHARED = 0x03;
 
 // Control instructions.
 export const BLOCK = 0x02;

@@ -11,6 +11,7 @@ import { maxPoolGradConfig } from './kernels/MaxPoolGrad';
 import { meanConfig } from './kernels/Mean';
 import { sumConfig } from './kernels/Sum';
 import { tileConfig } from './kernels/Tile';
+import { stopThreads } from './threads/pool';
 
 /**
  * The kernels that make training on tfjs-backend-wasm 4.22 practical (fast convolution
@@ -69,8 +70,12 @@ export function registerWasmKernels(): void {
   }
 }
 
-/** Puts back tfjs-backend-wasm's own kernels (the naive input gradient, no filter gradient, slow Tile). */
+/**
+ * Puts back tfjs-backend-wasm's own kernels (the naive input gradient, no filter gradient, slow
+ * Tile) and ends our kernels' worker threads.
+ */
 export function unregisterWasmKernels(): void {
+  void stopThreads();
   for (const { kernelName } of KERNEL_CONFIGS) {
     if (!isOurs(tf.getKernel(kernelName, WASM))) continue;
     tf.unregisterKernel(kernelName, WASM);

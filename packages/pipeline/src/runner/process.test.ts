@@ -55,6 +55,60 @@ describe('ProcessExecutor (worker processes)', () => {
   });
 });
 
+describe('ProcessExecutor thread budgets (LTH_THREADS)', () => {
+  const calls = (log: string) =>
+    new Map(
+      readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { tag: string; threads?: string })
+        .map((c) => [c.tag, c.threads]),
+    );
+
+  it('gives a lone stage every core, and two running stages one each (the first drops to one when the second starts)', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'calls.log');
+    const store = new LocalStore(join(dir, 'cache'));
+    // Both must see LTH_THREADS become 1 after their rendezvous, or they fail (awaitThreads).
+    const text = `name: thr
+stages:
+  a: { uses: test/work, with: { value: 1, tag: a, meet: { dir: "${dir}", peer: b }, awaitThreads: "1" } }
+  b: { uses: test/work, with: { value: 2, tag: b, meet: { dir: "${dir}", peer: a }, awaitThreads: "1" } }
+  c: { uses: test/work, inputs: { a: a, b: b }, with: { tag: c } }
+`;
+    const executor = new ProcessExecutor(testRegistry(), store, 2, childEnv({ LTH_TEST_LOG: log, LTH_THREADS: '' }), 2);
+    try {
+      const rec = await runPipeline(planFromText('thr.yaml', text, { registry: testRegistry() }), { store, executor });
+      expect(rec.stages.map((s) => [s.id, s.status, s.error])).toEqual([
+        ['a', 'ran', undefined],
+        ['b', 'ran', undefined],
+        ['c', 'ran', undefined],
+      ]);
+      const threads = calls(log);
+      expect([threads.get('a'), threads.get('b')]).toContain('1'); // the second to start: one core from its start
+      expect(threads.get('c')).toBe('2'); // alone
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it("leaves a user's own LTH_THREADS as it is", async () => {
+    const dir = tempDir();
+    const log = join(dir, 'calls.log');
+    const store = new LocalStore(join(dir, 'cache'));
+    const executor = new ProcessExecutor(testRegistry(), store, 2, childEnv({ LTH_TEST_LOG: log, LTH_THREADS: '1' }), 2);
+    try {
+      await runPipeline(planFromText('one.yaml', 'name: one\nstages:\n  c: { uses: test/work, with: { tag: c } }\n', { registry: testRegistry() }), {
+        store,
+        executor,
+      });
+      expect(calls(log).get('c')).toBe('1');
+    } finally {
+      await executor.close();
+    }
+  });
+});
+
 describe('intermediate values in progress', () => {
   const CURVE = `name: cv
 stages:

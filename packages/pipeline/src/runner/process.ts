@@ -7,6 +7,7 @@ import type { Registry } from '../definition/registry';
 import { nodeArgsForSources, ownModule } from './dev';
 import type { Executor } from './executor';
 import type { StageTask, TaskHooks } from './task';
+import { threadBudget } from './threads';
 import type { FromWorker, ToWorker } from './worker';
 
 interface Slot {
@@ -14,6 +15,8 @@ interface Slot {
   busy: boolean;
   /** Date.now() of the fork, until the worker's first task carries it (to time its start-up). */
   forkedAt?: number;
+  /** The thread budget last sent to its running stage. */
+  threads?: string;
 }
 
 /**
@@ -23,6 +26,12 @@ interface Slot {
  * registry's module files, and the worker loads exactly those (nothing from its environment),
  * so it knows every stage the coordinator knows that came from a module; a stage added in
  * code (no module) is refused before the run starts.
+ *
+ * Each running stage gets a thread budget (threads.ts: the cores shared out among the stages
+ * running). It is sent with the task and again whenever a stage starts or ends, so a stage
+ * that started alone with both cores drops to one when a second starts, and goes back up when
+ * that one ends: the worker sets LTH_THREADS, which the kernels read at their next large
+ * product (a stage busy in one long synchronous call keeps its budget until it yields).
  */
 export class ProcessExecutor implements Executor {
   private readonly pool: Slot[] = [];
@@ -32,7 +41,20 @@ export class ProcessExecutor implements Executor {
     private readonly store: ArtifactStore,
     readonly slots: number,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** The cores the thread budgets share out (tests pass their own). */
+    private readonly cores?: number,
   ) {}
+
+  /** Sends every running stage its share of the cores, where it changed. */
+  private shareCores(): void {
+    const busy = this.pool.filter((s) => s.busy);
+    const threads = threadBudget(busy.length, this.env, this.cores);
+    for (const s of busy) {
+      if (s.threads === threads) continue;
+      s.threads = threads;
+      send(s.child, { type: 'threads', threads });
+    }
+  }
 
   prepare(plan: Plan): void {
     const moduleless = [...new Set(plan.nodes.map((n) => n.uses))].filter((id) => !this.registry.get(id)?.module);
@@ -71,6 +93,8 @@ export class ProcessExecutor implements Executor {
         if (settled) return;
         settled = true;
         slot.busy = false;
+        slot.threads = undefined;
+        this.shareCores();
         child.off('message', onMessage);
         child.off('exit', onExit);
         hooks.signal.removeEventListener('abort', onAbort);
@@ -104,7 +128,17 @@ export class ProcessExecutor implements Executor {
       else hooks.signal.addEventListener('abort', onAbort, { once: true });
       const forkedAt = slot.forkedAt;
       slot.forkedAt = undefined;
-      send(child, { type: 'run', task, storeRoot: this.store.root, modules: this.registry.modules(), ...(forkedAt === undefined ? {} : { forkedAt }) });
+      const others = this.pool.filter((s) => s.busy && s !== slot).length;
+      slot.threads = threadBudget(others + 1, this.env, this.cores);
+      send(child, {
+        type: 'run',
+        task,
+        storeRoot: this.store.root,
+        modules: this.registry.modules(),
+        threads: slot.threads,
+        ...(forkedAt === undefined ? {} : { forkedAt }),
+      });
+      this.shareCores();
     });
   }
 

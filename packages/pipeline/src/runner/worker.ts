@@ -9,8 +9,14 @@ import { runTask, type StageTask } from './task';
  * comes from this process's environment), runs the task and commits the entry into the shared
  * local store.
  */
-/** `forkedAt` (Date.now() of the fork, in the coordinator): sent with a fresh worker's first task, to time its start-up. */
-export type ToWorker = { type: 'run'; task: StageTask; storeRoot: string; modules: string[]; forkedAt?: number } | { type: 'abort' };
+/**
+ * `forkedAt` (Date.now() of the fork, in the coordinator): sent with a fresh worker's first task, to time its start-up.
+ * `threads`: the stage's share of the cores (LTH_THREADS), also re-sent while it runs when other stages start or end.
+ */
+export type ToWorker =
+  | { type: 'run'; task: StageTask; storeRoot: string; modules: string[]; threads?: string; forkedAt?: number }
+  | { type: 'abort' }
+  | { type: 'threads'; threads: string };
 export type FromWorker =
   | { type: 'log'; message: string }
   | ({ type: 'progress' } & Progress)
@@ -30,11 +36,25 @@ function loadModules(modules: string[]): void {
   for (const file of modules) registry.load(file);
 }
 
+/**
+ * The thread budget the executor gives the stage (threads.ts), as LTH_THREADS: the engine knows
+ * no tensor package, and the tensor kernels read the variable on every large product, so a
+ * new budget reaches a running stage at its next await.
+ */
+function setThreads(threads: string | undefined): void {
+  if (threads !== undefined) process.env['LTH_THREADS'] = threads;
+}
+
 process.on('message', (m: ToWorker) => {
   if (m.type === 'abort') {
     abort?.abort();
     return;
   }
+  if (m.type === 'threads') {
+    setThreads(m.threads);
+    return;
+  }
+  setThreads(m.threads);
   abort = new AbortController();
   // Both clocks are the wall clock: the coordinator's fork and this first message.
   const spawnMs = m.forkedAt === undefined ? 0 : Math.max(0, Date.now() - m.forkedAt);

@@ -1,4 +1,4 @@
-import { assemble, type WasmMemory } from '../asm';
+import { assembleModule, instantiate, type WasmMemory, type WasmModule } from '../asm';
 import { I32, V128 } from '../opcodes';
 import { ops as o } from '../ops';
 
@@ -99,17 +99,21 @@ function code(layout: SandwichLayout): { code: number[]; v128Locals: number } {
   return { code: body, v128Locals: s * s + r * s + consts.length };
 }
 
+/**
+ * The transform for `layout`, compiled for a plain memory or (`shared`) for the worker
+ * threads' shared arena; null where the engine lacks wasm SIMD.
+ */
+export function sandwichModule(layout: SandwichLayout, shared = false): WasmModule | null {
+  const { code: body, v128Locals } = code(layout);
+  const locals: [number, number][] = [
+    [3, I32],
+    [v128Locals, V128],
+  ];
+  return assembleModule('sandwich', Array<number>(6).fill(I32), locals, body, shared);
+}
+
 /** Assembles the transform for `layout` over `memory`; null where the engine lacks wasm SIMD. */
 export function assembleSandwich(layout: SandwichLayout, memory: WasmMemory): Sandwich | null {
-  const { code: body, v128Locals } = code(layout);
-  return assemble(
-    'sandwich',
-    Array<number>(6).fill(I32),
-    [
-      [3, I32],
-      [v128Locals, V128],
-    ],
-    body,
-    memory,
-  ) as Sandwich | null;
+  const module = sandwichModule(layout);
+  return module && (instantiate(module, 'sandwich', memory) as Sandwich);
 }

@@ -1,8 +1,10 @@
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
-import { perMemory, type WasmMemory } from '../asm';
-import { GEMM_CHUNK, gemmChunked, gemmFor } from '../gemm/gemm';
+import { perMemory, type WasmMemory, type WasmModule } from '../asm';
+import { GEMM_CHUNK, gemmFor } from '../gemm/gemm';
+import { gemmChunkedParallel } from '../gemm/parallel';
 import type { BoundCall, HeapBackend } from '../kernel';
-import { assembleSandwich, type Sandwich, type SandwichLayout } from './sandwich';
+import { assembleSandwich, sandwichModule, type Sandwich, type SandwichLayout } from './sandwich';
+import { winogradForward, type ForwardTransforms } from './winograd-forward';
 
 /**
  * 3x3 stride-1 convolutions by Winograd's minimal filtering F(4x4, 3x3) (Lavin & Gray 2016):
@@ -82,6 +84,21 @@ function sandwich(memory: WasmMemory, key: string, layout: SandwichLayout): Sand
     cache.set(key, fn);
   }
   return fn;
+}
+
+/** The same transforms compiled for the worker threads' shared arena (winograd-forward.ts). */
+const sharedModules = new Map<string, WasmModule>();
+
+function sharedSandwich(key: string, layout: SandwichLayout): WasmModule {
+  let module = sharedModules.get(key);
+  if (!module) {
+    const made = sandwichModule(layout, true);
+    if (!made) throw new Error('wasm-kernels Winograd: the engine rejected the transform module (no wasm SIMD?)');
+    module = made;
+    if (sharedModules.size >= MAX_MODULES) sharedModules.clear();
+    sharedModules.set(key, module);
+  }
+  return module;
 }
 
 /**
@@ -169,20 +186,36 @@ function perTileRow(g: Geometry, rows: number, cols: number, c: number, fn: (ima
   }
 }
 
+/** Where the input transform reads a 6x6 window of padded x and writes its points in a tile list of `rows` rows. */
+function inputLayout(g: Geometry, rows: number): SandwichLayout {
+  return { matrix: g.f.BT, srcOffset: (a, b) => (a * g.wp + b) * g.ci * 4, dstOffset: (i, j) => (i * g.win + j) * rows * g.ci * 4 };
+}
+
+/** Where the output transform reads a tile's points from M (`rows` rows) and writes its 4x4 outputs. */
+function outputLayout(g: Geometry, rows: number): SandwichLayout {
+  const wq = g.tw * g.tile;
+  return { matrix: g.f.AT, srcOffset: (a, b) => (a * g.win + b) * rows * g.co * 4, dstOffset: (i, j) => (i * wq + j) * g.co * 4 };
+}
+
 /** V[p][t][c] for every tile t (row-major over batch, tile row, tile column) of padded x. */
 function transformInput(backend: HeapBackend, xp: TensorInfo, g: Geometry, rows: number): TensorInfo {
   const memory = backend.wasm.asm!.memory!;
-  const { ci, wp, hp, tw, tile, win, p: points } = g;
-  const fn = sandwich(memory, `in${tile}:${ci}:${wp}:${rows}`, {
-    matrix: g.f.BT,
-    srcOffset: (a, b) => (a * wp + b) * ci * 4,
-    dstOffset: (i, j) => (i * win + j) * rows * ci * 4,
-  });
+  const { ci, wp, hp, tw, tile, p: points } = g;
+  const fn = sandwich(memory, `in${tile}:${ci}:${wp}:${rows}`, inputLayout(g, rows));
   const v = backend.makeOutput([points, rows, ci], 'float32');
   const src = offsetOf(backend, xp);
   const dst = offsetOf(backend, v);
   perTileRow(g, hp, wp, ci, (imageAt, listAt) => fn(src + imageAt, dst + listAt, tw, tile * ci * 4, ci * 4, ci / 4));
   return v;
+}
+
+/** The forward's transforms for winograd-forward.ts, bound to the heap or compiled for the arena. */
+function forwardTransforms(memory: WasmMemory, g: Geometry): ForwardTransforms {
+  const keys = (rows: number) => [`in${g.tile}:${g.ci}:${g.wp}:${rows}`, `out${g.tile}:${g.co}:${g.tw * g.tile}:${rows}`] as const;
+  return {
+    bound: (rows) => ({ input: sandwich(memory, keys(rows)[0], inputLayout(g, rows)), output: sandwich(memory, keys(rows)[1], outputLayout(g, rows)) }),
+    modules: (rows) => ({ input: sharedSandwich(keys(rows)[0], inputLayout(g, rows)), output: sharedSandwich(keys(rows)[1], outputLayout(g, rows)) }),
+  };
 }
 
 /**
@@ -198,11 +231,8 @@ export function conv2DWinograd(
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
   const memory = backend.wasm.asm!.memory!;
-  const gemm = gemmFor(memory)!;
   const g = geometry(info);
   const { n, ci, co, th, tw, tile, win, p: points } = g;
-  const tiles = n * th * tw;
-  const rows = Math.ceil(tiles / 4) * 4; // the gemm takes rows in fours; the extra rows are never read
   const xp = padInput(call, keep, x, info, g);
   const u = keep(backend.makeOutput([points, ci, co], 'float32'));
   const toU = sandwich(memory, `filter${tile}:${ci}:${co}`, {
@@ -211,25 +241,13 @@ export function conv2DWinograd(
     dstOffset: (i, j) => (i * win + j) * ci * co * 4,
   });
   toU(offsetOf(backend, filter), offsetOf(backend, u), 1, 0, 0, (ci * co) / 4);
-  const v = keep(transformInput(backend, xp, g, rows));
-  const m = keep(backend.makeOutput([points, rows, co], 'float32'));
-  const [vOff, uOff, mOff] = [offsetOf(backend, v), offsetOf(backend, u), offsetOf(backend, m)];
-  for (let p = 0; p < points; p++) {
-    gemmChunked(gemm, vOff + p * rows * ci * 4, uOff + p * ci * co * 4, mOff + p * rows * co * 4, rows, ci, co, ci * 4, 4, co * 4, GEMM_CHUNK);
-  }
   const hq = th * tile;
   const wq = tw * tile;
-  const toY = sandwich(memory, `out${tile}:${co}:${wq}:${rows}`, {
-    matrix: g.f.AT,
-    srcOffset: (a, b) => (a * win + b) * rows * co * 4,
-    dstOffset: (i, j) => (i * wq + j) * co * 4,
-  });
   const exact = hq === g.oh && wq === g.ow;
-  const y = backend.makeOutput([n, hq, wq, co], 'float32');
-  const yOff = offsetOf(backend, y);
-  perTileRow(g, hq, wq, co, (imageAt, listAt) => toY(mOff + listAt, yOff + imageAt, tw, co * 4, tile * co * 4, co / 4));
+  const y = keep(backend.makeOutput([n, hq, wq, co], 'float32')); // freed on error; not when returned
+  const scratch = (floats: number) => offsetOf(backend, keep(backend.makeOutput([floats], 'float32')));
+  winogradForward(memory, { ...g, points, hq, wq }, forwardTransforms(memory, g), offsetOf(backend, xp), offsetOf(backend, u), offsetOf(backend, y), scratch);
   if (exact) return y;
-  keep(y);
   return call('Slice', { x: y }, { begin: [0, 0, 0, 0], size: [n, g.oh, g.ow, co] });
 }
 
@@ -247,7 +265,6 @@ export function filterGradWinograd(
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
   const memory = backend.wasm.asm!.memory!;
-  const gemm = gemmFor(memory)!;
   const g = geometry(info);
   const { n, ci, co, th, tw, tile, win, p: points } = g;
   const tiles = n * th * tw;
@@ -285,7 +302,7 @@ export function filterGradWinograd(
   const mw = keep(backend.makeOutput([points, ci, co], 'float32'));
   const [vOff, mwOff] = [offsetOf(backend, v), offsetOf(backend, mw)];
   for (let p = 0; p < points; p++) {
-    gemmChunked(gemm, vOff + p * tiles * ci * 4, zOff + p * tiles * co * 4, mwOff + p * ci * co * 4, ci, tiles, co, 4, ci * 4, co * 4, GEMM_CHUNK);
+    gemmChunkedParallel(memory, vOff + p * tiles * ci * 4, zOff + p * tiles * co * 4, mwOff + p * ci * co * 4, ci, tiles, co, 4, ci * 4, co * 4, GEMM_CHUNK);
   }
   const dw = backend.makeOutput([3, 3, ci, co], 'float32');
   const toDw = sandwich(memory, `dw${tile}:${ci}:${co}`, {

@@ -1,4 +1,4 @@
-import { assemble, perMemory, type WasmMemory } from '../asm';
+import { assembleModule, instantiate, perMemory, type WasmMemory, type WasmModule } from '../asm';
 import { BLOCK_EMPTY, ELSE, END, I32, I32_ADD, I32_MUL, IF, V128 } from '../opcodes';
 import { ops as o } from '../ops';
 
@@ -90,20 +90,27 @@ function code(): number[] {
   ];
 }
 
+const compiled = new Map<boolean, WasmModule | null>();
+/**
+ * The gemm's compiled module, importing a plain memory or (`shared`) a shared one such as the
+ * worker threads' arena; null without wasm SIMD.
+ */
+export function gemmModule(shared = false): WasmModule | null {
+  if (!compiled.has(shared)) {
+    const locals: [number, number][] = [
+      [I32_LOCALS, I32],
+      [11, V128],
+    ];
+    compiled.set(shared, assembleModule('gemm', Array<number>(10).fill(I32), locals, code(), shared));
+  }
+  return compiled.get(shared)!;
+}
+
 /** The gemm bound to `memory`; null where the engine lacks wasm SIMD. */
-export const gemmFor: (memory: WasmMemory) => Gemm | null = perMemory(
-  (memory) =>
-    assemble(
-      'gemm',
-      Array<number>(10).fill(I32),
-      [
-        [I32_LOCALS, I32],
-        [11, V128],
-      ],
-      code(),
-      memory,
-    ) as Gemm | null,
-);
+export const gemmFor: (memory: WasmMemory) => Gemm | null = perMemory((memory) => {
+  const module = gemmModule();
+  return module && (instantiate(module, 'gemm', memory) as Gemm);
+});
 
 /** k rows per gemm call in gemmChunked: 64 measured best on Conv-2 (64 ch) and VGG-19 (256 ch) shapes. */
 export const GEMM_CHUNK = 64;

@@ -1,6 +1,7 @@
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { call, type HeapBackend, type WasmBackendLike } from '../kernel';
-import { GEMM_CHUNK, gemmChunked, gemmFor } from './gemm';
+import { GEMM_CHUNK, gemmFor } from './gemm';
+import { gemmChunkedParallel } from './parallel';
 
 let products = 0;
 /** How many products went through the gemm so far (lets tests tell it from the fallback). */
@@ -33,7 +34,7 @@ export function makeGemmMatMul(fallback: KernelFunc): KernelFunc {
     const plain = (activation === undefined || activation === 'linear') && preluActivationWeights === undefined;
     // tf.matMul hands 2-d operands over as they are, tf.fused.matMul as [1, r, c].
     const single = a.shape.length === b.shape.length && (a.shape.length === 2 || (a.shape.length === 3 && a.shape[0] === 1 && b.shape[0] === 1));
-    if (!gemm || !plain || !single || a.dtype !== 'float32' || b.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) return fallback(args);
+    if (!memory || !gemm || !plain || !single || a.dtype !== 'float32' || b.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) return fallback(args);
     const at = (t: TensorInfo) => heap.dataIdMap.get(t.dataId).memoryOffset;
     const run = (name: string, ins: Record<string, TensorInfo>, kernelAttrs: NamedAttrMap) => call(name, heap, ins, kernelAttrs);
     const lead = a.shape.length - 2; // 0 or 1
@@ -45,7 +46,7 @@ export function makeGemmMatMul(fallback: KernelFunc): KernelFunc {
     if (!transposeB) {
       if (m % 4 !== 0 || n % 8 !== 0) return fallback(args);
       out = heap.makeOutput(shapeOf(m, n), 'float32');
-      gemmChunked(gemm, at(a), at(b), at(out), m, k, n, transposeA ? 4 : k * 4, transposeA ? m * 4 : 4, n * 4, GEMM_CHUNK);
+      gemmChunkedParallel(memory, at(a), at(b), at(out), m, k, n, transposeA ? 4 : k * 4, transposeA ? m * 4 : 4, n * 4, GEMM_CHUNK);
     } else {
       // C^T = B A^T: B [n, k] is the gemm's row-major left operand as it lies; A^T [k, m] (columns
       // padded to a multiple of 8) is small in the dense layers' input gradient (dy [batch, units]).
@@ -58,7 +59,7 @@ export function makeGemmMatMul(fallback: KernelFunc): KernelFunc {
         if (m8 !== m) scratch.push((aT = run('PadV2', { x: aT }, { paddings: [...(lead ? [[0, 0]] : []), [0, 0], [0, m8 - m]], constantValue: 0 })));
         const ct = heap.makeOutput(shapeOf(n, m8), 'float32');
         scratch.push(ct);
-        gemmChunked(gemm, at(b), at(aT), at(ct), n, k, m8, k * 4, 4, m8 * 4, GEMM_CHUNK);
+        gemmChunkedParallel(memory, at(b), at(aT), at(ct), n, k, m8, k * 4, 4, m8 * 4, GEMM_CHUNK);
         out = run('Transpose', { x: ct }, { perm: lead ? [0, 2, 1] : [1, 0] });
         if (m8 !== m) {
           scratch.push(out);
