@@ -7,7 +7,7 @@ import { REDIS_SERVER, startRedis, type TestRedis } from './__tests__/redis';
 // What happens to one job on the queue: Ctrl-C on its coordinators stops it on the worker
 // (but not while another coordinator still wants it), and --retries. Real processes: a
 // redis-server, one `lth worker`, `lth run --queue` coordinators; a file:// remote store.
-jest.setTimeout(300_000);
+jest.setTimeout(900_000);
 
 const d = REDIS_SERVER ? describe : describe.skip;
 if (!REDIS_SERVER && process.env['CI']) it('redis-server is installed', () => expect(REDIS_SERVER).toBeDefined());
@@ -40,6 +40,7 @@ d('jobs on the queue: Ctrl-C and retries', () => {
   let env: Record<string, string>;
   let worker: Spawned;
   let workerId: string;
+  const spawned: Spawned[] = [];
 
   const cli = (...args: string[]) =>
     execFileSync('redis-cli', ['-p', String(redis.port), ...args])
@@ -47,7 +48,9 @@ d('jobs on the queue: Ctrl-C and retries', () => {
       .trim();
   const run = (dir: string, file: string, extra: string[] = []) => {
     mkdirSync(join(root, dir), { recursive: true });
-    return spawnLth(['run', file, '--queue', redis.url, '--remote', remote, '--json', ...extra], env, join(root, dir));
+    const p = spawnLth(['run', file, '--queue', redis.url, '--remote', remote, '--json', ...extra], env, join(root, dir));
+    spawned.push(p);
+    return p;
   };
   const stages = (p: Spawned): Stage[] => JSON.parse(p.out()).stages;
 
@@ -64,12 +67,14 @@ d('jobs on the queue: Ctrl-C and retries', () => {
       { ...env, LTH_STAGE_MODULES: `${FIXTURES}:${join(root, 'flaky.js')}` },
       join(root, 'w'),
     );
-    await waitFor(() => worker.err().includes(' ready: '), 'the worker to connect', 120_000);
+    spawned.push(worker);
+    await waitFor(() => worker.err().includes(' ready: '), 'the worker to connect', 240_000);
     workerId = worker.err().match(/worker (\S+) ready/)?.[1] as string;
   });
 
   afterAll(async () => {
-    if (worker && worker.child.exitCode === null && worker.child.signalCode === null) process.kill(-(worker.child.pid as number), 'SIGKILL');
+    // Whatever a failed test left running (a coordinator it never interrupted, the worker).
+    for (const p of spawned) if (p.child.exitCode === null && p.child.signalCode === null) process.kill(-(p.child.pid as number), 'SIGKILL');
     await redis?.stop();
   });
 
@@ -77,32 +82,32 @@ d('jobs on the queue: Ctrl-C and retries', () => {
     const file = writeFile(
       root,
       'slow.yaml',
-      `name: slow\nstages:\n  train: { uses: test/curve, with: { curve: 0.5, iterations: 50000, sleepMs: 20, tag: train } }\n`,
+      `name: slow\nstages:\n  train: { uses: test/curve, with: { curve: 0.5, iterations: 1000000, sleepMs: 20, tag: train } }\n`,
     );
     const status = await lth(['status', file, '--json', '--cache-dir', join(root, 's0')], env);
     const key = (JSON.parse(status.out) as Array<{ cacheKey: string }>)[0]?.cacheKey as string;
     const done = () => Number((JSON.parse(cli('HGET', `bull:lth-stages:${key}`, 'progress') || '{}') as { progress?: { done?: number } }).progress?.done ?? -1);
     // --retries 2: a stopped stage must still not be attempted again.
     const c1 = run('c1', file, ['--retries', '2']);
-    await waitFor(() => done() >= 1, 'the stage to report progress on the worker', 120_000);
+    await waitFor(() => done() >= 1, 'the stage to report progress on the worker', 240_000);
     // A second coordinator of the same pipeline joins the same job (job id = cache key).
     const c2 = run('c2', file, ['--retries', '2']);
-    await waitFor(() => cli('SCARD', `lth:wants:${key}`) === '2', 'the second run to join the job', 120_000);
+    await waitFor(() => cli('SCARD', `lth:wants:${key}`) === '2', 'the second run to join the job', 240_000);
 
     c1.child.kill('SIGINT');
     expect([(await c1.exit).code, c1.err()]).toEqual([130, expect.stringContaining('interrupted')]);
     // c2 still wants it: the stage goes on.
     expect(cli('SCARD', `lth:wants:${key}`)).toBe('1');
     const atExit = done();
-    await waitFor(() => done() > atExit + 10, 'the stage to go on for the other run', 120_000);
+    await waitFor(() => done() > atExit + 10, 'the stage to go on for the other run', 240_000);
     expect(worker.err()).not.toContain('cancelled');
 
     c2.child.kill('SIGINT');
     expect([(await c2.exit).code, c2.err()]).toEqual([130, expect.stringContaining('interrupted')]);
-    await waitFor(() => /train: failed: cancelled:/.test(worker.err()), 'the worker to stop the stage', 120_000);
-    const at = Number(worker.err().match(/stage stopped at (\d+)\/50000/)?.[1]);
+    await waitFor(() => /train: failed: cancelled:/.test(worker.err()), 'the worker to stop the stage', 240_000);
+    const at = Number(worker.err().match(/stage stopped at (\d+)\/1000000/)?.[1]);
     expect(at).toBeGreaterThan(atExit + 10);
-    expect(at).toBeLessThan(25_000);
+    expect(at).toBeLessThan(500_000);
     // Failed for good, on its first attempt (not retried), and nothing published.
     expect(cli('ZSCORE', 'bull:lth-stages:failed', key)).not.toBe('');
     expect(cli('HGET', `bull:lth-stages:${key}`, 'atm')).toBe('1');

@@ -48,6 +48,8 @@ export class QueueExecutor implements Executor {
   private redisDown = false;
   /** Cancellations (Ctrl-C) and departures, awaited before the connections close. */
   private readonly pending: Array<Promise<void>> = [];
+  /** Keys this run cancelled (Ctrl-C while it waited for them). */
+  private readonly cancelled = new Set<string>();
 
   constructor(private readonly opts: QueueExecutorOptions) {
     this.slots = opts.slots;
@@ -108,8 +110,8 @@ export class QueueExecutor implements Executor {
         );
       }
     } finally {
-      // On Ctrl-C, cancel() took this run out (wait's onAbort); otherwise it no longer waits.
-      if (!hooks.signal.aborted) this.pending.push(this.interest.leave(payload.key, this.runId).catch(() => {}));
+      // A cancelled job: cancel() took this run out (wait's onAbort); otherwise it no longer waits.
+      if (!this.cancelled.has(payload.key)) this.pending.push(this.interest.leave(payload.key, this.runId).catch(() => {}));
     }
     throw new Error(`the entry of job ${payload.key.slice(0, 12)} never reached the remote store ${this.opts.store.remote.where}`);
   }
@@ -206,6 +208,7 @@ export class QueueExecutor implements Executor {
    * publishes nothing; a job that other runs still wait for goes on.
    */
   private async cancel(key: string): Promise<void> {
+    this.cancelled.add(key);
     try {
       if (!(await this.interest.cancel(key, this.runId))) return;
       const job = await Job.fromId(this.queue, key);
