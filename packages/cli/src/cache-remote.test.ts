@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calls, lth, tempDir, testEnv, writeFile } from './__tests__/harness';
 
@@ -44,6 +44,33 @@ describe('remote store commands', () => {
     const other = writeFile(dir, 'o.yaml', PIPELINE.replace('value: 1', 'value: 2'));
     expect((await lth(['run', other, '--cache-dir', cache('four'), '--remote', remote, '--in-process'], env)).code).toBe(0);
     expect(readdirSync(join(dir, 'remote', 'entries'))).toHaveLength(4);
+  });
+
+  it('a remote manifest claiming a 1 TB file is refused before any download, named, withdrawn, and the stage recomputed', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'calls.log');
+    const env = testEnv(log);
+    const file = writeFile(dir, 'h.yaml', `name: h\nstages:\n  h: { uses: test/work, with: { value: 4, tag: h } }\n`);
+    const remote = `file://${join(dir, 'remote')}`;
+    const first = await lth(['run', file, '--cache-dir', join(dir, 'one'), '--remote', remote, '--in-process', '--json'], env);
+    expect(first.code).toBe(0);
+    const key = JSON.parse(first.out).stages[0].cacheKey as string;
+    const manifest = join(dir, 'remote', 'entries', `${key}.json`);
+    const meta = JSON.parse(readFileSync(manifest, 'utf8'));
+    meta.contents[0].size = 2 ** 40;
+    writeFileSync(manifest, JSON.stringify(meta));
+    // Another machine: the entry is not used (remote-store.test.ts: not one file is fetched),
+    // the stage runs again, and its sound entry is published in its place.
+    const second = await lth(['run', file, '--cache-dir', join(dir, 'two'), '--remote', remote, '--in-process', '--json'], env);
+    expect([second.code, JSON.parse(second.out).stages[0].status, calls(log).filter((c) => c.tag === 'h')]).toEqual([
+      0,
+      'ran',
+      [expect.anything(), expect.anything()],
+    ]);
+    expect(second.err).toContain(
+      `remote entry ${key.slice(0, 12)} in ${remote} is corrupt (the manifest is invalid at contents.0.size (file '${meta.contents[0].path}': 1099511627776): must be at most 2147483647 bytes (LIMITS.entryFileBytes)); withdrawn, recomputing`,
+    );
+    expect(JSON.parse(readFileSync(manifest, 'utf8')).contents[0].size).toBeLessThan(2 ** 31);
   });
 
   it('bad remote URLs and a queue without a remote store are usage errors (exit 2)', async () => {

@@ -34,8 +34,8 @@ export const JobPayload = z.strictObject({
 });
 export type JobPayload = z.output<typeof JobPayload>;
 
-/** What a worker returns for a job: who ran it, for the run record. */
-export const JobResult = z.object({ host: z.string(), worker: z.string(), reused: z.boolean() });
+/** What a worker returns for a job: who ran it and on which attempt (1 = the first), for the run record. */
+export const JobResult = z.object({ host: z.string(), worker: z.string(), reused: z.boolean(), attempts: z.number().int().positive().optional() });
 export type JobResult = z.output<typeof JobResult>;
 
 /** The payload of a task: each input named by the entry that produced it (the store saw it resolved). */

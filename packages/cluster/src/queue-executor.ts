@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Entry, Executor, StageTask, TaskHooks } from '@lth/pipeline';
+import { CANCELLED, JobInterest } from './interest';
 import { JobResult, toPayload, type JobPayload } from './payload';
 import { QUEUE_NAME, type JobProgressData } from './queue-names';
 import type { RemoteStore } from './remote-store';
@@ -17,8 +19,12 @@ export interface QueueExecutorOptions {
   pollMs?: number;
 }
 
-/** done: a worker completed it; failed: for good; vanished: the job is gone (Redis restarted, removed). */
-type Outcome = { done: JobResult } | { failed: string } | { vanished: true };
+/**
+ * done: a worker completed it; failed: for good (after `attempts`); vanished: the job is gone
+ * (Redis restarted, removed) or was stopped by the Ctrl-C of every other run that wanted it
+ * just as this run joined: either way it is enqueued again if its entry is not there.
+ */
+type Outcome = { done: JobResult } | { failed: string; attempts: number } | { vanished: true };
 
 /**
  * Runs stages on `lth worker` processes through a BullMQ queue. The job id is the stage's
@@ -34,11 +40,16 @@ export class QueueExecutor implements Executor {
   private readonly listeners = new Map<string, Set<(e: { progress?: JobProgressData; outcome?: Outcome }) => void>>();
   /** Who ran each key (for the run record). */
   readonly ranBy = new Map<string, JobResult>();
-  /** Jobs this coordinator added (Ctrl-C removes those still queued). */
-  private readonly added = new Set<string>();
+  /** How many attempts each stage's job took, completed or failed, by stage id (a failed stage's record has no key). */
+  readonly attempts = new Map<string, number>();
+  /** This run, in the sets of runs that want each job (interest.ts). */
+  private readonly runId = randomUUID();
+  private readonly interest: JobInterest;
   private redisDown = false;
-  /** Removals started by Ctrl-C, awaited before the connection closes. */
-  private readonly removals: Array<Promise<void>> = [];
+  /** Cancellations (Ctrl-C) and departures, awaited before the connections close. */
+  private readonly pending: Array<Promise<void>> = [];
+  /** Keys this run cancelled (Ctrl-C while it waited for them). */
+  private readonly cancelled = new Set<string>();
 
   constructor(private readonly opts: QueueExecutorOptions) {
     this.slots = opts.slots;
@@ -46,6 +57,7 @@ export class QueueExecutor implements Executor {
     this.queue = new Queue(QUEUE_NAME, { connection });
     this.events = new QueueEvents(QUEUE_NAME, { connection });
     const problem = (err: Error) => this.noteRedis(err);
+    this.interest = new JobInterest(opts.queueUrl, problem);
     this.queue.on('error', problem);
     this.events.on('error', problem);
     this.events.on('progress', ({ jobId, data }) => this.tell(jobId, { progress: data as JobProgressData }));
@@ -71,23 +83,35 @@ export class QueueExecutor implements Executor {
     // Inputs that exist only in this machine's cache are published first: workers read them remotely.
     for (const b of Object.values(payload.inputs).flat()) await this.ensurePublished(b.entry);
     let replace = false;
-    for (let attempt = 0; attempt < 8; attempt++) {
-      await this.enqueue(payload, replace);
-      const outcome = await this.wait(payload.key, hooks);
-      if ('failed' in outcome) throw new Error(outcome.failed);
-      // The entry is what counts: a vanished job (Redis restarted without its data, or the job
-      // was removed) whose entry was published is done; otherwise it is enqueued again.
-      const entry = await this.opts.store.get(payload.key);
-      if (entry) {
-        if ('done' in outcome) this.ranBy.set(payload.key, outcome.done);
-        return entry;
+    try {
+      for (let attempt = 0; attempt < 8; attempt++) {
+        await this.interest.want(payload.key, this.runId);
+        await this.enqueue(payload, replace);
+        const outcome = await this.wait(payload.key, hooks);
+        if ('failed' in outcome) {
+          this.attempts.set(task.id, outcome.attempts);
+          throw new Error(outcome.attempts > 1 ? `${outcome.failed} (attempt ${outcome.attempts})` : outcome.failed);
+        }
+        // The entry is what counts: a vanished job (Redis restarted without its data, or the job
+        // was removed) whose entry was published is done; otherwise it is enqueued again.
+        const entry = await this.opts.store.get(payload.key);
+        if (entry) {
+          if ('done' in outcome) {
+            this.ranBy.set(payload.key, outcome.done);
+            if (outcome.done.attempts) this.attempts.set(task.id, outcome.done.attempts);
+          }
+          return entry;
+        }
+        replace = 'done' in outcome;
+        this.opts.onProblem(
+          'done' in outcome
+            ? `${task.id}: job ${payload.key.slice(0, 12)} completed but its remote entry is missing or corrupt; enqueuing it again`
+            : `${task.id}: job ${payload.key.slice(0, 12)} vanished from the queue before its entry was published; enqueuing it again`,
+        );
       }
-      replace = 'done' in outcome;
-      this.opts.onProblem(
-        'done' in outcome
-          ? `${task.id}: job ${payload.key.slice(0, 12)} completed but its remote entry is missing or corrupt; enqueuing it again`
-          : `${task.id}: job ${payload.key.slice(0, 12)} vanished from the queue before its entry was published; enqueuing it again`,
-      );
+    } finally {
+      // A cancelled job: cancel() took this run out (wait's onAbort); otherwise it no longer waits.
+      if (!this.cancelled.has(payload.key)) this.pending.push(this.interest.leave(payload.key, this.runId).catch(() => {}));
     }
     throw new Error(`the entry of job ${payload.key.slice(0, 12)} never reached the remote store ${this.opts.store.remote.where}`);
   }
@@ -121,7 +145,6 @@ export class QueueExecutor implements Executor {
       removeOnComplete: { age: 24 * 3600 },
       removeOnFail: { age: 24 * 3600 },
     });
-    this.added.add(p.key);
   }
 
   /** Until the job completes or fails for good: events for speed, a poll as the ground truth. */
@@ -146,8 +169,11 @@ export class QueueExecutor implements Executor {
         if (e.outcome) finish(e.outcome);
       };
       set.add(listener);
+      let polls = 0;
       const poll = async () => {
         try {
+          // Keep this run's interest from expiring (a minute apart: INTEREST_TTL_S is a day).
+          if (polls++ % 60 === 0) await this.interest.refresh(key);
           const job = await Job.fromId(this.queue, key);
           this.redisDown = false;
           if (!job) return finish({ vanished: true });
@@ -156,14 +182,18 @@ export class QueueExecutor implements Executor {
             const r = JobResult.safeParse(job.returnvalue);
             return finish({ done: r.success ? r.data : { host: '?', worker: '?', reused: false } });
           }
-          if (state === 'failed') return finish({ failed: job.failedReason || 'the job failed' });
+          if (state === 'failed') {
+            // Stopped because its other runs cancelled it just before this one joined: ask again.
+            if (job.failedReason?.startsWith(CANCELLED)) return finish({ vanished: true });
+            return finish({ failed: job.failedReason || 'the job failed', attempts: job.attemptsMade });
+          }
         } catch (err) {
           this.noteRedis(err as Error);
         }
         if (!settled) timer = setTimeout(() => void poll(), this.opts.pollMs ?? 1000);
       };
       const onAbort = () => {
-        this.removals.push(this.dropQueued(key));
+        this.pending.push(this.cancel(key));
         finish(new Error('interrupted'));
       };
       if (hooks.signal.aborted) return onAbort();
@@ -172,20 +202,31 @@ export class QueueExecutor implements Executor {
     });
   }
 
-  /** Ctrl-C: a job this run added that no worker has started is removed; running ones finish (their entries are useful). */
-  private async dropQueued(key: string): Promise<void> {
-    if (!this.added.has(key)) return;
+  /**
+   * Ctrl-C: this run no longer wants the job. When no other run does, a job no worker has
+   * started is removed and a running one is stopped by its worker (interest.ts), which
+   * publishes nothing; a job that other runs still wait for goes on.
+   */
+  private async cancel(key: string): Promise<void> {
+    this.cancelled.add(key);
     try {
+      if (!(await this.interest.cancel(key, this.runId))) return;
       const job = await Job.fromId(this.queue, key);
       const state = await job?.getState();
       if (job && (state === 'waiting' || state === 'delayed' || state === 'prioritized')) await job.remove();
     } catch {
-      /* Redis unreachable: the job stays queued and a worker may still compute the entry */
+      /* Redis unreachable: the job goes on, and a worker may still compute the entry */
     }
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.removals);
+    // Bounded: with Redis down, Ctrl-C must not hang on the cancellations (they are then lost,
+    // and the jobs are computed: the safe side).
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, 10_000)));
+    await Promise.race([Promise.all(this.pending), bound]);
+    clearTimeout(timer);
+    this.interest.close();
     await this.events.close();
     await this.queue.close();
   }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import { LocalStore, type Entry, type EntryMeta } from '@lth/pipeline';
+import { LIMITS, LocalStore, type Entry, type EntryMeta } from '@lth/pipeline';
 import { blobName, manifestName, RemoteStore } from './remote-store';
 import type { RemoteBackend } from './remote/backend';
 import { FileBackend } from './remote/file-backend';
@@ -150,4 +150,45 @@ describe.each(kinds)('RemoteStore on %s', (_name, withBackend) => {
       expect(await b.get(entry.key)).toBeUndefined();
       expect(problems[1]).toMatch(/more than the listed \d+ bytes/);
     }));
+});
+
+type Files = EntryMeta['contents'];
+const GiB2 = 2 ** 31 - 1;
+const manyFiles = (n: number, size: number): Files => Array.from({ length: n }, (_, i) => ({ path: `f${i}`, sha256: '0'.repeat(64), size }));
+
+describe('RemoteStore: a manifest past the cache LIMITS (file://)', () => {
+  it.each<[string, (c: Files) => Files, string]>([
+    [
+      'a 1 TB file',
+      (c) => c.map((f, i) => (i === 1 ? { ...f, size: 2 ** 40 } : f)),
+      `at contents.1.size (file 'table.arrow': 1099511627776): must be at most ${GiB2} bytes (LIMITS.entryFileBytes)`,
+    ],
+    ['a negative size', (c) => c.map((f, i) => (i === 0 ? { ...f, size: -1 } : f)), "at contents.0.size (file 'files/report.md': -1): must not be negative"],
+    [
+      'a fractional size',
+      (c) => c.map((f, i) => (i === 1 ? { ...f, size: 10.5 } : f)),
+      "at contents.1.size (file 'table.arrow': 10.5): must be a whole number of bytes",
+    ],
+    ['too many files', () => manyFiles(LIMITS.entryFiles + 1, 1), `at contents: lists more than ${LIMITS.entryFiles} files (LIMITS.entryFiles)`],
+    ['more bytes in all than an entry may hold', () => manyFiles(40, GiB2), `at contents: add up to more than ${LIMITS.entryBytes} bytes (LIMITS.entryBytes)`],
+  ])('%s: refused before any file is downloaded, naming the remote, the entry and the field; withdrawn', async (_name, tamper, problem) => {
+    const backend = new FileBackend(join(tmp(), 'remote'));
+    const a = new RemoteStore(new LocalStore(tmp()), backend);
+    const entry = await makeEntry(a.local, `limits-${_name}`);
+    await a.publish(entry);
+    await backend.putText(manifestName(entry.key), JSON.stringify({ ...entry.meta, contents: tamper(entry.meta.contents) }));
+    const reads: string[] = [];
+    const counting: RemoteBackend = Object.assign(Object.create(Object.getPrototypeOf(backend)), backend, {
+      read: (name: string) => (reads.push(name), backend.read(name)),
+    });
+    const problems: string[] = [];
+    const b = new RemoteStore(new LocalStore(tmp()), counting, (m) => problems.push(m));
+    expect(await b.get(entry.key)).toBeUndefined();
+    expect(problems).toEqual([
+      `remote entry ${entry.key.slice(0, 12)} in ${backend.where} is corrupt (the manifest is invalid ${problem}); withdrawn, recomputing`,
+    ]);
+    expect(reads).toEqual([manifestName(entry.key)]);
+    expect(b.local.keys()).toEqual([]);
+    expect(await backend.size(manifestName(entry.key))).toBeUndefined();
+  });
 });

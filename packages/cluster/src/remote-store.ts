@@ -5,20 +5,59 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { confinedPath } from '@lth/artifacts';
-import type { ArtifactStore, Entry, EntryMeta, GetOptions, LocalStore, LockOptions, Release, Staging } from '@lth/pipeline';
+import {
+  LIMITS,
+  type ArtifactStore,
+  type Entry,
+  type EntryMeta,
+  type GetOptions,
+  type LocalStore,
+  type LockOptions,
+  type Release,
+  type Staging,
+} from '@lth/pipeline';
 import { readAll, type RemoteBackend } from './remote/backend';
 import { FileBackend } from './remote/file-backend';
 import { S3Backend } from './remote/s3-backend';
 import { parseRemoteUrl } from './urls';
 
 const KEY_RE = /^[0-9a-f]{64}$/;
-const MAX_MANIFEST_BYTES = 16 << 20;
 
-/** The parts of a manifest this store relies on; the local store validates the whole entry.json on commit. */
+/**
+ * The parts of a manifest this store relies on, within the cache's LIMITS: checked before any
+ * file is downloaded, so a manifest cannot make a machine fetch more than an entry may hold.
+ * The local store validates the whole entry.json on commit.
+ */
 const Manifest = z.looseObject({
   key: z.string().regex(KEY_RE),
-  contents: z.array(z.strictObject({ path: z.string().min(1).max(1000), sha256: z.string().regex(KEY_RE), size: z.number().int().nonnegative() })),
+  contents: z
+    .array(
+      z.strictObject({
+        path: z.string().min(1).max(1000),
+        sha256: z.string().regex(KEY_RE),
+        size: z
+          .number()
+          .int('must be a whole number of bytes')
+          .nonnegative('must not be negative')
+          .max(LIMITS.entryFileBytes, `must be at most ${LIMITS.entryFileBytes} bytes (LIMITS.entryFileBytes)`),
+      }),
+    )
+    .max(LIMITS.entryFiles, `lists more than ${LIMITS.entryFiles} files (LIMITS.entryFiles)`)
+    .refine((files) => files.reduce((n, f) => n + f.size, 0) <= LIMITS.entryBytes, `add up to more than ${LIMITS.entryBytes} bytes (LIMITS.entryBytes)`),
 });
+
+/** `the manifest is invalid at contents.1.size (file 'w.arrow': 1099511627776): must be at most ...`. */
+function manifestProblem(json: unknown, issue: z.core.$ZodIssue | undefined): string {
+  const path = issue?.path ?? [];
+  let at = path.join('.') || '(root)';
+  const file = path[0] === 'contents' && typeof path[1] === 'number' ? (json as { contents: unknown[] }).contents[path[1]] : undefined;
+  if (file && typeof file === 'object') {
+    const f = file as Record<string, unknown>;
+    const value = path.length === 3 && typeof f[path[2] as string] === 'number' ? `: ${f[path[2] as string] as number}` : '';
+    at += ` (file '${String(f['path']).slice(0, 200)}'${value})`;
+  }
+  return `the manifest is invalid at ${at}: ${issue?.message ?? 'does not match the schema'}`;
+}
 
 export function openBackend(url: string, env: NodeJS.ProcessEnv = process.env): RemoteBackend {
   const r = parseRemoteUrl(url);
@@ -81,11 +120,10 @@ export class RemoteStore implements ArtifactStore {
     if (!stream) return undefined;
     let problem: string;
     try {
-      const m = Manifest.safeParse(JSON.parse((await readAll(stream, MAX_MANIFEST_BYTES, 'the manifest')).toString('utf8')));
+      const json: unknown = JSON.parse((await readAll(stream, LIMITS.entryJsonBytes, 'the manifest')).toString('utf8'));
+      const m = Manifest.safeParse(json);
       if (m.success && m.data.key === key) return m.data;
-      problem = m.success
-        ? `the manifest is for key ${m.data.key.slice(0, 12)}`
-        : `the manifest is invalid at ${m.error.issues[0]?.path.join('.') || '(root)'}`;
+      problem = m.success ? `the manifest is for key ${m.data.key.slice(0, 12)}` : manifestProblem(json, m.error.issues[0]);
     } catch (err) {
       problem = err instanceof SyntaxError ? 'the manifest is not valid JSON' : (err as Error).message;
     }

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { confinedPath } from '@lth/artifacts';
 import { cacheKey, codeFingerprint, ProcessExecutor, type Entry, type Registry, type StageTask, type TaskInput } from '@lth/pipeline';
+import { CANCELLED, JobInterest, watchCancellations } from './interest';
 import { JobPayload, type JobInput, type JobResult } from './payload';
 import { lockMs, QUEUE_NAME, type JobProgressData } from './queue-names';
 import type { RemoteStore } from './remote-store';
@@ -14,6 +15,8 @@ export interface WorkerOptions {
   concurrency: number;
   log: (message: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** How often the running jobs are checked for cancellation, ms (default 1000). */
+  cancelPollMs?: number;
 }
 
 export interface StageWorker {
@@ -36,8 +39,14 @@ export function startWorker(opts: WorkerOptions): StageWorker {
   const id = `${host}:${process.pid}`;
   const executor = new ProcessExecutor(opts.registry, opts.store, opts.concurrency, opts.env ?? process.env);
   const lock = lockMs(opts.env);
+  const interest = new JobInterest(opts.queueUrl, (err) => opts.log(`queue: ${redactIn(err.message, opts.queueUrl)}`));
+  /** The keys of the jobs running here, watched for cancellation. */
+  const running = new Set<string>();
+  const cancelled = (p: JobPayload, what: string) =>
+    new UnrecoverableError(`${CANCELLED} no run wants ${p.id} (job ${p.key.slice(0, 12)}) any more; ${what} (on worker ${id})`);
 
-  const process1 = async (job: Job): Promise<JobResult> => {
+  // The third parameter makes BullMQ hand each job an AbortSignal, which worker.cancelJob aborts.
+  const process1 = async (job: Job, _token?: string, signal?: AbortSignal): Promise<JobResult> => {
     const parsed = JobPayload.safeParse(job.data);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
@@ -57,29 +66,35 @@ export function startWorker(opts: WorkerOptions): StageWorker {
     }
     // Computed and published already (a job handed back after its worker published, or a
     // coordinator that enqueued before it saw the entry): nothing to do.
-    if (await opts.store.hasRemote(p.key)) return { host, worker: id, reused: true };
+    if (await opts.store.hasRemote(p.key)) return { host, worker: id, reused: true, attempts: job.attemptsMade + 1 };
+    // Cancelled while it waited (its coordinators' Ctrl-C came between their check and our take).
+    if (await interest.isCancelled(p.key)) throw cancelled(p, 'not started');
 
     const inputs: Record<string, TaskInput | TaskInput[]> = {};
     for (const [port, b] of Object.entries(p.inputs)) inputs[port] = Array.isArray(b) ? await Promise.all(b.map(fetchInput)) : await fetchInput(b);
     const task: StageTask = { id: p.id, uses: p.uses, pipeline: p.pipeline, rawConfig: p.rawConfig, key: p.key, parts: p.parts, inputs };
 
-    // Stages stop only with the process: a worker that exits mid-stage hands its job back
-    // (its lock lapses and BullMQ moves the stalled job to another worker).
-    const never = new AbortController().signal;
+    // A stage stops when every run that wanted it cancelled it (the signal, through the
+    // executor's abort, as on Ctrl-C of a local run), or with the process: a worker that exits
+    // mid-stage hands its job back (its lock lapses and BullMQ moves the stalled job on).
+    const stop = signal ?? new AbortController().signal;
     const send = (data: JobProgressData) => void job.updateProgress(data).catch(() => {});
     let lastProgress = 0;
+    let reached = '';
     const release = await opts.store.lock(p.key);
+    running.add(p.key);
     try {
       let entry: Entry | undefined = await opts.store.get(p.key);
       if (!entry) {
         opts.log(`${p.id} (${p.uses}, ${p.key.slice(0, 12)}): running`);
         entry = await executor.run(task, {
-          signal: never,
+          signal: stop,
           log: (message) => {
             opts.log(`${p.id}: ${message}`);
             send({ log: message });
           },
           progress: (progress) => {
+            reached = `${progress.done}/${progress.total}`;
             // At most a few Redis writes a second, and always the last one.
             const now = Date.now();
             if (now - lastProgress < 200 && progress.done !== progress.total) return;
@@ -90,11 +105,14 @@ export function startWorker(opts: WorkerOptions): StageWorker {
       }
       await opts.store.publish(entry);
       opts.log(`${p.id} (${p.key.slice(0, 12)}): published`);
-      return { host, worker: id, reused: false };
+      return { host, worker: id, reused: false, attempts: job.attemptsMade + 1 };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      // Unrecoverable: BullMQ fails the job at once instead of retrying it; nothing was published.
+      if (stop.aborted) throw cancelled(p, `stage stopped${reached ? ` at ${reached}` : ''}: ${message}`);
       throw new Error(`${message} (on worker ${id})`, { cause: err });
     } finally {
+      running.delete(p.key);
       release();
     }
   };
@@ -118,6 +136,15 @@ export function startWorker(opts: WorkerOptions): StageWorker {
   });
   worker.on('error', (err) => opts.log(`queue: ${redactIn(err.message, opts.queueUrl)}`));
   worker.on('failed', (job, err) => opts.log(`${job?.data?.id ?? job?.id}: failed: ${err.message}`));
+  const unwatch = watchCancellations(
+    interest,
+    () => [...running],
+    (key) => {
+      running.delete(key);
+      if (worker.cancelJob(key, 'cancelled')) opts.log(`job ${key.slice(0, 12)}: cancelled by every run that wanted it; stopping its stage`);
+    },
+    opts.cancelPollMs ?? 1000,
+  );
 
   return {
     id,
@@ -126,6 +153,8 @@ export function startWorker(opts: WorkerOptions): StageWorker {
     },
     close: async () => {
       await worker.close();
+      unwatch();
+      interest.close();
       await executor.close();
     },
   };

@@ -56,16 +56,21 @@ export function runExecutor(o: ClusterRunOptions): Executor {
 
 /**
  * The run record of a run with a remote store or a queue: the local run's, plus where the
- * remote store and queue are (credentials redacted) and which worker and host ran each stage.
+ * remote store and queue are (credentials redacted), which worker and host ran each stage and
+ * in how many attempts.
  */
 export function writeClusterRecord(rec: RunRecord, executor: Executor, urls: { remote?: string; queue?: string }, emit: (e: RunEvent) => void): void {
-  const ranBy = executor instanceof QueueExecutor ? executor.ranBy : undefined;
+  const queued = executor instanceof QueueExecutor ? executor : undefined;
   const extra = rec as RunRecord & { remote?: string; queue?: string };
   if (urls.remote) extra.remote = redactUrl(urls.remote);
   if (urls.queue) extra.queue = redactUrl(urls.queue);
   for (const s of rec.stages) {
-    const by = s.cacheKey ? ranBy?.get(s.cacheKey) : undefined;
+    if (!queued) continue;
+    const by = s.cacheKey ? queued.ranBy.get(s.cacheKey) : undefined;
     if (by && s.status === 'ran') Object.assign(s, { worker: by.worker, host: by.host, ...(by.reused ? { reused: true } : {}) });
+    // Attempts of the job (1 + the retries it took), for the stages that ran or failed on the queue.
+    const attempts = queued.attempts.get(s.id);
+    if (attempts && (s.status === 'ran' || s.status === 'failed')) Object.assign(s, { attempts });
   }
   try {
     writeRunRecord(rec.cacheDir, rec);

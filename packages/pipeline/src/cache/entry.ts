@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ARTIFACT_KINDS, confinedPath, hashFile, type ArtifactKind } from '@lth/artifacts';
+import { LIMITS } from '../definition/limits';
 import { ENTRY_META, entryMetaFile, FILES_DIR } from './layout';
 
 /**
@@ -10,7 +11,7 @@ import { ENTRY_META, entryMetaFile, FILES_DIR } from './layout';
  * (by sha256, size, or an extra/missing file) is corrupt, never trusted and never a crash.
  */
 export const ENTRY_VERSION = 2;
-const MAX_ENTRY_JSON_BYTES = 16 << 20;
+const MAX_ENTRY_JSON_BYTES = LIMITS.entryJsonBytes;
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in lower-case hex');
 /** A path relative to the entry directory: checked with confinedPath before any use. */

@@ -65,6 +65,23 @@ export const LIMITS = {
    * every combination. Each trial is a pipeline run, so 10,000 is far past any real study.
    */
   trials: 10_000,
+  /*
+   * Cache entries (not pipeline files: passing one of these makes an entry corrupt, recomputed,
+   * not a validation error). The local cache checks an entry's entry.json size; a remote store
+   * checks every one on a manifest before it downloads anything (packages/cluster), so a hostile
+   * or broken manifest cannot make a machine fetch a terabyte or millions of files.
+   */
+  /** Size of an entry's entry.json (or a remote manifest): a real one is a few KB. */
+  entryJsonBytes: 16 * 1024 * 1024,
+  /**
+   * Size of one file of an entry: the largest file Node's readFileSync reads (2 GiB - 1), which
+   * is how an artifact is read, so a larger one could not be used anyway; ~25x VGG-19's weights.
+   */
+  entryFileBytes: 2 ** 31 - 1,
+  /** Files of one entry: a stage writes its outputs and a few extra files (a report's figures). */
+  entryFiles: 10_000,
+  /** All files of one entry together: a trainer's entry is at most a few hundred MB. */
+  entryBytes: 64 * 1024 ** 3,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;
