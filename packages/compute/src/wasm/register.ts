@@ -7,6 +7,9 @@ import { conv2DConfig } from './kernels/Conv2D';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput';
 import { identityConfig } from './kernels/Identity';
+import { lthMaskedMatMulConfig } from './kernels/LthMaskedMatMul';
+import { lthMaskedMatMulInputGradConfig } from './kernels/LthMaskedMatMulInputGrad';
+import { lthMaskedMatMulWeightGradConfig } from './kernels/LthMaskedMatMulWeightGrad';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad';
 import { meanConfig } from './kernels/Mean';
 import { sumConfig } from './kernels/Sum';
@@ -29,6 +32,9 @@ const KERNEL_CONFIGS: readonly WasmKernelConfig[] = [
   meanConfig,
   maxPoolGradConfig,
   identityConfig,
+  lthMaskedMatMulConfig,
+  lthMaskedMatMulInputGradConfig,
+  lthMaskedMatMulWeightGradConfig,
 ];
 
 /** Marks the configs registered here, so that registering twice is a no-op. */
