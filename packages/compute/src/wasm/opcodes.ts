@@ -73,6 +73,8 @@ export const V128_LOAD = prefixed(SIMD_PREFIX, 0x00);
 export const V128_LOAD32_SPLAT = prefixed(SIMD_PREFIX, 0x09);
 export const V128_STORE = prefixed(SIMD_PREFIX, 0x0b);
 export const V128_CONST = prefixed(SIMD_PREFIX, 0x0c);
+/** Followed by 16 lane indices (bytes 0-15 from the first operand, 16-31 from the second). */
+export const I8X16_SHUFFLE = prefixed(SIMD_PREFIX, 0x0d);
 export const F32X4_SPLAT = prefixed(SIMD_PREFIX, 0x13);
 /** Followed by the lane index (one byte). */
 export const F32X4_EXTRACT_LANE = prefixed(SIMD_PREFIX, 0x1f);

@@ -19,6 +19,7 @@ import {
   I32_CONST,
   I32_GE_U,
   I32_LOAD,
+  I8X16_SHUFFLE,
   I32_MUL,
   I32_SUB,
   LOCAL_TEE,
@@ -66,6 +67,8 @@ export const ops = {
   v128load: (offset: number) => [...V128_LOAD, ...memarg(offset)],
   v128load32Splat: (offset: number) => [...V128_LOAD32_SPLAT, ...memarg(offset)],
   v128store: (offset: number) => [...V128_STORE, ...memarg(offset)],
+  /** A result of 32-bit lanes picked from two vectors: lane indices 0-3 from the first, 4-7 from the second. */
+  f32x4Shuffle: (lanes: [number, number, number, number]) => [...I8X16_SHUFFLE, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
   v128Zero: [...V128_CONST, ...Array<number>(16).fill(0)],
   f32x4Splat: [...F32X4_SPLAT],
   f32x4Add: [...F32X4_ADD],

@@ -3,23 +3,24 @@ import { BLOCK_EMPTY, END, I32, I32_ADD, I32_MUL, IF, V128 } from '../opcodes';
 import { ops as o } from '../ops';
 
 /**
- * A hand-assembled WebAssembly SIMD product of a dense batch with a sparse matrix given by a
- * compressed index, on tfjs-backend-wasm's memory. Activations are batch-minor (one row per
- * feature, the batch along the row, padded to a multiple of BATCH_LANES with zeros), so every
- * kept weight is one broadcast times a row of SIMD vectors: no gathers, and the weights are
- * read in place from the dense weight tensor.
+ * A hand-assembled WebAssembly SIMD product of a sparse matrix with a dense batch, each output
+ * row gathered from the input rows its kept entries name, on tfjs-backend-wasm's memory.
+ * Activations are batch-minor (one row per feature, the batch along the row, padded to a
+ * multiple of BATCH_LANES with zeros), so every kept weight is one broadcast times a row of
+ * SIMD vectors, and the weights are read in place from the dense weight tensor.
  *
- *   spmm(src, w, dst, bias, ptr, idx, rows, rowBytes, strideR, strideI, hasBias)
+ *   spmmGather(src, w, dst, bias, ptr, idx, rows, rowBytes, strideR, strideI, hasBias)
  *   dst[r, :] = (hasBias ? bias[r] : 0) + sum over e in [ptr[r], ptr[r+1]) of
  *               w[r*strideR + idx[e]*strideI] * src[idx[e], :]
  *
  * All pointers and strides in bytes; `ptr` (rows + 1 entries) and `idx` are int32. src and dst
  * rows are `rowBytes` long, a multiple of 128 (BATCH_LANES floats). One output row is summed in
  * eight f32x4 accumulators (32 batch lanes) per pass over its index list, the entries in index
- * order. The forward product y = x·(W⊙M) is the column index of M (strideR = 4, strideI = the
- * row length of W), the input gradient dy·(W⊙M)^T the row index (strideR = row length, strideI = 4).
+ * order. The input gradient dy·(W⊙M)^T is the row index of M (strideR = the row length of W,
+ * strideI = 4): it gathers rows of dy, which are few (a layer's outputs) and stay in cache.
+ * The forward product uses spmm-scatter.ts, for the same reason.
  */
-export type Spmm = (...args: number[]) => void;
+export type SpmmGather = (...args: number[]) => void;
 
 /** Batch lanes per pass (eight f32x4 accumulators); batch-minor rows are padded to a multiple. */
 export const BATCH_LANES = 32;
@@ -74,10 +75,10 @@ function code(): number[] {
   ];
 }
 
-/** The spmm bound to `memory`; null where the engine lacks wasm SIMD. */
-export const spmmFor: (memory: WasmMemory) => Spmm | null = perMemory((memory) =>
+/** The gather product bound to `memory`; null where the engine lacks wasm SIMD. */
+export const spmmGatherFor: (memory: WasmMemory) => SpmmGather | null = perMemory((memory) =>
   assemble(
-    'spmm',
+    'spmmGather',
     Array<number>(11).fill(I32),
     [
       [I32_LOCALS, I32],
