@@ -97,7 +97,13 @@ export async function run(opts = {}) {
       if (round === 0 && mode === 'off') dense = r;
       if (round === 12 && mode === 'auto') sparse7 = r;
       const what = mode === 'auto' ? (r.sparseLog ? r.sparseLog.replace('trainer: sparse products for ', 'sparse: ') : 'all dense') : layers;
-      rows.push({ name: `lenet-300-100 step, Pm ${pm.toFixed(1)}%, sparse ${mode}`, backend, ms: r.ms, runs: steps, note: `cpu ${r.cpu.toFixed(2)} ms; ${what}` });
+      rows.push({
+        name: `lenet-300-100 step, Pm ${pm.toFixed(1)}%, sparse ${mode}`,
+        backend,
+        ms: r.ms,
+        runs: steps,
+        note: `cpu ${r.cpu.toFixed(2)} ms; ${what}`,
+      });
     }
   }
   rows.push({
@@ -112,5 +118,6 @@ export async function run(opts = {}) {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const i = process.argv.indexOf('--runs');
   const rows = await run({ runs: i > 0 ? Number(process.argv[i + 1]) : undefined, log: (m) => process.stderr.write(`${m}\n`) });
-  for (const r of rows) console.log(`${r.name.padEnd(66)} ${r.backend.padEnd(5)} ${r.ms.toFixed(r.name.includes('RATIO') ? 2 : 2).padStart(7)}  ${r.note ?? ''}`);
+  for (const r of rows)
+    console.log(`${r.name.padEnd(66)} ${r.backend.padEnd(5)} ${r.ms.toFixed(r.name.includes('RATIO') ? 2 : 2).padStart(7)}  ${r.note ?? ''}`);
 }

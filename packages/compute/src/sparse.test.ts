@@ -9,7 +9,9 @@ interface WasmDataIds {
 function grads(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, dy: tf.Tensor, index: MaskIndex | null, mask: tf.Tensor): Float32Array[] {
   return tf.tidy(() => {
     const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
-      index ? maskedMatMul(xx as tf.Tensor2D, ww as tf.Tensor2D, index, bb as tf.Tensor1D) : tf.add(tf.matMul(xx as tf.Tensor2D, tf.mul(ww, mask) as tf.Tensor2D), bb);
+      index
+        ? maskedMatMul(xx as tf.Tensor2D, ww as tf.Tensor2D, index, bb as tf.Tensor1D)
+        : tf.add(tf.matMul(xx as tf.Tensor2D, tf.mul(ww, mask) as tf.Tensor2D), bb);
     const { value, grads: g } = tf.valueAndGrads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(xx, ww, bb), dy)))([x, w, b]);
     value.dispose();
     return [f(x, w, b), ...g].map((t) => t.dataSync() as Float32Array);
@@ -19,7 +21,10 @@ function grads(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, dy: tf.Tensor, index: M
 /** A random 0/1 mask keeping round(density * size) entries. */
 function randomMask(size: number, density: number, seed: number): Float32Array {
   const m = new Float32Array(size);
-  for (const i of createRng('test', seed).permutation(size).slice(0, Math.round(density * size))) m[i] = 1;
+  for (const i of createRng('test', seed)
+    .permutation(size)
+    .slice(0, Math.round(density * size)))
+    m[i] = 1;
   return m;
 }
 
@@ -108,7 +113,9 @@ describe('maskedMatMul on wasm', () => {
     const backend = tf.backend() as unknown as WasmDataIds;
     const [tensors, buffers] = [tf.memory().numTensors, backend.numDataIds()];
     const profile = await tf.profile(() => {
-      tf.dispose(tf.grads((ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(maskedMatMul(x as tf.Tensor2D, ww as tf.Tensor2D, index, bb as tf.Tensor1D), dy)))([w, b]));
+      tf.dispose(
+        tf.grads((ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(maskedMatMul(x as tf.Tensor2D, ww as tf.Tensor2D, index, bb as tf.Tensor1D), dy)))([w, b]),
+      );
     });
     const kernels = profile.kernels.map((k) => k.name);
     expect(kernels).toContain('LthMaskedMatMulWeightGrad');

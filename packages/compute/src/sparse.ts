@@ -40,7 +40,8 @@ export interface MaskIndex {
 /** The index of `mask` (row-major [rows, cols]; nonzero = kept). The caller disposes it. */
 export function maskIndex(mask: ArrayLike<number>, shape: readonly [number, number]): MaskIndex {
   const [rows, cols] = shape;
-  if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows > 0 && cols > 0)) throw new Error(`maskIndex: shape must be two positive integers, got [${shape}]`);
+  if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows > 0 && cols > 0))
+    throw new Error(`maskIndex: shape must be two positive integers, got [${shape}]`);
   if (mask.length !== rows * cols) throw new Error(`maskIndex: the mask has ${mask.length} values, shape [${rows}, ${cols}] needs ${rows * cols}`);
   const rowPtr = new Int32Array(rows + 1);
   for (let r = 0; r < rows; r++) {

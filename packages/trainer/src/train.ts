@@ -88,7 +88,8 @@ export async function train(inputs: TrainInputs, config: TrainConfigInput | Trai
 function useSparse(model: TrainableModel, mask: TensorBundle | undefined, mode: TrainConfig['sparse'], log: (message: string) => void): void {
   const layers = model.useSparse?.(mask, mode) ?? [];
   if (layers.length) log(`trainer: sparse products for ${layers.map((l) => `${l.weight} (${(l.density * 100).toFixed(1)}% kept)`).join(', ')}`);
-  else if (mode === 'on' && !maskedMatMulAvailable()) log(`trainer: sparse 'on', but backend '${tf.getBackend()}' has no sparse kernels (wasm with SIMD has): dense products`);
+  else if (mode === 'on' && !maskedMatMulAvailable())
+    log(`trainer: sparse 'on', but backend '${tf.getBackend()}' has no sparse kernels (wasm with SIMD has): dense products`);
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -42,7 +42,8 @@ export const fromBatchMinor: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x } = inputs as { x: TensorInfo };
   const [features, lanes] = matrix(FROM_BATCH_MINOR, x, 'x');
   const batch = (attrs as { batch: number }).batch;
-  if (!(Number.isInteger(batch) && batch > 0 && batch <= lanes)) throw new Error(`wasm-kernels ${FROM_BATCH_MINOR}: batch ${batch} does not fit ${lanes} lanes`);
+  if (!(Number.isInteger(batch) && batch > 0 && batch <= lanes))
+    throw new Error(`wasm-kernels ${FROM_BATCH_MINOR}: batch ${batch} does not fit ${lanes} lanes`);
   const { heap, kernels } = heapOf(backend, FROM_BATCH_MINOR);
   const out = heap.makeOutput([batch, features], 'float32');
   transposeInto(kernels.transpose, region(heap, x, lanes), region(heap, out, features), features, batch);

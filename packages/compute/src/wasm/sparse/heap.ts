@@ -35,6 +35,7 @@ export function heapOf(backend: unknown, kernel: string): { heap: SparseHeapBack
 
 /** The shape of a 2-d float32 input, or an error naming the kernel and the input. */
 export function matrix(kernel: string, t: TensorInfo, label: string): [number, number] {
-  if (t.shape.length !== 2 || t.dtype !== 'float32') throw new Error(`wasm-kernels ${kernel}: ${label} must be a 2-d float32 tensor, got ${t.dtype} [${t.shape}]`);
+  if (t.shape.length !== 2 || t.dtype !== 'float32')
+    throw new Error(`wasm-kernels ${kernel}: ${label} must be a 2-d float32 tensor, got ${t.dtype} [${t.shape}]`);
   return t.shape as [number, number];
 }

@@ -38,7 +38,18 @@ export const maskedMatMul: KernelFunc = ({ inputs, backend }) => {
   if (bias) check(kernel, bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === n, () => `bias must be float32 [${n}], got [${bias.shape}]`);
   const { heap, kernels } = heapOf(backend, kernel);
   const yT = heap.makeOutput([n, lanes], 'float32');
-  kernels.spmmScatter(at(heap, xT!), at(heap, w!), at(heap, yT), bias ? at(heap, bias) : 0, at(heap, rowPtr!), at(heap, rowCols!), k, n, lanes * 4, bias ? 1 : 0);
+  kernels.spmmScatter(
+    at(heap, xT!),
+    at(heap, w!),
+    at(heap, yT),
+    bias ? at(heap, bias) : 0,
+    at(heap, rowPtr!),
+    at(heap, rowCols!),
+    k,
+    n,
+    lanes * 4,
+    bias ? 1 : 0,
+  );
   return yT;
 };
 

@@ -19,7 +19,12 @@ const [I, J, PS, PD] = [6, 7, 8, 9];
 const [R0, R1, R2, R3, T0, T1, T2, T3] = [10, 11, 12, 13, 14, 15, 16, 17];
 
 function code(): number[] {
-  const shuffle = (a: number, b: number, lanes: [number, number, number, number], to: number) => [...o.get(a), ...o.get(b), ...o.f32x4Shuffle(lanes), ...o.set(to)];
+  const shuffle = (a: number, b: number, lanes: [number, number, number, number], to: number) => [
+    ...o.get(a),
+    ...o.get(b),
+    ...o.f32x4Shuffle(lanes),
+    ...o.set(to),
+  ];
   // src row r of the block: ps + r*srcRow
   const loadRow = (r: number, to: number) => [...o.get(PS), ...o.get(SRC_ROW), ...o.i32(r), I32_MUL, I32_ADD, ...o.v128load(0), ...o.set(to)];
   const storeRow = (r: number, from: number) => [...o.get(PD), ...o.get(DST_ROW), ...o.i32(r), I32_MUL, I32_ADD, ...o.get(from), ...o.v128store(0)];
