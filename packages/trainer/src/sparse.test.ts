@@ -1,7 +1,6 @@
-import { initBackend, tf } from '@lth/compute';
+import { createRng, initBackend, tf } from '@lth/compute';
 import { syntheticDataset } from '@lth/data';
 import { initWeights } from '@lth/models';
-import { createRng } from '@lth/random';
 import { isPrunable, type MaskBundle, type WeightBundle } from '@lth/artifacts';
 import { parseTrainConfig } from './config';
 import { train } from './train';
