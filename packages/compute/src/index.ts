@@ -27,3 +27,4 @@ export { withBackend, toActiveBackend } from './switch';
 // Re-exported for compatibility; the seeded RNG lives in @lth/random, which loads no tfjs.
 export { createRng, RNG_PURPOSES, type Rng, type RngPurpose } from '@lth/random';
 export { adamUpdate, type AdamScalars, type AdamResult } from './adam';
+export { maskIndex, maskedMatMul, maskedMatMulAvailable, MASKED_MATMUL_MAX_DENSITY, type MaskIndex } from './sparse';

@@ -3,6 +3,7 @@ export { declareTensors, type LayerSpec, type ModelSpec, type TensorDecl } from 
 export { initWeights, reinitWeights } from './init';
 export { createModel, BN_MOMENTUM, BN_EPSILON, type Model, type ApplyOptions } from './model';
 export { denseTailStart, type Inference } from './inference';
+export { SparseMode, type SparseLayer } from './sparse-layers';
 export { paramCounts, listModels, formatModelTable, type ParamCounts, type ModelListing } from './counts';
 export { initStage, stages, InitConfig } from './stage';
 export { exportLayersModel, buildLayersModel, loadExportedLayersModel, layersModelFiles, type ExportResult, type LayersModelFiles } from './export';

@@ -1,10 +1,11 @@
-import { tf, type Rng } from '@lth/compute';
-import { isPrunable, type BundleContent, type MaskBundle, type ModelRef, type WeightBundle, type WeightRole } from '@lth/artifacts';
+import { maskedMatMul, tf, type MaskIndex, type Rng } from '@lth/compute';
+import { isPrunable, type BundleContent, type MaskBundle, type ModelRef, type TensorBundle, type WeightBundle, type WeightRole } from '@lth/artifacts';
 import type { z } from 'zod';
 import { declareTensors, type LayerSpec, type ModelSpec, type TensorDecl } from './spec';
 import { modelSpec } from './zoo';
 import { biasAdd, dense } from './dense';
 import { makeInference, type Inference } from './inference';
+import { sparseLayerIndexes, type SparseLayer, type SparseMode } from './sparse-layers';
 
 /** PyTorch defaults (open_lth trains with nn.BatchNorm2d): running = 0.9 running + 0.1 batch. */
 export const BN_MOMENTUM = 0.1;
@@ -39,6 +40,14 @@ export interface Model {
   applyMask(mask: MaskBundle): void;
   /** Multiplies params by the remembered mask again (after an optimizer update). */
   reapplyMask(): void;
+  /**
+   * Sparse products for the dense layers of `mask` that `mode` selects (sparse-layers.ts):
+   * each keeps a compressed index of its mask, and `apply` computes x·(W⊙M) and both gradients
+   * from the kept weights only, until the next call. The mask must stay what the weights are
+   * masked with while it is in use. An undefined mask or 'off' returns to dense products.
+   * Returns the layers made sparse (none where the kernels are not available).
+   */
+  useSparse(mask: TensorBundle | undefined, mode?: SparseMode): SparseLayer[];
   toBundle(content: z.output<typeof BundleContent>, extra?: { iteration?: number }): WeightBundle;
   dispose(): void;
 }
@@ -70,6 +79,7 @@ export function createModel(bundle: WeightBundle): Model {
   const buffers = new Map<string, tf.Variable>();
   const roles = new Map<string, WeightRole>();
   const masks = new Map<string, tf.Tensor>();
+  let sparse = new Map<string, MaskIndex>();
   for (const d of decls) {
     const t = byName.get(d.name)!;
     // Unnamed variables: tfjs names are global, and several models coexist in one process.
@@ -109,9 +119,13 @@ export function createModel(bundle: WeightBundle): Model {
         case 'flatten':
           x = tf.reshape(x, [x.shape[0]!, -1]);
           break;
-        case 'dense':
-          x = dense(x as tf.Tensor2D, get(`${l.name}.weight`) as tf.Tensor2D, l.bias ? get(`${l.name}.bias`) : undefined);
+        case 'dense': {
+          const w = get(`${l.name}.weight`) as tf.Tensor2D;
+          const b = l.bias ? get(`${l.name}.bias`) : undefined;
+          const index = sparse.get(`${l.name}.weight`);
+          x = index ? maskedMatMul(x as tf.Tensor2D, w, index, b as tf.Tensor1D | undefined) : dense(x as tf.Tensor2D, w, b);
           break;
+        }
         case 'dropout':
           if (opts.training && l.rate > 0) x = dropout(x, l.rate, opts.rng);
           break;
@@ -203,6 +217,13 @@ export function createModel(bundle: WeightBundle): Model {
         }
       });
     },
+    useSparse(mask, mode = 'auto') {
+      const shapes = new Map(decls.map((d) => [d.name, d.shape]));
+      const next = sparseLayerIndexes(spec.layers, shapes, mask, mode);
+      for (const index of sparse.values()) index.dispose();
+      sparse = next;
+      return [...sparse].map(([weight, index]) => ({ weight, density: index.density }));
+    },
     toBundle(content, extra = {}) {
       const tensors = decls.map((d) => ({
         name: d.name,
@@ -220,6 +241,8 @@ export function createModel(bundle: WeightBundle): Model {
       for (const v of buffers.values()) v.dispose();
       for (const t of masks.values()) t.dispose();
       masks.clear();
+      for (const index of sparse.values()) index.dispose();
+      sparse.clear();
     },
   };
   return model;

@@ -1,3 +1,4 @@
+import { SparseMode } from '@lth/models';
 import { z } from 'zod';
 
 /**
@@ -91,6 +92,14 @@ export const TrainConfig = z
     checkpoints: z.array(z.number().int().nonnegative()).default([]),
     /** Random crop and flip of training batches (CIFAR). */
     augment: z.boolean().default(false),
+    /**
+     * Sparse products for masked dense layers (@lth/models SparseMode): 'auto' where a layer
+     * keeps few enough weights to gain, 'on' every masked dense layer, 'off' never. Results
+     * agree to float rounding. Part of the cache key like every field: a run forced 'on' or
+     * 'off' is never served one computed the other way; 'auto', the default, gives the same
+     * key written or not.
+     */
+    sparse: SparseMode.default('auto'),
   })
   .strict()
   .refine((c) => (c.iterations === undefined) !== (c.epochs === undefined), {

@@ -1,5 +1,5 @@
 import { packCheckpoints, splitView, type Dataset, type Metrics, type Progress, type TensorBundle, type WeightBundle } from '@lth/artifacts';
-import { createRng, ensureBackend, tf } from '@lth/compute';
+import { createRng, ensureBackend, maskedMatMulAvailable, tf } from '@lth/compute';
 import { batchIterator, disposeBatch, type Batch } from '@lth/data';
 import { createModel } from '@lth/models';
 import { parseTrainConfig, resolvePlan, type TrainConfig, type TrainConfigInput } from './config';
@@ -97,6 +97,14 @@ export async function train(inputs: TrainInputs, config: TrainConfigInput | Trai
   } finally {
     model.dispose();
   }
+}
+
+/** Sparse products for the masked dense layers that `mode` selects (config `sparse`), said in the log. */
+function useSparse(model: TrainableModel, mask: TensorBundle | undefined, mode: TrainConfig['sparse'], log: (message: string) => void): void {
+  const layers = model.useSparse?.(mask, mode) ?? [];
+  if (layers.length) log(`trainer: sparse products for ${layers.map((l) => `${l.weight} (${(l.density * 100).toFixed(1)}% kept)`).join(', ')}`);
+  else if (mode === 'on' && !maskedMatMulAvailable())
+    log(`trainer: sparse 'on', but backend '${tf.getBackend()}' has no sparse kernels (wasm with SIMD has): dense products`);
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -215,6 +223,7 @@ export async function trainModel(
           p.assign(applyMask(p, m));
         }
       });
+      useSparse(model, opts.mask, cfg.sparse, log);
     }
     if (signal?.aborted) throw new TrainingAborted(plan.start);
     await evaluate(plan.start);
@@ -274,6 +283,7 @@ export async function trainModel(
   } finally {
     if (batch) disposeBatch(batch);
     batches?.return(undefined as never);
+    model.useSparse?.(undefined);
     optimizer.dispose();
     evaluator.dispose();
     for (const m of masks.values()) m.dispose();

@@ -1,5 +1,6 @@
-import type { BundleContent, ModelRef, WeightBundle, WeightRole } from '@lth/artifacts';
+import type { BundleContent, ModelRef, TensorBundle, WeightBundle, WeightRole } from '@lth/artifacts';
 import type { Rng, tf } from '@lth/compute';
+import type { SparseLayer, SparseMode } from '@lth/models';
 import type { z } from 'zod';
 
 /**
@@ -17,6 +18,11 @@ export interface TrainableModel {
   /** Non-trained state that eval mode reads (batch-norm running statistics); optional. */
   buffers?: Map<string, tf.Variable>;
   toBundle(content: z.output<typeof BundleContent>, extra?: { iteration?: number }): WeightBundle;
+  /**
+   * Sparse products for masked dense layers while the mask is fixed (@lth/models' Model has
+   * them); an undefined mask drops them. Optional.
+   */
+  useSparse?(mask: TensorBundle | undefined, mode?: SparseMode): SparseLayer[];
   dispose(): void;
 }
 

@@ -48,6 +48,10 @@ export const LOCAL_GET = 0x20;
 export const LOCAL_SET = 0x21;
 export const LOCAL_TEE = 0x22;
 
+// Memory instructions (followed by a memarg).
+export const I32_LOAD = 0x28;
+export const F32_STORE = 0x38;
+
 // Numeric instructions.
 export const I32_CONST = 0x41;
 export const F32_CONST = 0x43;
@@ -56,6 +60,7 @@ export const I32_ADD = 0x6a;
 export const I32_SUB = 0x6b;
 export const I32_MUL = 0x6c;
 export const I32_AND = 0x71;
+export const F32_ADD = 0x92;
 
 /** Prefixed instruction: `prefix`, then `sub` as unsigned LEB128 (every sub-opcode used is < 2^14). */
 const prefixed = (prefix: number, sub: number): readonly number[] => (sub < 0x80 ? [prefix, sub] : [prefix, (sub & 0x7f) | 0x80, sub >> 7]);
@@ -70,7 +75,11 @@ export const V128_LOAD = prefixed(SIMD_PREFIX, 0x00);
 export const V128_LOAD32_SPLAT = prefixed(SIMD_PREFIX, 0x09);
 export const V128_STORE = prefixed(SIMD_PREFIX, 0x0b);
 export const V128_CONST = prefixed(SIMD_PREFIX, 0x0c);
+/** Followed by 16 lane indices (bytes 0-15 from the first operand, 16-31 from the second). */
+export const I8X16_SHUFFLE = prefixed(SIMD_PREFIX, 0x0d);
 export const F32X4_SPLAT = prefixed(SIMD_PREFIX, 0x13);
+/** Followed by the lane index (one byte). */
+export const F32X4_EXTRACT_LANE = prefixed(SIMD_PREFIX, 0x1f);
 export const F32X4_SQRT = prefixed(SIMD_PREFIX, 0xe3);
 export const F32X4_ADD = prefixed(SIMD_PREFIX, 0xe4);
 export const F32X4_SUB = prefixed(SIMD_PREFIX, 0xe5);

@@ -7,6 +7,11 @@ import { conv2DConfig } from './kernels/Conv2D';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput';
 import { identityConfig } from './kernels/Identity';
+import { lthFromBatchMinorConfig } from './kernels/LthFromBatchMinor';
+import { lthMaskedMatMulConfig } from './kernels/LthMaskedMatMul';
+import { lthMaskedMatMulInputGradConfig } from './kernels/LthMaskedMatMulInputGrad';
+import { lthMaskedMatMulWeightGradConfig } from './kernels/LthMaskedMatMulWeightGrad';
+import { lthToBatchMinorConfig } from './kernels/LthToBatchMinor';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad';
 import { meanConfig } from './kernels/Mean';
 import { sumConfig } from './kernels/Sum';
@@ -30,6 +35,11 @@ const KERNEL_CONFIGS: readonly WasmKernelConfig[] = [
   meanConfig,
   maxPoolGradConfig,
   identityConfig,
+  lthMaskedMatMulConfig,
+  lthMaskedMatMulInputGradConfig,
+  lthMaskedMatMulWeightGradConfig,
+  lthToBatchMinorConfig,
+  lthFromBatchMinorConfig,
 ];
 
 /** Marks the configs registered here, so that registering twice is a no-op. */
