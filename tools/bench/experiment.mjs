@@ -125,12 +125,18 @@ async function experiment({ iterations, rounds, jobs, torch, log, work }) {
     backend: tb,
     ms: py.ms,
     runs: 1,
-    note: `torch ${ref.torch}, ${jobs} thread(s); in-script ${ref.wallMs.toFixed(0)} ms`,
+    note: `torch ${ref.torch}, ${jobs} thread(s), BLAS ${ref.blas.library}${ref.blas.reference ? ' (REFERENCE BLAS: ratio not meaningful; apt-get install libopenblas0-pthread)' : ''}; in-script ${ref.wallMs.toFixed(0)} ms`,
   });
   rows.push({ name: '    training steps', backend: tb, ms: ref.ms.steps, runs: 1 });
   rows.push({ name: '    evaluation', backend: tb, ms: ref.ms.evaluation, runs: 1 });
   rows.push({ name: '    pruning', backend: tb, ms: ref.ms.pruning, runs: 1 });
-  rows.push({ name: `lth / PyTorch wall, ${label}, goal <= 0.5 (x, not ms)`, backend, ms: lth.ms / py.ms, runs: 1 });
+  rows.push({
+    name: `lth / PyTorch wall, ${label}, goal <= 0.5 (x, not ms)`,
+    backend,
+    ms: lth.ms / py.ms,
+    runs: 1,
+    note: ref.blas.reference ? 'PyTorch on the netlib reference BLAS: not a fair baseline' : `PyTorch BLAS ${ref.blas.library}`,
+  });
   for (const r of ours)
     rows.push(
       accuracyRow(

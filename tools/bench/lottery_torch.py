@@ -27,6 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from torch_blas import blas, set_threads
+
 LAYERS = [(784, 300, "fc"), (300, 100, "fc"), (100, 10, "output")]
 RATES = {"fc": 0.2, "output": 0.1}
 
@@ -149,7 +151,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     t_start = time.perf_counter()
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     torch.manual_seed(args.seed)
     splits = load(args.data)
     clock = {"steps": 0.0, "evaluation": 0.0, "pruning": 0.0}
@@ -173,6 +175,7 @@ def main():
             {
                 "torch": torch.__version__,
                 "threads": args.threads,
+                "blas": blas(),
                 "wallMs": wall * 1000,
                 "ms": {k: v * 1000 for k, v in clock.items()},
                 "results": results,

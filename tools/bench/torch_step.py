@@ -12,6 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from torch_blas import blas, set_threads
+
 
 def lenet():
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(), nn.Linear(100, 10))
@@ -49,16 +51,18 @@ def bench(make, shape, lr, runs):
 
 def main():
     rows = []
+    lib = blas()
+    warn = "; REFERENCE BLAS: install libopenblas0-pthread (tools/bench/torch_blas.py)" if lib["reference"] else ""
     cores = os.cpu_count() or 1
     for threads in sorted({1, cores}):
-        torch.set_num_threads(threads)
+        set_threads(threads)
         for name, make, shape, lr, runs in [
             ("lenet_300_100", lenet, (60, 1, 28, 28), 1.2e-3, 30),
             ("conv2", conv2, (60, 3, 32, 32), 2e-4, 5),
         ]:
             ms = bench(make, shape, lr, runs)
             rows.append({"name": f"{name} train step", "backend": f"torch{threads}t", "ms": ms, "runs": runs,
-                         "note": f"PyTorch {torch.__version__}, {threads} thread(s), batch 60, unmasked"})
+                         "note": f"PyTorch {torch.__version__}, {threads} thread(s), batch 60, unmasked, BLAS {lib['library']}{warn}"})
     print(json.dumps(rows))
 
 
