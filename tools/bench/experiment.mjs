@@ -6,20 +6,22 @@
 // the time went, from the run record's per-stage timings (tools/bench-lib/breakdown.mjs).
 // Beside it, tools/bench/lottery_torch.py, the same experiment in PyTorch on the same bytes
 // (the dataset artifact of the lth run, exported as raw files), with as many threads as the
-// lth run has jobs, run by /usr/bin/python3 (or LTH_BENCH_PYTHON) when it has torch; the
+// lth run has jobs, run by /usr/bin/python3 (or LTH_BENCH_PYTHON) when it has torch, with OpenMP OpenBLAS
+// (tools/bench-lib/torch.mjs); the
 // ratio lth / PyTorch (goal <= 0.5) and both runs' accuracies per round, side by side.
 //
 // Smaller runs (smoke tests): LTH_BENCH_E2E_ITERATIONS, LTH_BENCH_E2E_ROUNDS,
 // LTH_BENCH_E2E_JOBS (e.g. "1,2"), or alone:
 //   node tools/bench/experiment.mjs [--iterations N] [--rounds N] [--jobs 1,2] [--no-torch]
 // Built code: `npx tsc -b` first.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { breakdown, CATEGORIES, trainingSummary } from '../bench-lib/breakdown.mjs';
+import { findTorch, torchEnv } from '../bench-lib/torch.mjs';
 
 const root = new URL('../../', import.meta.url).pathname;
 const BIN = join(root, 'packages/cli/dist/bin.js');
@@ -43,14 +45,6 @@ function timedRun(cmd, args, env = ENV) {
     child.on('error', (e) => (err += String(e)));
     child.on('close', (code) => resolve({ ms: performance.now() - t0, out, err, code }));
   });
-}
-
-/** A Python with torch and numpy, or why there is none. */
-function findTorch() {
-  const python = process.env['LTH_BENCH_PYTHON'] ?? '/usr/bin/python3';
-  const r = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
-  if (r.status === 0) return { python, version: r.stdout.trim() };
-  return { why: `${python} has no torch/numpy (${(r.error?.message ?? r.stderr ?? '').trim().split('\n').pop()}); set LTH_BENCH_PYTHON` };
 }
 
 /** The lth run's dataset artifact as raw files for the PyTorch script: the same bytes, split and normalization. */
@@ -116,7 +110,7 @@ async function experiment({ iterations, rounds, jobs, torch, log, work }) {
   exportDataset(record, dataDir);
   log(`PyTorch ${label} (${jobs} thread(s))`);
   const args = [TORCH_SCRIPT, '--data', dataDir, '--iterations', String(iterations), '--rounds', String(rounds), '--threads', String(jobs)];
-  const py = await timedRun(torch.python, args);
+  const py = await timedRun(torch.python, args, torchEnv(ENV));
   if (py.code !== 0) throw new Error(`lottery_torch.py exited ${py.code}:\n${py.err.slice(-3000)}`);
   const ref = JSON.parse(py.out.trim().split('\n').pop());
   const tb = `torch${jobs}t`;
@@ -125,7 +119,7 @@ async function experiment({ iterations, rounds, jobs, torch, log, work }) {
     backend: tb,
     ms: py.ms,
     runs: 1,
-    note: `torch ${ref.torch}, ${jobs} thread(s), BLAS ${ref.blas.library}${ref.blas.reference ? ' (REFERENCE BLAS: ratio not meaningful; apt-get install libopenblas0-pthread)' : ''}; in-script ${ref.wallMs.toFixed(0)} ms`,
+    note: `torch ${ref.torch}, ${jobs} thread(s), BLAS ${ref.blas.library}${ref.blas.reference ? ' (REFERENCE BLAS: ratio not meaningful; apt-get install libopenblas0-openmp)' : ''}${ref.blas.pthreadPool ? ' (OpenBLAS pthread build: its pool competes with torch threads)' : ''}; in-script ${ref.wallMs.toFixed(0)} ms`,
   });
   rows.push({ name: '    training steps', backend: tb, ms: ref.ms.steps, runs: 1 });
   rows.push({ name: '    evaluation', backend: tb, ms: ref.ms.evaluation, runs: 1 });

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { timeMedian as timeIt } from '../bench-lib/timing.mjs';
+import { findTorch, torchEnv } from '../bench-lib/torch.mjs';
 
 const require = createRequire(import.meta.url);
 const root = new URL('../../', import.meta.url).pathname;
@@ -227,19 +228,11 @@ function dispatchCost(backend) {
   return { name: 'op dispatch (scalar add)', backend, ms: ms / n, runs: 5, note: 'per op' };
 }
 
-function findTorchPython() {
-  for (const py of [process.env.LTH_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean)) {
-    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (r.status === 0) return py;
-  }
-  return null;
-}
-
 function torchRows(log) {
-  const py = findTorchPython();
-  if (!py) return [{ name: 'pytorch step', backend: 'torch', ms: NaN, note: 'no Python with torch found (apt-get install python3-torch)' }];
+  const { python: py, why } = findTorch();
+  if (!py) return [{ name: 'pytorch step', backend: 'torch', ms: NaN, note: why }];
   log(`pytorch via ${py}`);
-  const r = spawnSync(py, [join(root, 'tools/bench/torch_step.py')], { encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync(py, [join(root, 'tools/bench/torch_step.py')], { encoding: 'utf8', timeout: 600_000, env: torchEnv() });
   if (r.status !== 0)
     return [{ name: 'pytorch step', backend: 'torch', ms: NaN, note: `torch_step.py failed: ${(r.stderr || '').split('\n').slice(-3).join(' ')}` }];
   return JSON.parse(r.stdout).map((row) => ({ ...row, note: `${row.note ?? ''} (${py})`.trim() }));

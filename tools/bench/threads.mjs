@@ -6,12 +6,12 @@
 // and the ratio (goal: at most 0.5x). Imports the built code: `npx tsc -b packages/trainer`.
 // Run alone: node tools/bench/threads.mjs
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { timeMedian } from '../bench-lib/timing.mjs';
+import { findTorch, torchEnv } from '../bench-lib/torch.mjs';
 
 const require = createRequire(import.meta.url);
 const root = new URL('../../', import.meta.url).pathname;
@@ -21,7 +21,6 @@ const models = require(join(root, 'packages/models/dist/index.js'));
 const trainer = require(join(root, 'packages/trainer/dist/index.js'));
 const { tf, gemmThreadPolicy: threadPolicy } = compute;
 
-const PYTHON = '/usr/bin/python3'; // the system python has torch; the PATH one does not
 
 /** ms per trainer step (Adam, unmasked, no evaluation) of `arch` at batch 60. */
 async function stepMs(arch, shape, steps, warmup) {
@@ -40,7 +39,8 @@ async function stepMs(arch, shape, steps, warmup) {
 function productRows(label, [m, k, n], transposeA, transposeB, runs) {
   const a = tf.randomNormal(transposeA ? [k, m] : [m, k]);
   const b = tf.randomNormal(transposeB ? [n, k] : [k, n]);
-  const time = () => timeMedian(() => tf.tidy(() => tf.matMul(a, b, transposeA, transposeB).dataSync()), runs, 2);
+  // void: a typed array returned from tidy() is walked element by element looking for tensors (seconds).
+  const time = () => timeMedian(() => tf.tidy(() => void tf.matMul(a, b, transposeA, transposeB).dataSync()), runs, 2);
   const rows = [];
   try {
     compute.setThreads(1);
@@ -62,11 +62,10 @@ function productRows(label, [m, k, n], transposeA, transposeB, runs) {
 
 /** PyTorch's Conv-2 step with every core (2 here), from torch_step.py; null without torch. */
 function torchConv2(log) {
-  if (!existsSync(PYTHON)) return null;
-  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return null;
+  const { python } = findTorch();
+  if (!python) return null;
   log('torch: torch_step.py');
-  const r = spawnSync(PYTHON, [join(root, 'tools/bench/torch_step.py')], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(python, [join(root, 'tools/bench/torch_step.py')], { encoding: 'utf8', maxBuffer: 1 << 20, env: torchEnv() });
   if (r.status !== 0) throw new Error(`torch_step.py failed: ${r.stderr.trim().split('\n').pop()}`);
   const cores = availableParallelism();
   return JSON.parse(r.stdout).find((row) => row.name === 'conv2 train step' && row.backend === `torch${cores}t`) ?? null;
@@ -113,7 +112,7 @@ export async function run(opts = {}) {
     rows.push(torch);
     const ours = stepRows['conv2/2'];
     rows.push({ name: 'conv2 step, ours with 2 threads / PyTorch with 2 threads (goal <= 0.5)', backend: 'ratio', ms: ours / torch.ms, note: 'ratio, not ms' });
-  } else rows.push({ name: 'PyTorch conv2 step, 2 threads', backend: 'torch', ms: NaN, note: `skipped: no torch in ${PYTHON}` });
+  } else rows.push({ name: 'PyTorch conv2 step, 2 threads', backend: 'torch', ms: NaN, note: `skipped: ${findTorch().why}` });
   await compute.stopThreads();
   return rows;
 }

@@ -52,7 +52,8 @@ def bench(make, shape, lr, runs):
 def main():
     rows = []
     lib = blas()
-    warn = "; REFERENCE BLAS: install libopenblas0-pthread (tools/bench/torch_blas.py)" if lib["reference"] else ""
+    warn = "; REFERENCE BLAS: install libopenblas0-openmp (tools/bench/torch_blas.py)" if lib["reference"] else ""
+    warn += "; OpenBLAS pthread build: its pool competes with torch's threads" if lib["pthreadPool"] else ""
     cores = os.cpu_count() or 1
     for threads in sorted({1, cores}):
         set_threads(threads)
