@@ -33,6 +33,25 @@ describe.each(['cpu', 'wasm'])('custom gradients on %s', (backend) => {
     tf.dispose([x, w, b, dy, ...ours, ...ref, ...ours2, ...ref2]);
   });
 
+  test('inputGradient: false: the same weight and bias gradients bit for bit, zeros for x', () => {
+    const x = rand([6, 9], 'x');
+    const w = rand([9, 4], 'w');
+    const b = rand([4], 'b');
+    const dy = rand([6, 4], 'dy');
+    for (const bias of [b, undefined]) {
+      const f = (opts: { inputGradient?: boolean }) => (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) =>
+        tf.sum(tf.mul(dense(xx as tf.Tensor2D, ww as tf.Tensor2D, bb, opts), dy));
+      const args = bias ? [x, w, bias] : [x, w];
+      const full = tf.grads(f({}))(args);
+      const skip = tf.grads(f({ inputGradient: false }))(args);
+      expect(Array.from(skip[0]!.dataSync()).every((v) => v === 0)).toBe(true);
+      expect(tf.max(tf.abs(full[0]!)).dataSync()[0]).toBeGreaterThan(0);
+      for (let i = 1; i < args.length; i++) expect(Array.from(skip[i]!.dataSync())).toEqual(Array.from(full[i]!.dataSync()));
+      tf.dispose([...full, ...skip]);
+    }
+    tf.dispose([x, w, b, dy]);
+  });
+
   test('biasAdd on NHWC: value and gradients match broadcast add', () => {
     const x = rand([2, 3, 4, 5], 'x');
     const b = rand([5], 'b');

@@ -14,34 +14,47 @@ function inputGrad(d: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   return tf.transpose(tf.matMul(w, tf.transpose(d))) as tf.Tensor2D;
 }
 
-const withBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  save([x, w]);
-  return {
-    value: tf.fused.matMul({ a: x, b: w, bias: b }),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const d = dy as tf.Tensor2D;
-      return [inputGrad(d, ws), tf.matMul(tf.transpose(xs), d), tf.sum(d, 0)];
-    },
-  };
-});
+/**
+ * The dense op as a custom gradient. `inputGradient: false` returns zeros for x's gradient instead
+ * of computing it: tfjs runs a customGrad's gradFunc whole even where backpropagation does not
+ * need every input's gradient (registered gradients are lazy, these are not), and a network's
+ * first dense layer, whose input is the data, needs none. On LeNet-300-100 that is fc1's
+ * [784,300]x[300,60] product and two transposes of every training step.
+ */
+function makeDense(bias: boolean, inputGradient: boolean) {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, w] = args as [tf.Tensor2D, tf.Tensor2D];
+    const b = bias ? (args[2] as tf.Tensor1D) : undefined;
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    save([x, w]);
+    return {
+      value: b ? tf.fused.matMul({ a: x, b: w, bias: b }) : tf.matMul(x, w),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const d = dy as tf.Tensor2D;
+        const dx = inputGradient ? inputGrad(d, ws) : tf.zerosLike(xs);
+        const dw = tf.matMul(tf.transpose(xs), d);
+        return b ? [dx, dw, tf.sum(d, 0)] : [dx, dw];
+      },
+    };
+  });
+}
 
-const noBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-  save([x, w]);
-  return {
-    value: tf.matMul(x, w),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const d = dy as tf.Tensor2D;
-      return [inputGrad(d, ws), tf.matMul(tf.transpose(xs), d)];
-    },
-  };
-});
+const DENSE = {
+  withBias: makeDense(true, true),
+  noBias: makeDense(false, true),
+  withBiasNoInputGrad: makeDense(true, false),
+  noBiasNoInputGrad: makeDense(false, false),
+};
 
-export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor2D {
-  return (b ? withBias(x, w, b) : noBias(x, w)) as tf.Tensor2D;
+/**
+ * x·W (+ b). `inputGradient: false` (the first dense layer of a network trained on data) gives
+ * a zero gradient for x rather than computing it; W's and b's gradients are the same either way.
+ */
+export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor, opts: { inputGradient?: boolean } = {}): tf.Tensor2D {
+  const full = opts.inputGradient ?? true;
+  if (b) return (full ? DENSE.withBias : DENSE.withBiasNoInputGrad)(x, w, b) as tf.Tensor2D;
+  return (full ? DENSE.noBias : DENSE.noBiasNoInputGrad)(x, w) as tf.Tensor2D;
 }
 
 /**

@@ -45,6 +45,24 @@ describe.each(availableBackends().filter((b) => b !== 'tensorflow'))('lenet_300_
     model.dispose();
   });
 
+  test('inputGradient: false (training): every parameter gradient bit-identical; the input gradient stays available by default', () => {
+    const model = createModel(initWeights(ref, 0));
+    const x = input(4);
+    const labels = tf.oneHot(tf.tensor1d([3, 7, 1, 0], 'int32'), 10);
+    const loss = (inputGradient?: boolean) => () =>
+      tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true, inputGradient })) as tf.Scalar;
+    const full = tf.variableGrads(loss());
+    const before = tf.memory().numTensors;
+    const skip = tf.variableGrads(loss(false));
+    for (const name of Object.keys(full.grads)) expect(Array.from(skip.grads[name]!.dataSync())).toEqual(Array.from(full.grads[name]!.dataSync()));
+    tf.dispose([skip.value, ...Object.values(skip.grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    const dx = tf.grad((xx: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, model.apply(xx as tf.Tensor4D, { training: false })) as tf.Scalar)(x);
+    expect(tf.max(tf.abs(dx)).dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose([full.value, ...Object.values(full.grads), dx, x, labels]);
+    model.dispose();
+  });
+
   test('wrong input shape is an error naming the model and the shape', () => {
     const model = createModel(initWeights(ref, 0));
     const x = tf.zeros([1, 32, 32, 1]) as tf.Tensor4D;

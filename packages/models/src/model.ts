@@ -16,6 +16,12 @@ export interface ApplyOptions {
   training: boolean;
   /** Draws the dropout masks (required in training mode when the model has dropout). */
   rng?: Rng;
+  /**
+   * false: nobody needs the gradient with respect to the input x (training on data), so a
+   * first dense layer skips computing it (its x gradient is zeros). Default true, for
+   * gradients with respect to inputs (saliency, adversarial examples).
+   */
+  inputGradient?: boolean;
 }
 
 export interface Model {
@@ -95,10 +101,13 @@ export function createModel(bundle: WeightBundle): Model {
     return v;
   };
 
-  function run(layers: LayerSpec[], input: tf.Tensor, opts: ApplyOptions): tf.Tensor {
+  function run(layers: LayerSpec[], input: tf.Tensor, opts: ApplyOptions, fromInput = false): tf.Tensor {
     let x = input;
+    // Whether x is still the data (only reshaped, dropped out): no layer with parameters yet.
+    let dataOnly = fromInput;
     for (let i = 0; i < layers.length; i++) {
       const l = layers[i]!;
+      if (l.kind === 'conv' || l.kind === 'bn' || l.kind === 'residual') dataOnly = false;
       switch (l.kind) {
         case 'conv':
           x = tf.conv2d(x as tf.Tensor4D, get(`${l.name}.weight`) as tf.Tensor4D, l.stride, l.padding);
@@ -123,7 +132,10 @@ export function createModel(bundle: WeightBundle): Model {
           const w = get(`${l.name}.weight`) as tf.Tensor2D;
           const b = l.bias ? get(`${l.name}.bias`) : undefined;
           const index = sparse.get(`${l.name}.weight`);
-          x = index ? maskedMatMul(x as tf.Tensor2D, w, index, b as tf.Tensor1D | undefined) : dense(x as tf.Tensor2D, w, b);
+          x = index
+            ? maskedMatMul(x as tf.Tensor2D, w, index, b as tf.Tensor1D | undefined)
+            : dense(x as tf.Tensor2D, w, b, { inputGradient: !(dataOnly && opts.inputGradient === false) });
+          dataOnly = false;
           break;
         }
         case 'dropout':
@@ -181,7 +193,7 @@ export function createModel(bundle: WeightBundle): Model {
     masks,
     apply(x, opts) {
       checkInput(x);
-      return tf.tidy(() => run(spec.layers, x, opts) as tf.Tensor2D);
+      return tf.tidy(() => run(spec.layers, x, opts, true) as tf.Tensor2D);
     },
     inference() {
       const fwd = makeInference(spec.layers, get, (x, upTo) => run(spec.layers.slice(0, upTo), x, { training: false }));

@@ -242,7 +242,7 @@ export async function trainModel(
       // One dropout stream per iteration, so a run started at k draws what an uninterrupted one does.
       const dropoutRng = createRng('dropout', cfg.seed, 'iteration', it);
       const loss = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => crossEntropy(model.apply(b.x, { training: true, rng: dropoutRng }), b.y), vars);
+        const { value, grads } = tf.variableGrads(() => crossEntropy(model.apply(b.x, { training: true, rng: dropoutRng, inputGradient: false }), b.y), vars);
         const byName = new Map<string, tf.Tensor>();
         names.forEach((n, i) => {
           const g = grads[(vars[i] as tf.Variable).name];

@@ -12,7 +12,11 @@ export interface TrainableModel {
   /** Trainable variables keyed by bundle name. */
   params: Map<string, tf.Variable>;
   roles: Map<string, WeightRole>;
-  apply(x: tf.Tensor4D, opts: { training: boolean; rng?: Rng }): tf.Tensor2D;
+  /**
+   * `inputGradient: false` (the training step passes it): nothing needs the gradient with
+   * respect to x, so a model may skip computing it (@lth/models skips its first dense layer's).
+   */
+  apply(x: tf.Tensor4D, opts: { training: boolean; rng?: Rng; inputGradient?: boolean }): tf.Tensor2D;
   /** A faster eval-mode forward for one evaluation (@lth/models' Model has one); optional. */
   inference?(): { apply(x: tf.Tensor4D): tf.Tensor2D; dispose(): void };
   /** Non-trained state that eval mode reads (batch-norm running statistics); optional. */
