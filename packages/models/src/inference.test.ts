@@ -58,6 +58,40 @@ describe('model.inference', () => {
     model.dispose();
   });
 
+  test.each([
+    ['all three layers sparse (fc 7% kept, output 20%)', { 'fc1.weight': 0.07, 'fc2.weight': 0.07, 'fc3.weight': 0.2 }, 3],
+    ['fc1 and fc2 sparse, the output layer dense and padded (50% kept)', { 'fc1.weight': 0.2, 'fc2.weight': 0.2, 'fc3.weight': 0.5 }, 2],
+    ['only fc2 sparse: fc1 before it is not padded', { 'fc1.weight': 0.6, 'fc2.weight': 0.1, 'fc3.weight': 0.6 }, 1],
+  ])('LeNet with sparse layers (%s): evaluated sparse, logits equal the masked dense forward', (_, density, sparseCount) => {
+    const model = createModel(initWeights({ arch: 'lenet_300_100', options: {} }, 4));
+    const rng = createRng('test', 'sparse-eval');
+    const ref = { arch: 'lenet_300_100', options: {} };
+    const mask = {
+      meta: { content: 'mask' as const, model: ref },
+      tensors: initWeights(ref, 4)
+        .tensors.filter((t) => t.role !== 'bias')
+        .map((t) => ({ name: t.name, role: t.role, shape: t.shape, values: Uint8Array.from(t.values, () => (rng.next() < density[t.name as keyof typeof density] ? 1 : 0)) })),
+    };
+    model.applyMask(mask);
+    const x = input([20, 28, 28, 1], 'sparse-eval');
+    const expected = model.apply(x, { training: false });
+    const dense = model.inference();
+    const viaDense = dense.apply(x);
+    dense.dispose();
+    expect(model.useSparse(mask, 'auto').length).toBe(sparseCount);
+    const before = tf.memory().numTensors;
+    const fwd = model.inference();
+    const got = fwd.apply(x);
+    expect(got.shape).toEqual([20, 10]);
+    expect(relDiff(got, expected)).toBeLessThan(1e-5);
+    expect(relDiff(got, viaDense)).toBeLessThan(1e-5);
+    got.dispose();
+    fwd.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, expected, viaDense]);
+    model.dispose();
+  });
+
   test('on cpu nothing is padded and the logits equal eval-mode apply exactly', async () => {
     await withBackend('cpu', () => {
       const model = createModel(initWeights({ arch: 'lenet_300_100', options: {} }, 1));

@@ -1,4 +1,4 @@
-import { tf, wasmKernelsRegistered } from '@lth/compute';
+import { maskedMatMul, tf, wasmKernelsRegistered, type MaskIndex } from '@lth/compute';
 import type { LayerSpec } from './spec';
 
 /**
@@ -17,6 +17,14 @@ interface PaddedDense {
   kind: 'dense';
   w: tf.Tensor2D;
   b: tf.Tensor1D | undefined;
+}
+
+/** One dense layer of the tail that runs sparse (the model's `useSparse`), unpadded. */
+interface SparseDense {
+  kind: 'sparse';
+  w: tf.Tensor2D;
+  b: tf.Tensor1D | undefined;
+  index: MaskIndex;
 }
 
 /** The gemm kernel of @lth/compute tiles the output width by 8 (see its README). */
@@ -45,25 +53,46 @@ export function denseTailStart(layers: readonly LayerSpec[]): number {
  * at 0) puts every product on the gemm; the logits are sliced back at the end. Gradient-free:
  * plain ops instead of the training path's custom gradients.
  *
+ * Layers the model trains sparse (`sparseIndex` gives their mask index) are evaluated sparse as
+ * well: below ~30% kept the masked product is also the faster forward at evaluation batch
+ * sizes (measured [500,784]x[784,300], CPU time: padded gemm 13.8 ms; sparse 13.0 ms at 30%
+ * kept, 4.9 ms at 7%, 3.5 ms at 3.6%). They take and give unpadded activations, so the layer
+ * before a sparse one is not padded.
+ *
  * `body` runs the layers before the tail in eval mode; `get` reads a parameter.
  */
-export function makeInference(layers: readonly LayerSpec[], get: (name: string) => tf.Tensor, body: (x: tf.Tensor4D, upTo: number) => tf.Tensor): Inference {
+export function makeInference(
+  layers: readonly LayerSpec[],
+  get: (name: string) => tf.Tensor,
+  body: (x: tf.Tensor4D, upTo: number) => tf.Tensor,
+  sparseIndex: (weight: string) => MaskIndex | undefined = () => undefined,
+): Inference {
   const tail = denseTailStart(layers);
   const pad = tail >= 0 && tf.getBackend() === 'wasm' && wasmKernelsRegistered();
   const owned: tf.Tensor[] = [];
-  const steps: (PaddedDense | { kind: 'relu' | 'dropout' })[] = [];
+  const steps: (PaddedDense | SparseDense | { kind: 'relu' | 'dropout' })[] = [];
   let units = 0;
   if (tail >= 0) {
     let inPad = 0;
-    for (const l of layers.slice(tail)) {
+    const tailLayers = layers.slice(tail);
+    for (let i = 0; i < tailLayers.length; i++) {
+      const l = tailLayers[i]!;
       if (l.kind !== 'dense') {
         steps.push({ kind: l.kind as 'relu' | 'dropout' });
         continue;
       }
       units = l.units;
-      const outPad = pad ? (GEMM_N - (l.units % GEMM_N)) % GEMM_N : 0;
       const w0 = get(`${l.name}.weight`) as tf.Tensor2D;
       const b0 = l.bias ? (get(`${l.name}.bias`) as tf.Tensor1D) : undefined;
+      const index = sparseIndex(`${l.name}.weight`);
+      if (index) {
+        steps.push({ kind: 'sparse', w: w0, b: b0, index });
+        inPad = 0;
+        continue;
+      }
+      const next = tailLayers.slice(i + 1).find((n) => n.kind === 'dense');
+      const nextSparse = next !== undefined && sparseIndex(`${next.name}.weight`) !== undefined;
+      const outPad = pad && !nextSparse ? (GEMM_N - (l.units % GEMM_N)) % GEMM_N : 0;
       const w =
         inPad || outPad
           ? tf.pad(w0, [
@@ -87,6 +116,7 @@ export function makeInference(layers: readonly LayerSpec[], get: (name: string) 
           // Dropout is the identity in eval mode.
           if (s.kind === 'relu') h = tf.relu(h);
           else if (s.kind === 'dense') h = s.b ? tf.fused.matMul({ a: h as tf.Tensor2D, b: s.w, bias: s.b }) : tf.matMul(h as tf.Tensor2D, s.w);
+          else if (s.kind === 'sparse') h = maskedMatMul(h as tf.Tensor2D, s.w, s.index, s.b);
         }
         return (h.shape[1] === units ? h : tf.slice(h, [0, 0], [h.shape[0]!, units])) as tf.Tensor2D;
       });
