@@ -21,7 +21,6 @@ const models = require(join(root, 'packages/models/dist/index.js'));
 const trainer = require(join(root, 'packages/trainer/dist/index.js'));
 const { tf, gemmThreadPolicy: threadPolicy } = compute;
 
-
 /** ms per trainer step (Adam, unmasked, no evaluation) of `arch` at batch 60. */
 async function stepMs(arch, shape, steps, warmup) {
   const ds = data.syntheticDataset({ seed: 0, shape, train: 1200, validation: 60, test: 60 });

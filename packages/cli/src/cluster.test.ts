@@ -48,7 +48,11 @@ d('lth worker and lth run --queue', () => {
     root = tempDir();
     remote = `file://${join(root, 'remote')}`;
     log = join(root, 'calls.log');
-    env = testEnv(log, { LTH_QUEUE_LOCK_MS: '4000' });
+    // A short lock so that the killed worker's job is handed over within the test, but not so
+    // short that a live worker under CI load (load average ~12) misses a renewal (every half
+    // lock) and loses its job as stalled: with 4 s, one test failed now and then, a different
+    // one each time, which is what a lost lock does to whichever job is running.
+    env = testEnv(log, { LTH_QUEUE_LOCK_MS: '15000' });
     await Promise.all([startWorker('w1'), startWorker('w2')]);
   });
 

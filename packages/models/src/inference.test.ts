@@ -70,7 +70,12 @@ describe('model.inference', () => {
       meta: { content: 'mask' as const, model: ref },
       tensors: initWeights(ref, 4)
         .tensors.filter((t) => t.role !== 'bias')
-        .map((t) => ({ name: t.name, role: t.role, shape: t.shape, values: Uint8Array.from(t.values, () => (rng.next() < density[t.name as keyof typeof density] ? 1 : 0)) })),
+        .map((t) => ({
+          name: t.name,
+          role: t.role,
+          shape: t.shape,
+          values: Uint8Array.from(t.values, () => (rng.next() < density[t.name as keyof typeof density] ? 1 : 0)),
+        })),
     };
     model.applyMask(mask);
     const x = input([20, 28, 28, 1], 'sparse-eval');

@@ -49,8 +49,7 @@ describe.each(availableBackends().filter((b) => b !== 'tensorflow'))('lenet_300_
     const model = createModel(initWeights(ref, 0));
     const x = input(4);
     const labels = tf.oneHot(tf.tensor1d([3, 7, 1, 0], 'int32'), 10);
-    const loss = (inputGradient?: boolean) => () =>
-      tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true, inputGradient })) as tf.Scalar;
+    const loss = (inputGradient?: boolean) => () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true, inputGradient })) as tf.Scalar;
     const full = tf.variableGrads(loss());
     const before = tf.memory().numTensors;
     const skip = tf.variableGrads(loss(false));

@@ -196,7 +196,12 @@ export function createModel(bundle: WeightBundle): Model {
       return tf.tidy(() => run(spec.layers, x, opts, true) as tf.Tensor2D);
     },
     inference() {
-      const fwd = makeInference(spec.layers, get, (x, upTo) => run(spec.layers.slice(0, upTo), x, { training: false }), (w) => sparse.get(w));
+      const fwd = makeInference(
+        spec.layers,
+        get,
+        (x, upTo) => run(spec.layers.slice(0, upTo), x, { training: false }),
+        (w) => sparse.get(w),
+      );
       return {
         apply(x) {
           checkInput(x);
