@@ -17,7 +17,9 @@ export {
   type BackendInfo,
 } from './backend';
 export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './wasm/register';
-export { gemmMatMulCount } from './wasm/gemm/matmul';
+export { gemmMatMulCount, nativeMatMulCount } from './wasm/gemm/matmul';
+export { nativeBlasActive, useNativeBlas, NATIVE_ADDON } from './wasm/gemm/native';
+export { backendLabel } from './label';
 export { parallelGemmCount, threadPolicy as gemmThreadPolicy } from './wasm/gemm/parallel';
 export { parallelConvCount } from './wasm/conv/winograd-forward';
 export { setThreads, threadCount, MAX_THREADS } from './wasm/threads/settings';

@@ -1,5 +1,5 @@
 import { packCheckpoints, splitView, type Dataset, type Metrics, type Progress, type TensorBundle, type WeightBundle } from '@lth/artifacts';
-import { createRng, ensureBackend, maskedMatMulAvailable, tf } from '@lth/compute';
+import { backendLabel, createRng, ensureBackend, maskedMatMulAvailable, tf } from '@lth/compute';
 import { batchIterator, disposeBatch, type Batch } from '@lth/data';
 import { createModel } from '@lth/models';
 import { parseTrainConfig, resolvePlan, type TrainConfig, type TrainConfigInput } from './config';
@@ -297,7 +297,7 @@ export async function trainModel(
       ...(earlyStop ? { earlyStop } : {}),
       iterations: plan.iterations,
       ...(plan.start > 0 ? { startIteration: plan.start } : {}),
-      backend: tf.getBackend(),
+      backend: backendLabel(),
       remaining: remainingFraction(model, opts.mask),
       seed: cfg.seed,
       finalTrainLoss: Number.isFinite(lastLoss) ? lastLoss : null,

@@ -1,12 +1,18 @@
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { call, type HeapBackend, type WasmBackendLike } from '../kernel';
 import { GEMM_CHUNK, gemmFor } from './gemm';
+import { nativeSgemm } from './native';
 import { gemmChunkedParallel } from './parallel';
 
 let products = 0;
-/** How many products went through the gemm so far (lets tests tell it from the fallback). */
+let nativeProducts = 0;
+/** How many products went through the gemm (or OpenBLAS, native.ts) so far (lets tests tell it from the fallback). */
 export function gemmMatMulCount(): number {
   return products;
+}
+/** How many of them went to OpenBLAS. */
+export function nativeMatMulCount(): number {
+  return nativeProducts;
 }
 
 interface MatMulAttrs {
@@ -43,7 +49,13 @@ export function makeGemmMatMul(fallback: KernelFunc): KernelFunc {
     const n = transposeB ? b.shape[lead]! : b.shape[lead + 1]!;
     const shapeOf = (rows: number, cols: number) => (lead ? [1, rows, cols] : [rows, cols]);
     let out: TensorInfo;
-    if (!transposeB) {
+    const native = nativeSgemm();
+    if (native) {
+      // OpenBLAS reads either operand transposed in place and needs no tile multiples (native.ts).
+      out = heap.makeOutput(shapeOf(m, n), 'float32');
+      native.sgemm((memory as { buffer: ArrayBuffer }).buffer, at(a), at(b), at(out), m, n, k, transposeA, transposeB);
+      nativeProducts++;
+    } else if (!transposeB) {
       if (m % 4 !== 0 || n % 8 !== 0) return fallback(args);
       out = heap.makeOutput(shapeOf(m, n), 'float32');
       gemmChunkedParallel(memory, at(a), at(b), at(out), m, k, n, transposeA ? 4 : k * 4, transposeA ? m * 4 : 4, n * 4, GEMM_CHUNK);

@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { threadCount } from '../threads/settings';
+
+/**
+ * Optional native products: `LTH_NATIVE_BLAS=1` (or `useNativeBlas(true)`) sends the dense
+ * products of the wasm backend (BatchMatMul, _FusedMatMul; matmul.ts) to OpenBLAS's
+ * `cblas_sgemm`, called by a small N-API addon (`native/sgemm.cc`) on tfjs-backend-wasm's own
+ * heap, so nothing is copied. Why: wasm SIMD is 128-bit without FMA; on the project's AMD EPYC
+ * one core's [500,784]x[784,300] runs at ~12 GFLOP/s in wasm and ~32 in OpenBLAS, and the
+ * products are most of a LeNet experiment (docs/RESULTS.md). Convolutions stay on the wasm
+ * Winograd kernels.
+ *
+ * Opt-in, because the addon has to be built on the machine (`npm run build:native -w
+ * @lth/compute`, needs Debian's libopenblas-dev) and because OpenBLAS rounds differently from
+ * the wasm gemm: the same seed gives other float bits, so a run records `wasm+openblas` as its
+ * backend (`backendLabel()`). OpenBLAS gets as many threads as our kernels (`LTH_THREADS`).
+ */
+export interface NativeSgemm {
+  sgemm(buffer: ArrayBuffer, a: number, b: number, c: number, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): void;
+  setThreads(n: number): void;
+}
+
+/** Where `npm run build:native` puts the addon (from dist/wasm/gemm or src/wasm/gemm alike). */
+export const NATIVE_ADDON = join(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'lth_sgemm.node');
+
+let wanted: boolean | undefined;
+let addon: NativeSgemm | null | undefined;
+let threads = 0;
+
+/** Turns native products on or off for this process (undefined: back to LTH_NATIVE_BLAS). */
+export function useNativeBlas(on: boolean | undefined): void {
+  wanted = on;
+}
+
+/** The addon, loaded once; an error naming the fix when it is wanted but not built. */
+export function loadNativeBlas(): NativeSgemm {
+  if (addon) return addon;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    addon = require(NATIVE_ADDON) as NativeSgemm;
+    return addon;
+  } catch (err) {
+    throw new Error(
+      `native products (LTH_NATIVE_BLAS=1): cannot load ${NATIVE_ADDON} (${(err as Error).message.split('\n')[0]}); ` +
+        'build it with `npm run build:native -w @lth/compute` (needs libopenblas-dev), or unset LTH_NATIVE_BLAS',
+      { cause: err },
+    );
+  }
+}
+
+/** Whether this process sends dense products to OpenBLAS. */
+export function nativeBlasActive(): boolean {
+  return wanted ?? process.env['LTH_NATIVE_BLAS'] === '1';
+}
+
+/** The addon with OpenBLAS's threads set to our budget, or null when native products are off. */
+export function nativeSgemm(): NativeSgemm | null {
+  if (!nativeBlasActive()) return null;
+  const a = loadNativeBlas();
+  const t = threadCount();
+  if (t !== threads) {
+    a.setThreads(t);
+    threads = t;
+  }
+  return a;
+}
