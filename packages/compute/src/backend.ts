@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmKernels } from './wasm/register';
 import { threadCount } from './wasm/threads/settings';
+import { backendLabel } from './label';
+import { loadNativeBlas, nativeBlasActive } from './wasm/gemm/native';
 
 /** The tfjs backends lth can run on, fastest first. */
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -120,7 +122,10 @@ export async function ensureBackend(): Promise<BackendInfo> {
  * process, before the stage's first run, and its name goes into the entry's metadata.
  */
 export async function setupTensorBackend(): Promise<{ backend: string }> {
-  return { backend: (await ensureBackend()).name };
+  const { name } = await ensureBackend();
+  // LTH_NATIVE_BLAS=1 without a built addon is an error here, not in the middle of a step.
+  if (name === 'wasm' && nativeBlasActive()) loadNativeBlas();
+  return { backend: backendLabel() };
 }
 
 export function describeBackend(info: BackendInfo): string {
