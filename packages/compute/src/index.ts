@@ -29,4 +29,12 @@ export { withBackend, toActiveBackend } from './switch';
 // Re-exported for compatibility; the seeded RNG lives in @lth/random, which loads no tfjs.
 export { createRng, RNG_PURPOSES, type Rng, type RngPurpose } from '@lth/random';
 export { adamUpdate, type AdamScalars, type AdamResult } from './adam';
-export { maskIndex, maskedMatMul, maskedMatMulAvailable, MASKED_MATMUL_MAX_DENSITY, type MaskIndex } from './sparse';
+export {
+  maskIndex,
+  maskedMatMul,
+  maskedMatMulAvailable,
+  maskedMatMulMaxDensity,
+  MASKED_MATMUL_MAX_DENSITY,
+  MASKED_MATMUL_MAX_DENSITY_NATIVE,
+  type MaskIndex,
+} from './sparse';

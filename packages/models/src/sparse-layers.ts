@@ -1,11 +1,12 @@
-import { maskedMatMulAvailable, maskIndex, MASKED_MATMUL_MAX_DENSITY, type MaskIndex } from '@lth/compute';
+import { maskedMatMulAvailable, maskedMatMulMaxDensity, maskIndex, type MaskIndex } from '@lth/compute';
 import type { TensorBundle } from '@lth/artifacts';
 import { z } from 'zod';
 import type { LayerSpec } from './spec';
 
 /**
  * Whether masked dense layers train with sparse products (@lth/compute `maskedMatMul`):
- * `auto` where the layer keeps at most MASKED_MATMUL_MAX_DENSITY of its weights (where that
+ * `auto` where the layer keeps at most `maskedMatMulMaxDensity()` of its weights (0.3 on the wasm
+ * gemm, 0.1 when dense products run on OpenBLAS: where that
  * measured faster), `on` for every masked dense layer, `off` never. Sparse products change
  * only float rounding. Where the sparse kernels are not available (a backend other than wasm,
  * no wasm SIMD) every mode runs the dense product of the masked weights.
@@ -46,6 +47,7 @@ export function sparseLayerIndexes(
   const out = new Map<string, MaskIndex>();
   if (!mask || mode === 'off' || !maskedMatMulAvailable()) return out;
   const byName = new Map(mask.tensors.map((t) => [t.name, t]));
+  const maxDensity = maskedMatMulMaxDensity();
   try {
     for (const weight of denseWeights(layers)) {
       const m = byName.get(weight);
@@ -56,7 +58,7 @@ export function sparseLayerIndexes(
       }
       let kept = 0;
       for (let i = 0; i < m.values.length; i++) if (m.values[i] !== 0) kept++;
-      if (mode === 'auto' && kept / m.values.length > MASKED_MATMUL_MAX_DENSITY) continue;
+      if (mode === 'auto' && kept / m.values.length > maxDensity) continue;
       out.set(weight, maskIndex(m.values, [shape[0]!, shape[1]!]));
     }
   } catch (err) {

@@ -3,6 +3,7 @@ import { createRng, initBackend, tf } from '../../index';
 import { nativeMatMulCount } from './matmul';
 import { NATIVE_ADDON, nativeBlasActive, useNativeBlas } from './native';
 import { backendLabel } from '../../label';
+import { maskedMatMulMaxDensity } from '../../sparse';
 
 // The optional OpenBLAS products (native.ts) against the wasm gemm. The addon is built by
 // `npm run build:native -w @lth/compute` (.ci/run does, with Debian's libopenblas-dev).
@@ -61,5 +62,12 @@ d('native products (LTH_NATIVE_BLAS=1) on wasm', () => {
     expect(tf.memory().numTensors).toBe(before + 1);
     expect(relDiff(got, ref)).toBeLessThan(1e-5);
     tf.dispose([x, w, bias, ref, got]);
+  });
+
+  test("sparse: auto's density threshold follows the dense products it competes with", () => {
+    useNativeBlas(false);
+    expect(maskedMatMulMaxDensity()).toBe(0.3);
+    useNativeBlas(true);
+    expect(maskedMatMulMaxDensity()).toBe(0.1);
   });
 });
