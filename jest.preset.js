@@ -13,4 +13,5 @@ module.exports = (dir) => ({
     '^@lth/([a-z]+)/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/$2.ts'),
   },
   testTimeout: 120000,
+  setupFiles: [path.join(__dirname, 'tools/jest-env.js')],
 });

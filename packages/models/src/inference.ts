@@ -1,4 +1,4 @@
-import { maskedMatMul, tf, wasmKernelsRegistered, type MaskIndex } from '@lth/compute';
+import { maskedMatMul, nativeBlasActive, tf, wasmKernelsRegistered, type MaskIndex } from '@lth/compute';
 import type { LayerSpec } from './spec';
 
 /**
@@ -68,7 +68,8 @@ export function makeInference(
   sparseIndex: (weight: string) => MaskIndex | undefined = () => undefined,
 ): Inference {
   const tail = denseTailStart(layers);
-  const pad = tail >= 0 && tf.getBackend() === 'wasm' && wasmKernelsRegistered();
+  // With native products (LTH_NATIVE_BLAS=1) every width goes to OpenBLAS: padding would only copy.
+  const pad = tail >= 0 && tf.getBackend() === 'wasm' && wasmKernelsRegistered() && !nativeBlasActive();
   const owned: tf.Tensor[] = [];
   const steps: (PaddedDense | SparseDense | { kind: 'relu' | 'dropout' })[] = [];
   let units = 0;
