@@ -2,10 +2,10 @@
   "targets": [
     {
       "target_name": "lth_sgemm",
-      "sources": ["sgemm.cc"],
+      "sources": ["sgemm.cc", "mlp.cc"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"],
       "libraries": ["-lopenblas"],
-      "cflags": ["-O2"]
+      "cflags": ["-O3", "-ffp-contract=off", "-fno-math-errno"]
     }
   ]
 }

@@ -20,6 +20,14 @@ export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } fro
 export { gemmMatMulCount, nativeMatMulCount } from './wasm/gemm/matmul';
 export { nativeBlasActive, useNativeBlas, NATIVE_ADDON } from './wasm/gemm/native';
 export { backendLabel } from './label';
+export {
+  nativeDenseStep,
+  nativeDenseForward,
+  nativeDenseAvailable,
+  type DenseChainLayer,
+  type DenseChainParam,
+  type NativeStepOptimizer,
+} from './wasm/mlp/native-chain';
 export { parallelGemmCount, threadPolicy as gemmThreadPolicy } from './wasm/gemm/parallel';
 export { parallelConvCount } from './wasm/conv/winograd-forward';
 export { setThreads, threadCount, MAX_THREADS } from './wasm/threads/settings';

@@ -1,4 +1,4 @@
-import { maskedMatMul, tf, type MaskIndex, type Rng } from '@lth/compute';
+import { maskedMatMul, nativeDenseAvailable, nativeDenseForward, tf, type MaskIndex, type Rng } from '@lth/compute';
 import { isPrunable, type BundleContent, type MaskBundle, type ModelRef, type TensorBundle, type WeightBundle, type WeightRole } from '@lth/artifacts';
 import type { z } from 'zod';
 import { declareTensors, type LayerSpec, type ModelSpec, type TensorDecl } from './spec';
@@ -6,6 +6,7 @@ import { modelSpec } from './zoo';
 import { biasAdd, dense } from './dense';
 import { makeInference, type Inference } from './inference';
 import { sparseLayerIndexes, type SparseLayer, type SparseMode } from './sparse-layers';
+import { denseChain, type DenseChainStep } from './dense-chain';
 
 /** PyTorch defaults (open_lth trains with nn.BatchNorm2d): running = 0.9 running + 0.1 batch. */
 export const BN_MOMENTUM = 0.1;
@@ -54,6 +55,11 @@ export interface Model {
    * Returns the layers made sparse (none where the kernels are not available).
    */
   useSparse(mask: TensorBundle | undefined, mode?: SparseMode): SparseLayer[];
+  /**
+   * The model as a plain chain of dense layers (dense-chain.ts), or null: what a native
+   * training step needs to know (@lth/trainer uses one when native products are on).
+   */
+  denseChain(): DenseChainStep[] | null;
   toBundle(content: z.output<typeof BundleContent>, extra?: { iteration?: number }): WeightBundle;
   dispose(): void;
 }
@@ -177,6 +183,24 @@ export function createModel(bundle: WeightBundle): Model {
     return tf.mul(x, tf.tensor(keep, x.shape, 'float32'));
   }
 
+  /**
+   * With native products, a dense-chain model's evaluation is one native call per batch
+   * (@lth/compute's nativeDenseForward: products, bias and ReLU without tfjs kernels between).
+   * Not while layers run sparse: their kernels are the faster forward there.
+   */
+  function nativeChainInference(): Inference | null {
+    const chain = sparse.size === 0 && nativeDenseAvailable() ? denseChain(spec.layers) : null;
+    if (!chain) return null;
+    const layers = chain.map((l) => ({ weight: get(l.weight), bias: l.bias ? get(l.bias) : undefined, relu: l.relu }));
+    return {
+      apply(x) {
+        checkInput(x);
+        return nativeDenseForward(x, layers);
+      },
+      dispose() {},
+    };
+  }
+
   function checkInput(x: tf.Tensor4D): void {
     const [h, w, c] = spec.input;
     if (x.rank !== 4 || x.shape[3] !== c || (spec.layers[0]?.kind === 'flatten' && (x.shape[1] !== h || x.shape[2] !== w))) {
@@ -196,6 +220,8 @@ export function createModel(bundle: WeightBundle): Model {
       return tf.tidy(() => run(spec.layers, x, opts, true) as tf.Tensor2D);
     },
     inference() {
+      const native = nativeChainInference();
+      if (native) return native;
       const fwd = makeInference(
         spec.layers,
         get,
@@ -240,6 +266,9 @@ export function createModel(bundle: WeightBundle): Model {
       for (const index of sparse.values()) index.dispose();
       sparse = next;
       return [...sparse].map(([weight, index]) => ({ weight, density: index.density }));
+    },
+    denseChain() {
+      return denseChain(spec.layers);
     },
     toBundle(content, extra = {}) {
       const tensors = decls.map((d) => ({

@@ -1,4 +1,4 @@
-import { adamUpdate, tf } from '@lth/compute';
+import { adamUpdate, tf, type NativeStepOptimizer } from '@lth/compute';
 import type { OptimizerConfig } from './config';
 
 export interface OptimizerOptions {
@@ -19,6 +19,11 @@ export interface MaskedOptimizer {
   readonly steps: number;
   /** One update with learning rate `lr`; params without a gradient are left alone (as PyTorch). */
   step(grads: ReadonlyMap<string, tf.Tensor> | Record<string, tf.Tensor>, lr: number): void;
+  /**
+   * Counts a step that another implementation applies (the native dense step, native-step.ts)
+   * and returns its scalars, the ones `step` would use; the slots are updated by that caller.
+   */
+  nextUpdate(lr: number): NativeStepOptimizer;
   /** The optimizer state of one param (Adam: [m, v]; SGD with momentum: [buffer]; else []). */
   slots(name: string): tf.Variable[];
   dispose(): void;
@@ -53,6 +58,22 @@ export function createOptimizer(cfg: OptimizerConfig, params: ReadonlyMap<string
   }
   let steps = 0;
 
+  const checkLr = (lr: number) => {
+    if (!Number.isFinite(lr) || lr < 0) throw new Error(`optimizer: learning rate must be a finite non-negative number, got ${lr}`);
+  };
+  /** Adam's scalars at step t, in PyTorch's form (corrections in float64). */
+  const adamScalars = (lr: number, t: number) => {
+    if (cfg.type !== 'adam') throw new Error('optimizer: not Adam');
+    return {
+      beta1: cfg.beta1,
+      beta2: cfg.beta2,
+      epsilon: cfg.epsilon,
+      stepSize: lr / (1 - cfg.beta1 ** t),
+      sqrtBc2: Math.sqrt(1 - cfg.beta2 ** t),
+      weightDecay: wd,
+    };
+  };
+
   function update(name: string, p: tf.Variable, g0: tf.Tensor, lr: number, t: number): void {
     const mask = masks.get(name);
     const slots = state.get(name) ?? [];
@@ -60,14 +81,7 @@ export function createOptimizer(cfg: OptimizerConfig, params: ReadonlyMap<string
       const [m, v] = slots as [tf.Variable, tf.Variable];
       // PyTorch's form: w -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps); corrections in float64.
       // One fused pass on wasm (bit-identical to the ops; fc layers have millions of weights).
-      const next = adamUpdate(p, m, v, g0, mask, {
-        beta1: cfg.beta1,
-        beta2: cfg.beta2,
-        epsilon: cfg.epsilon,
-        stepSize: lr / (1 - cfg.beta1 ** t),
-        sqrtBc2: Math.sqrt(1 - cfg.beta2 ** t),
-        weightDecay: wd,
-      });
+      const next = adamUpdate(p, m, v, g0, mask, adamScalars(lr, t));
       m.assign(next.m);
       v.assign(next.v);
       p.assign(next.p);
@@ -90,7 +104,7 @@ export function createOptimizer(cfg: OptimizerConfig, params: ReadonlyMap<string
       return steps;
     },
     step(grads, lr) {
-      if (!Number.isFinite(lr) || lr < 0) throw new Error(`optimizer: learning rate must be a finite non-negative number, got ${lr}`);
+      checkLr(lr);
       steps++;
       const t = steps;
       tf.tidy(() => {
@@ -99,6 +113,12 @@ export function createOptimizer(cfg: OptimizerConfig, params: ReadonlyMap<string
           if (g) update(name, p, g, lr, t);
         }
       });
+    },
+    nextUpdate(lr) {
+      checkLr(lr);
+      steps++;
+      if (cfg.type === 'adam') return { type: 'adam', ...adamScalars(lr, steps) };
+      return { type: 'sgd', lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: wd };
     },
     slots(name) {
       const s = state.get(name);

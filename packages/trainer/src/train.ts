@@ -9,6 +9,7 @@ import { Evaluator } from './evaluator';
 import { maskTensors, remainingFraction } from './mask';
 import { applyMask, createOptimizer } from './optimizers';
 import { learningRate } from './schedule';
+import { nativeTrainingStep, type TrainingStep } from './native-step';
 import { TrainingAborted, type TrainableModel } from './types';
 
 export interface TrainInputs {
@@ -99,12 +100,13 @@ export async function train(inputs: TrainInputs, config: TrainConfigInput | Trai
   }
 }
 
-/** Sparse products for the masked dense layers that `mode` selects (config `sparse`), said in the log. */
-function useSparse(model: TrainableModel, mask: TensorBundle | undefined, mode: TrainConfig['sparse'], log: (message: string) => void): void {
+/** Sparse products for the masked dense layers that `mode` selects (config `sparse`), said in the log; how many. */
+function useSparse(model: TrainableModel, mask: TensorBundle | undefined, mode: TrainConfig['sparse'], log: (message: string) => void): number {
   const layers = model.useSparse?.(mask, mode) ?? [];
   if (layers.length) log(`trainer: sparse products for ${layers.map((l) => `${l.weight} (${(l.density * 100).toFixed(1)}% kept)`).join(', ')}`);
   else if (mode === 'on' && !maskedMatMulAvailable())
     log(`trainer: sparse 'on', but backend '${tf.getBackend()}' has no sparse kernels (wasm with SIMD has): dense products`);
+  return layers.length;
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -215,7 +217,9 @@ export async function trainModel(
     opts.progress?.({ done: iteration, total: plan.iterations, iteration, values, message: `evaluated at ${iteration}` });
   };
 
+  let nativeStep: TrainingStep | null = null;
   try {
+    let sparseLayers = 0;
     if (masks.size) {
       tf.tidy(() => {
         for (const [name, m] of masks) {
@@ -223,8 +227,10 @@ export async function trainModel(
           p.assign(applyMask(p, m));
         }
       });
-      useSparse(model, opts.mask, cfg.sparse, log);
+      sparseLayers = useSparse(model, opts.mask, cfg.sparse, log);
     }
+    nativeStep = steps > 0 ? nativeTrainingStep(model, optimizer, masks, sparseLayers) : null;
+    if (nativeStep) log('trainer: native training step (dense chain on OpenBLAS, LTH_NATIVE_BLAS=1)');
     if (signal?.aborted) throw new TrainingAborted(plan.start);
     await evaluate(plan.start);
     if (steps === 0) await finish(plan.start);
@@ -241,16 +247,21 @@ export async function trainModel(
       const b = batch;
       // One dropout stream per iteration, so a run started at k draws what an uninterrupted one does.
       const dropoutRng = createRng('dropout', cfg.seed, 'iteration', it);
-      const loss = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => crossEntropy(model.apply(b.x, { training: true, rng: dropoutRng, inputGradient: false }), b.y), vars);
-        const byName = new Map<string, tf.Tensor>();
-        names.forEach((n, i) => {
-          const g = grads[(vars[i] as tf.Variable).name];
-          if (g) byName.set(n, g);
-        });
-        optimizer.step(byName, lr);
-        return value;
-      });
+      const loss = nativeStep
+        ? nativeStep(b, lr)
+        : tf.tidy(() => {
+            const { value, grads } = tf.variableGrads(
+              () => crossEntropy(model.apply(b.x, { training: true, rng: dropoutRng, inputGradient: false }), b.y),
+              vars,
+            );
+            const byName = new Map<string, tf.Tensor>();
+            names.forEach((n, i) => {
+              const g = grads[(vars[i] as tf.Variable).name];
+              if (g) byName.set(n, g);
+            });
+            optimizer.step(byName, lr);
+            return value;
+          });
       lap('stepsMs');
       disposeBatch(batch);
       batch = undefined;

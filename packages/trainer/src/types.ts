@@ -1,6 +1,6 @@
 import type { BundleContent, ModelRef, TensorBundle, WeightBundle, WeightRole } from '@lth/artifacts';
 import type { Rng, tf } from '@lth/compute';
-import type { SparseLayer, SparseMode } from '@lth/models';
+import type { DenseChainStep, SparseLayer, SparseMode } from '@lth/models';
 import type { z } from 'zod';
 
 /**
@@ -22,6 +22,8 @@ export interface TrainableModel {
   /** Non-trained state that eval mode reads (batch-norm running statistics); optional. */
   buffers?: Map<string, tf.Variable>;
   toBundle(content: z.output<typeof BundleContent>, extra?: { iteration?: number }): WeightBundle;
+  /** The model as a plain chain of dense layers, for the native step (native-step.ts); optional. */
+  denseChain?(): DenseChainStep[] | null;
   /**
    * Sparse products for masked dense layers while the mask is fixed (@lth/models' Model has
    * them); an undefined mask drops them. Optional.

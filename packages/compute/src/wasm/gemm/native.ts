@@ -18,6 +18,10 @@ import { threadCount } from '../threads/settings';
 export interface NativeSgemm {
   sgemm(buffer: ArrayBuffer, a: number, b: number, c: number, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): void;
   setThreads(n: number): void;
+  /** A whole dense-chain training step (native/mlp.cc; wasm/mlp/native-step.ts). Absent from addons built before it. */
+  mlpStep?(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array): number;
+  /** The chain's eval-mode forward pass (the same files). */
+  mlpForward?(heap: ArrayBuffer, desc: Uint32Array): void;
 }
 
 /** Where `npm run build:native` puts the addon (from dist/wasm/gemm or src/wasm/gemm alike). */
