@@ -1,0 +1,107 @@
+import { existsSync } from 'node:fs';
+import { NATIVE_ADDON, createRng, initBackend, tf, useNativeBlas } from '@lth/compute';
+import { syntheticDataset } from '@lth/data';
+import { initWeights } from '@lth/models';
+import { isPrunable, type MaskBundle, type WeightBundle } from '@lth/artifacts';
+import { train, type TrainResult } from './train';
+
+// The trainer's native step (native-step.ts, LTH_NATIVE_BLAS=1) against its tfjs step with the
+// same native products: the same run within float rounding. Skips, saying so, without the addon.
+jest.setTimeout(300000);
+
+const built = existsSync(NATIVE_ADDON);
+if (!built) console.warn(`native training step not tested: ${NATIVE_ADDON} is not built (npm run build:native -w @lth/compute)`);
+const d = built ? describe : describe.skip;
+
+const LENET = { arch: 'lenet_300_100', options: {} };
+const data = syntheticDataset({ seed: 3, shape: [28, 28, 1], train: 240, validation: 60, test: 60, noise: 60 });
+const w0 = initWeights(LENET, 7);
+
+function halfMask(bundle: WeightBundle): MaskBundle {
+  const rng = createRng('test', 'half');
+  return {
+    meta: { content: 'mask', model: bundle.meta.model },
+    tensors: bundle.tensors
+      .filter((t) => isPrunable(t.role))
+      .map((t) => ({ name: t.name, role: t.role, shape: t.shape, values: Uint8Array.from(t.values, () => (rng.next() < 0.5 ? 1 : 0)) })),
+  };
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  a.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - b[i]!))));
+  return diff;
+}
+
+/** A run with native products, with the native step or (LTH_NATIVE_STEP=0) tfjs' step. */
+async function run(
+  nativeStep: boolean,
+  config: Record<string, unknown>,
+  mask?: MaskBundle,
+): Promise<{ result: TrainResult; logs: string[]; tensors: number[] }> {
+  const logs: string[] = [];
+  const tensors: number[] = [];
+  if (nativeStep) delete process.env['LTH_NATIVE_STEP'];
+  else process.env['LTH_NATIVE_STEP'] = '0';
+  try {
+    const result = await train({ weights: w0, data, mask }, config, { log: (m) => logs.push(m), onStep: () => tensors.push(tf.memory().numTensors) });
+    return { result, logs, tensors };
+  } finally {
+    delete process.env['LTH_NATIVE_STEP'];
+  }
+}
+
+const NATIVE_LOG = 'trainer: native training step (dense chain on OpenBLAS, LTH_NATIVE_BLAS=1)';
+
+d('native training step (LTH_NATIVE_BLAS=1)', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+    useNativeBlas(true);
+  });
+  afterAll(() => useNativeBlas(undefined));
+
+  it.each([
+    ['Adam, half the weights pruned, weight decay', { type: 'adam', lr: 1.2e-3 }, 1e-4, true],
+    ['SGD with Nesterov momentum', { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true }, 0, false],
+  ] as const)('%s: the tfjs step within float rounding, pruned weights exactly 0, no tensor leaked', async (_label, optimizer, weightDecay, masked) => {
+    const mask = masked ? halfMask(w0) : undefined;
+    const config = { iterations: 12, batchSize: 60, evalEvery: 6, evalBatchSize: 30, trainEvalExamples: 60, optimizer, weightDecay };
+    const before = tf.memory().numTensors;
+    const native = await run(true, config, mask);
+    expect(tf.memory().numTensors).toBe(before);
+    const reference = await run(false, config, mask);
+    expect(native.logs).toContain(NATIVE_LOG);
+    expect(reference.logs).not.toContain(NATIVE_LOG);
+    // Flat across steps: every step leaves as many tensors as the first.
+    expect(new Set(native.tensors).size).toBe(1);
+    for (const t of native.result.weights.tensors) {
+      const ref = reference.result.weights.tensors.find((x) => x.name === t.name)!.values;
+      expect(maxAbsDiff(t.values, ref)).toBeLessThan(1e-4);
+      const m = mask?.tensors.find((x) => x.name === t.name);
+      if (m) m.values.forEach((keep, i) => keep === 0 && expect(Object.is(t.values[i], 0)).toBe(true));
+    }
+    // The evaluations (native forward passes) agree with the tfjs ones at every iteration.
+    expect(native.result.metrics.rows.map((r) => [r.iteration, r.split])).toEqual(reference.result.metrics.rows.map((r) => [r.iteration, r.split]));
+    native.result.metrics.rows.forEach((r, i) => {
+      const ref = reference.result.metrics.rows[i]!;
+      expect(Math.abs(r.loss - ref.loss)).toBeLessThan(1e-4 * Math.max(1, ref.loss));
+      expect(r.accuracy).toBeCloseTo(ref.accuracy, 6);
+    });
+    expect(native.result.metrics.meta.backend).toBe('wasm+openblas');
+  });
+
+  it('is not used with layers on the sparse kernels, nor with native products off', async () => {
+    const config = { iterations: 2, batchSize: 60, evalEvery: 100, evalBatchSize: 60, trainEvalExamples: 0 };
+    const sparse = await run(true, { ...config, sparse: 'on' }, halfMask(w0));
+    expect(sparse.logs.some((l) => l.startsWith('trainer: sparse products for'))).toBe(true);
+    expect(sparse.logs).not.toContain(NATIVE_LOG);
+    useNativeBlas(false);
+    try {
+      const off = await run(true, config);
+      expect(off.logs).not.toContain(NATIVE_LOG);
+      expect(off.result.metrics.meta.backend).toBe('wasm');
+    } finally {
+      useNativeBlas(true);
+    }
+  });
+});
