@@ -293,3 +293,41 @@ napi_value MlpForward(napi_env env, napi_callback_info info) {
   forward(B, L, dims, x, w.data(), b.data(), relu, outs.data());
   return nullptr;
 }
+
+// normalizeRows(images: Uint8Array, rows: Int32Array, size, channels, lut: Float32Array, out:
+// Float32Array): out[i] = the image rows[i] through the per-channel table lut[channel * 256 +
+// byte] (@lth/data's batches: the JS loop took ~0.3 ms of a LeNet batch of 60).
+napi_value NormalizeRows(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value args[6];
+  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
+  if (argc != 6) return Fail(env, "lth_sgemm.normalizeRows: 6 arguments (images, rows, size, channels, lut, out)");
+  napi_typedarray_type type[4];
+  size_t len[4];
+  void* ptr[4];
+  const napi_typedarray_type want[4] = {napi_uint8_array, napi_int32_array, napi_float32_array, napi_float32_array};
+  const int at[4] = {0, 1, 4, 5};
+  for (int i = 0; i < 4; i++)
+    if (napi_get_typedarray_info(env, args[at[i]], &type[i], &len[i], &ptr[i], nullptr, nullptr) != napi_ok || type[i] != want[i])
+      return Fail(env, "lth_sgemm.normalizeRows: images Uint8Array, rows Int32Array, lut and out Float32Array");
+  uint32_t size, channels;
+  if (napi_get_value_uint32(env, args[2], &size) != napi_ok || napi_get_value_uint32(env, args[3], &channels) != napi_ok || channels == 0 || size % channels)
+    return Fail(env, "lth_sgemm.normalizeRows: size and channels must be uint32, size a multiple of channels");
+  const uint8_t* images = static_cast<const uint8_t*>(ptr[0]);
+  const int32_t* rows = static_cast<const int32_t*>(ptr[1]);
+  const float* lut = static_cast<const float*>(ptr[2]);
+  float* out = static_cast<float*>(ptr[3]);
+  const uint64_t count = len[1];
+  if (len[2] != (uint64_t)channels * 256 || len[3] != count * size) return Fail(env, "lth_sgemm.normalizeRows: lut or out has the wrong length");
+  for (uint64_t i = 0; i < count; i++)
+    if (rows[i] < 0 || ((uint64_t)rows[i] + 1) * size > len[0]) return Fail(env, "lth_sgemm.normalizeRows: a row lies outside the images");
+  for (uint64_t i = 0; i < count; i++) {
+    const uint8_t* src = images + (uint64_t)rows[i] * size;
+    float* dst = out + i * size;
+    if (channels == 1)
+      for (uint32_t p = 0; p < size; p++) dst[p] = lut[src[p]];
+    else
+      for (uint32_t p = 0; p < size; p++) dst[p] = lut[(p % channels) * 256 + src[p]];
+  }
+  return nullptr;
+}

@@ -8,6 +8,7 @@ extern "C" void openblas_set_num_threads(int);
 // mlp.cc
 napi_value MlpStep(napi_env env, napi_callback_info info);
 napi_value MlpForward(napi_env env, napi_callback_info info);
+napi_value NormalizeRows(napi_env env, napi_callback_info info);
 
 static bool Arg(napi_env env, napi_value v, uint32_t* out) { return napi_get_value_uint32(env, v, out) == napi_ok; }
 
@@ -58,5 +59,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "mlpStep", f);
   napi_create_function(env, "mlpForward", NAPI_AUTO_LENGTH, MlpForward, nullptr, &f);
   napi_set_named_property(env, exports, "mlpForward", f);
+  napi_create_function(env, "normalizeRows", NAPI_AUTO_LENGTH, NormalizeRows, nullptr, &f);
+  napi_set_named_property(env, exports, "normalizeRows", f);
   return exports;
 }

@@ -18,7 +18,7 @@ export {
 } from './backend';
 export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './wasm/register';
 export { gemmMatMulCount, nativeMatMulCount } from './wasm/gemm/matmul';
-export { nativeBlasActive, useNativeBlas, NATIVE_ADDON } from './wasm/gemm/native';
+export { nativeBlasActive, nativeNormalizeRows, useNativeBlas, NATIVE_ADDON } from './wasm/gemm/native';
 export { backendLabel } from './label';
 export {
   nativeDenseStep,

@@ -1,5 +1,6 @@
 import { splitView } from '@lth/artifacts';
-import { initBackend, tf } from '@lth/compute';
+import { existsSync } from 'node:fs';
+import { NATIVE_ADDON, initBackend, tf, useNativeBlas } from '@lth/compute';
 import { batchIterator, disposeBatch, evalBatches, type Batch } from './batches';
 import { syntheticDataset } from './synthetic';
 
@@ -56,15 +57,31 @@ describe('batchIterator', () => {
     expect(a.map((z) => Array.from(z.x))).not.toEqual(c.map((z) => Array.from(z.x)));
   });
 
-  it('gives the same bytes from the normalized split as from the per-pixel table, skipping included', () => {
+  (existsSync(NATIVE_ADDON) ? it : it.skip)('gives the same bytes with the native gather (LTH_NATIVE_BLAS=1) as in JS, augmented batches too', () => {
+    const hex = (bs: { x: Float32Array }[]) => bs.map((z) => Buffer.from(z.x.buffer).toString('hex'));
     for (const opts of [
       { batchSize: 7, seed: 4 },
       { batchSize: 7, seed: 4, skipBatches: 9 },
+      { batchSize: 7, seed: 4, augment: true },
     ]) {
-      const cached = take(batchIterator(ds, 'train', opts), 16);
-      const direct = take(batchIterator(ds, 'train', { ...opts, normalizedCacheBytes: 0 }), 16);
-      expect(cached.map((z) => Buffer.from(z.x.buffer).toString('hex'))).toEqual(direct.map((z) => Buffer.from(z.x.buffer).toString('hex')));
-      expect(cached.map((z) => Array.from(z.y))).toEqual(direct.map((z) => Array.from(z.y)));
+      useNativeBlas(false);
+      const js = take(batchIterator(ds, 'train', opts), 12);
+      useNativeBlas(true);
+      try {
+        expect(hex(take(batchIterator(ds, 'train', opts), 12))).toEqual(hex(js));
+      } finally {
+        useNativeBlas(undefined);
+      }
+    }
+    useNativeBlas(true);
+    try {
+      const native = [...evalBatches(ds, 'test', 10)].map((b) => ({ x: b.x.dataSync() as Float32Array, dispose: () => disposeBatch(b) }));
+      useNativeBlas(false);
+      const js = [...evalBatches(ds, 'test', 10)].map((b) => ({ x: b.x.dataSync() as Float32Array, dispose: () => disposeBatch(b) }));
+      expect(hex(native)).toEqual(hex(js));
+      [...native, ...js].forEach((b) => b.dispose());
+    } finally {
+      useNativeBlas(undefined);
     }
   });
 

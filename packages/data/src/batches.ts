@@ -1,5 +1,5 @@
 import { splitView, type Dataset, type SplitName } from '@lth/artifacts';
-import { createRng, tf, type Rng } from '@lth/compute';
+import { createRng, nativeNormalizeRows, tf, type Rng } from '@lth/compute';
 import { normalizationTable } from './normalize';
 
 /**
@@ -33,17 +33,7 @@ export interface BatchOptions {
    * resumed or rewound at iteration k sees exactly the batches an uninterrupted run would.
    */
   skipBatches?: number;
-  /**
-   * Without augmentation, the split is normalized once into float32 when it takes at most this
-   * many bytes (default 256 MiB; 0 never), and a batch copies its rows from there: the per-pixel
-   * table lookup cost ~0.3 ms of a LeNet batch of 60, as much as a sixth of a native training
-   * step. The same values either way (the same table).
-   */
-  normalizedCacheBytes?: number;
 }
-
-/** Default of `normalizedCacheBytes`: MNIST's 55,000 training images take 172 MB. */
-export const DEFAULT_NORMALIZED_CACHE_BYTES = 256 * 1024 * 1024;
 
 export function disposeBatch(b: { x: tf.Tensor; y: tf.Tensor }): void {
   b.x.dispose();
@@ -93,14 +83,6 @@ function fillRow(
   }
 }
 
-/** Every image of a split through `lut`, as one float32 array (row-major, like a batch). */
-function normalizeSplit(view: { images: Uint8Array }, shape: readonly [number, number, number], lut: Float32Array): Float32Array {
-  const out = new Float32Array(view.images.length);
-  const size = shape[0] * shape[1] * shape[2];
-  for (let src = 0; src < view.images.length / size; src++) fillRow(out, src, view.images, src, shape, lut);
-  return out;
-}
-
 function makeBatch(
   ds: Dataset,
   view: { images: Uint8Array; labels: Uint8Array },
@@ -110,20 +92,18 @@ function makeBatch(
   end: number,
   epoch: number,
   aug?: Rng,
-  normalized?: Float32Array,
 ): Batch {
   const shape = ds.meta.shape;
   const size = shape[0] * shape[1] * shape[2];
   const b = end - start;
   const xs = new Float32Array(b * size);
   const ys = new Int32Array(b);
+  // Without augmentation the native gather (LTH_NATIVE_BLAS=1) fills the same values.
+  const native = !aug && rows instanceof Int32Array && nativeNormalizeRows(view.images, rows.subarray(start, end), size, shape[2], lut, xs);
   for (let i = 0; i < b; i++) {
     const src = rows[start + i] as number;
     ys[i] = view.labels[src] as number;
-    if (normalized) {
-      xs.set(normalized.subarray(src * size, (src + 1) * size), i * size);
-      continue;
-    }
+    if (native) continue;
     const crop = aug ? { dy: aug.int(2 * CROP_PADDING + 1), dx: aug.int(2 * CROP_PADDING + 1), flip: aug.next() < 0.5 } : undefined;
     fillRow(xs, i, view.images, src, shape, lut, crop);
   }
@@ -160,8 +140,6 @@ export function* batchIterator(ds: Dataset, split: SplitName, opts: BatchOptions
   const perEpoch = Math.ceil(end / batchSize);
   const skip = opts.skipBatches ?? 0;
   if (!Number.isInteger(skip) || skip < 0) throw new Error(`batchIterator: skipBatches must be a non-negative integer, got ${skip}`);
-  const cacheBytes = opts.normalizedCacheBytes ?? DEFAULT_NORMALIZED_CACHE_BYTES;
-  const normalized = !opts.augment && view.images.length * 4 <= cacheBytes ? normalizeSplit(view, ds.meta.shape, lut) : undefined;
   let previous: Batch | undefined;
   try {
     for (let epoch = Math.floor(skip / perEpoch); ; epoch++) {
@@ -174,7 +152,7 @@ export function* batchIterator(ds: Dataset, split: SplitName, opts: BatchOptions
         for (let i = 0; aug && i < 3 * first; i++) aug.next();
       }
       for (let start = first; start < end; start += batchSize) {
-        const batch = makeBatch(ds, view, lut, order, start, Math.min(start + batchSize, end), epoch, aug, normalized);
+        const batch = makeBatch(ds, view, lut, order, start, Math.min(start + batchSize, end), epoch, aug);
         if (opts.autoDispose && previous) disposeBatch(previous);
         previous = batch;
         yield batch;

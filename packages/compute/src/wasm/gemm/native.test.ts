@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRng, initBackend, tf } from '../../index';
 import { nativeMatMulCount } from './matmul';
-import { NATIVE_ADDON, nativeBlasActive, useNativeBlas } from './native';
+import { NATIVE_ADDON, loadNativeBlas, nativeBlasActive, nativeNormalizeRows, useNativeBlas } from './native';
 import { backendLabel } from '../../label';
 import { maskedMatMulMaxDensity } from '../../sparse';
 
@@ -69,5 +69,22 @@ d('native products (LTH_NATIVE_BLAS=1) on wasm', () => {
     expect(maskedMatMulMaxDensity()).toBe(0.3);
     useNativeBlas(true);
     expect(maskedMatMulMaxDensity()).toBe(0.1);
+  });
+
+  test('normalizeRows: the rows through the per-channel table, by hand; bad rows refused', () => {
+    // Two 2-pixel images of 2 channels; lut[c * 256 + byte] = c * 1000 + byte.
+    const images = Uint8Array.from([1, 2, 3, 4, 250, 251, 252, 253]);
+    const lut = Float32Array.from({ length: 512 }, (_, i) => Math.floor(i / 256) * 1000 + (i % 256));
+    const out = new Float32Array(8);
+    useNativeBlas(false);
+    expect(nativeNormalizeRows(images, Int32Array.from([1, 0]), 4, 2, lut, out)).toBe(false);
+    expect(Array.from(out)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    useNativeBlas(true);
+    expect(nativeNormalizeRows(images, Int32Array.from([1, 0]), 4, 2, lut, out)).toBe(true);
+    expect(Array.from(out)).toEqual([250, 1251, 252, 1253, 1, 1002, 3, 1004]);
+    const addon = loadNativeBlas();
+    expect(() => addon.normalizeRows!(images, Int32Array.from([2]), 4, 2, lut, new Float32Array(4))).toThrow(/a row lies outside the images/);
+    expect(() => addon.normalizeRows!(images, Int32Array.from([-1]), 4, 2, lut, new Float32Array(4))).toThrow(/a row lies outside the images/);
+    expect(() => addon.normalizeRows!(images, Int32Array.from([0]), 4, 2, lut, new Float32Array(3))).toThrow(/wrong length/);
   });
 });
