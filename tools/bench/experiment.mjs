@@ -12,10 +12,12 @@
 //
 // Smaller runs (smoke tests): LTH_BENCH_E2E_ITERATIONS, LTH_BENCH_E2E_ROUNDS,
 // LTH_BENCH_E2E_JOBS (e.g. "1,2"), or alone:
-//   node tools/bench/experiment.mjs [--iterations N] [--rounds N] [--jobs 1,2] [--no-torch]
+//   node tools/bench/experiment.mjs [--iterations N] [--rounds N] [--jobs 1,2] [--native auto|0|only] [--no-torch]
+// The lth run goes twice where the OpenBLAS addon is built: on the wasm gemm, and with native
+// products (LTH_NATIVE_BLAS=1: the native dense chain for LeNet); each gets its ratio.
 // Built code: `npx tsc -b` first.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,13 +73,16 @@ function lthResults(record) {
 
 const pct = (x) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(2)}%`);
 
-/** One `lth run` (and its PyTorch twin); rows for the table. */
-async function experiment({ iterations, rounds, jobs, torch, log, work }) {
+/** One `lth run` in `mode` ('wasm', or 'native': LTH_NATIVE_BLAS=1); its record and table rows. */
+async function lthRun({ iterations, rounds, jobs, mode, log, work }) {
   const label = `${rounds} rounds x ${iterations} it, --jobs ${jobs}`;
-  const cache = join(work, `cache-jobs${jobs}`);
-  log(`lth run ${label}`);
+  const cache = join(work, `cache-jobs${jobs}-${mode}`);
+  log(`lth run ${label} (${mode})`);
   const sets = ['--set', `params.iterations=${iterations}`, '--set', `params.rounds=${rounds}`];
-  const lth = await timedRun(process.execPath, [BIN, 'run', PIPELINE, '--json', '--cache-dir', cache, '--jobs', String(jobs), ...sets]);
+  const env = { ...ENV };
+  if (mode === 'native') env.LTH_NATIVE_BLAS = '1';
+  else delete env.LTH_NATIVE_BLAS;
+  const lth = await timedRun(process.execPath, [BIN, 'run', PIPELINE, '--json', '--cache-dir', cache, '--jobs', String(jobs), ...sets], env);
   if (lth.code !== 0) throw new Error(`lth run exited ${lth.code}:\n${lth.err.slice(-3000)}`);
   const record = JSON.parse(lth.out);
   const b = breakdown(record);
@@ -100,14 +105,27 @@ async function experiment({ iterations, rounds, jobs, torch, log, work }) {
     runs: 1,
     note: `stage durations incl. waits ${b.staged.toFixed(0)} ms`,
   });
-  const ours = lthResults(record);
+  return { ms: lth.ms, record, backend, rows };
+}
+
+/**
+ * The lth runs (every mode in `modes`) and their PyTorch twin; rows for the table. The
+ * accuracies compared are the last mode's.
+ */
+async function experiment({ iterations, rounds, jobs, modes, torch, log, work }) {
+  const label = `${rounds} rounds x ${iterations} it, --jobs ${jobs}`;
+  const runs = [];
+  for (const mode of modes) runs.push(await lthRun({ iterations, rounds, jobs, mode, log, work }));
+  const rows = runs.flatMap((r) => r.rows);
+  const last = runs[runs.length - 1];
+  const ours = lthResults(last.record);
   if (!torch.python) {
     rows.push({ name: `PyTorch ${label}: skipped`, backend: 'torch', ms: NaN, note: torch.why });
     for (const r of ours) rows.push(accuracyRow(r, undefined));
     return rows;
   }
-  const dataDir = join(work, 'mnist-raw');
-  exportDataset(record, dataDir);
+  const dataDir = join(work, `mnist-raw-jobs${jobs}`);
+  exportDataset(last.record, dataDir);
   log(`PyTorch ${label} (${jobs} thread(s))`);
   const args = [TORCH_SCRIPT, '--data', dataDir, '--iterations', String(iterations), '--rounds', String(rounds), '--threads', String(jobs)];
   const py = await timedRun(torch.python, args, torchEnv(ENV));
@@ -124,13 +142,14 @@ async function experiment({ iterations, rounds, jobs, torch, log, work }) {
   rows.push({ name: '    training steps', backend: tb, ms: ref.ms.steps, runs: 1 });
   rows.push({ name: '    evaluation', backend: tb, ms: ref.ms.evaluation, runs: 1 });
   rows.push({ name: '    pruning', backend: tb, ms: ref.ms.pruning, runs: 1 });
-  rows.push({
-    name: `lth / PyTorch wall, ${label}, goal <= 0.5 (x, not ms)`,
-    backend,
-    ms: lth.ms / py.ms,
-    runs: 1,
-    note: ref.blas.reference ? 'PyTorch on the netlib reference BLAS: not a fair baseline' : `PyTorch BLAS ${ref.blas.library}`,
-  });
+  for (const r of runs)
+    rows.push({
+      name: `lth / PyTorch wall, ${label}, goal <= 0.5 (x, not ms)`,
+      backend: r.backend,
+      ms: r.ms / py.ms,
+      runs: 1,
+      note: ref.blas.reference ? 'PyTorch on the netlib reference BLAS: not a fair baseline' : `PyTorch BLAS ${ref.blas.library}`,
+    });
   for (const r of ours)
     rows.push(
       accuracyRow(
@@ -161,18 +180,26 @@ function settings(opts) {
   const jobs = String(jobsText).split(',').map(Number);
   for (const [what, v] of [['iterations', iterations], ['rounds', rounds], ...jobs.map((j) => ['jobs', j])])
     if (!(Number.isInteger(v) && v > 0)) throw new Error(`tools/bench/experiment.mjs: ${what} must be a positive integer, got ${v}`);
-  return { iterations, rounds, jobs };
+  // wasm always; native products too where the addon is built (LTH_BENCH_E2E_NATIVE=0: not,
+  // =only: only them), so one bench run prints both ratios.
+  const native = opts.native ?? process.env['LTH_BENCH_E2E_NATIVE'] ?? 'auto';
+  const built = existsSync(join(root, 'packages/compute/native/build/Release/lth_sgemm.node'));
+  if (!['auto', '0', 'only'].includes(native)) throw new Error(`tools/bench/experiment.mjs: --native must be auto, 0 or only, got ${native}`);
+  if (native === 'only' && !built)
+    throw new Error('tools/bench/experiment.mjs: --native only, but the addon is not built (npm run build:native -w @lth/compute)');
+  const modes = native === 'only' ? ['native'] : native === '0' || !built ? ['wasm'] : ['wasm', 'native'];
+  return { iterations, rounds, jobs, modes };
 }
 
 export async function run(opts = {}) {
   const log = opts.log ?? (() => {});
-  const { iterations, rounds, jobs } = settings(opts);
+  const { iterations, rounds, jobs, modes } = settings(opts);
   const torch = opts.torch === false ? { why: '--no-torch' } : findTorch();
   if (!torch.python) log(`PyTorch reference skipped: ${torch.why}`);
   const work = mkdtempSync(join(tmpdir(), 'lth-bench-e2e-'));
   try {
     const rows = [];
-    for (const j of jobs) rows.push(...(await experiment({ iterations, rounds, jobs: j, torch, log, work })));
+    for (const j of jobs) rows.push(...(await experiment({ iterations, rounds, jobs: j, modes, torch, log, work })));
     return rows;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -185,7 +212,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-torch') opts.torch = false;
-    else if (['--iterations', '--rounds', '--jobs'].includes(a)) opts[a.slice(2)] = argv[++i];
+    else if (['--iterations', '--rounds', '--jobs', '--native'].includes(a)) opts[a.slice(2)] = argv[++i];
     else throw new Error(`tools/bench/experiment.mjs: unknown argument '${a}'`);
   }
   for (const r of await run(opts)) {
