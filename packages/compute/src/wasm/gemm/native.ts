@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { threadCount } from '../threads/settings';
 
 /**
  * Optional native products: `LTH_NATIVE_BLAS=1` (or `useNativeBlas(true)`) sends the dense
@@ -13,7 +12,11 @@ import { threadCount } from '../threads/settings';
  * Opt-in, because the addon has to be built on the machine (`npm run build:native -w
  * @lth/compute`, needs Debian's libopenblas-dev) and because OpenBLAS rounds differently from
  * the wasm gemm: the same seed gives other float bits, so a run records `wasm+openblas` as its
- * backend (`backendLabel()`). OpenBLAS gets as many threads as our kernels (`LTH_THREADS`).
+ * backend (`backendLabel()`). OpenBLAS runs on one thread whatever `LTH_THREADS` says: its
+ * results change with its thread count (20 LeNet steps with 1 and with 2 threads end in
+ * different weights), and a stage's thread budget changes with what else the executor runs, so
+ * threads would make a run's bits depend on scheduling. Our own kernels split work so that
+ * they do not (README, "Threads").
  */
 export interface NativeSgemm {
   sgemm(buffer: ArrayBuffer, a: number, b: number, c: number, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): void;
@@ -31,7 +34,7 @@ export const NATIVE_ADDON = join(__dirname, '..', '..', '..', 'native', 'build',
 
 let wanted: boolean | undefined;
 let addon: NativeSgemm | null | undefined;
-let threads = 0;
+let singleThreaded = false;
 
 /** Turns native products on or off for this process (undefined: back to LTH_NATIVE_BLAS). */
 export function useNativeBlas(on: boolean | undefined): void {
@@ -59,14 +62,13 @@ export function nativeBlasActive(): boolean {
   return wanted ?? process.env['LTH_NATIVE_BLAS'] === '1';
 }
 
-/** The addon with OpenBLAS's threads set to our budget, or null when native products are off. */
+/** The addon, OpenBLAS set to one thread (see above), or null when native products are off. */
 export function nativeSgemm(): NativeSgemm | null {
   if (!nativeBlasActive()) return null;
   const a = loadNativeBlas();
-  const t = threadCount();
-  if (t !== threads) {
-    a.setThreads(t);
-    threads = t;
+  if (!singleThreaded) {
+    a.setThreads(1);
+    singleThreaded = true;
   }
   return a;
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { adamUpdate, createRng, initBackend, tf } from '../../index';
+import { adamUpdate, createRng, initBackend, setThreads, tf } from '../../index';
 import { NATIVE_ADDON, loadNativeBlas, useNativeBlas } from '../gemm/native';
 import { nativeDenseAvailable, nativeDenseForward, nativeDenseStep, type DenseChainLayer, type NativeStepOptimizer } from './native-chain';
 
@@ -216,5 +216,49 @@ d('native dense chain (LTH_NATIVE_BLAS=1)', () => {
     expect(() => addon.mlpForward!(heap, Uint32Array.from([1, 1, 0, 16, 2, 2, 4096, 0xffffffff, 0]))).toThrow(/a weight lies outside the heap/);
     tf.dispose([badLabels, floatLabels, wide]);
     c.dispose();
+  });
+
+  test('LeNet-sized steps and forward are bit-identical whatever the thread budget (OpenBLAS runs one thread)', () => {
+    // OpenBLAS's own results change with its thread count, and a stage's budget changes with
+    // what else runs: native.ts keeps it at one thread.
+    const dims = [784, 300, 100, 10];
+    const rng = createRng('test', 'threads');
+    const xs = Array.from({ length: 6 }, () =>
+      tf.tensor(
+        Float32Array.from({ length: 60 * 784 }, () => rng.normal()),
+        [60, 784],
+      ),
+    );
+    const y = tf.tensor(
+      Int32Array.from({ length: 60 }, (_, i) => i % 10),
+      [60],
+      'int32',
+    );
+    const run = (threads: number) => {
+      setThreads(threads);
+      try {
+        const layers: DenseChainLayer[] = dims.slice(1).map((n, i) => ({
+          weight: {
+            value: tf.variable(tf.tensor(rand([dims[i]!, n], `lw${i}`, 0.05), [dims[i]!, n])),
+            slots: [tf.variable(tf.zeros([dims[i]!, n])), tf.variable(tf.zeros([dims[i]!, n]))],
+          },
+          bias: { value: tf.variable(tf.zeros([n])), slots: [tf.variable(tf.zeros([n])), tf.variable(tf.zeros([n]))] },
+          relu: i < 2,
+        }));
+        xs.forEach((x, t) => nativeDenseStep(x, y, layers, adam(t + 1)));
+        const logits = nativeDenseForward(
+          xs[0]!,
+          layers.map((l) => ({ weight: l.weight.value, bias: l.bias!.value, relu: l.relu })),
+        );
+        const bytes = [...layers.map((l) => l.weight.value), logits].map((t) => Buffer.from(t.dataSync().buffer).toString('base64'));
+        for (const l of layers) for (const p of [l.weight, l.bias!]) tf.dispose([p.value, ...p.slots]);
+        logits.dispose();
+        return bytes;
+      } finally {
+        setThreads(1);
+      }
+    };
+    expect(run(2)).toEqual(run(1));
+    tf.dispose([...xs, y]);
   });
 });
