@@ -17,13 +17,13 @@ const LENET = { arch: 'lenet_300_100', options: {} };
 const data = syntheticDataset({ seed: 3, shape: [28, 28, 1], train: 240, validation: 60, test: 60, noise: 60 });
 const w0 = initWeights(LENET, 7);
 
-function halfMask(bundle: WeightBundle): MaskBundle {
+function halfMask(bundle: WeightBundle, keep = 0.5): MaskBundle {
   const rng = createRng('test', 'half');
   return {
     meta: { content: 'mask', model: bundle.meta.model },
     tensors: bundle.tensors
       .filter((t) => isPrunable(t.role))
-      .map((t) => ({ name: t.name, role: t.role, shape: t.shape, values: Uint8Array.from(t.values, () => (rng.next() < 0.5 ? 1 : 0)) })),
+      .map((t) => ({ name: t.name, role: t.role, shape: t.shape, values: Uint8Array.from(t.values, () => (rng.next() < keep ? 1 : 0)) })),
   };
 }
 
@@ -88,6 +88,16 @@ d('native training step (LTH_NATIVE_BLAS=1)', () => {
       expect(r.accuracy).toBeCloseTo(ref.accuracy, 6);
     });
     expect(native.result.metrics.meta.backend).toBe('wasm+openblas');
+  });
+
+  it("sparse 'auto' keeps a 5%-kept LeNet dense for the native step (faster than the sparse kernels); 'on' still goes sparse", async () => {
+    const config = { iterations: 2, batchSize: 60, evalEvery: 100, evalBatchSize: 60, trainEvalExamples: 0 };
+    const auto = await run(true, config, halfMask(w0, 0.05));
+    expect(auto.logs).toContain("trainer: sparse 'auto' keeps dense products: the native training step is faster than the sparse kernels");
+    expect(auto.logs).toContain(NATIVE_LOG);
+    expect(auto.logs.some((l) => l.startsWith('trainer: sparse products for'))).toBe(false);
+    const reference = await run(false, config, halfMask(w0, 0.05));
+    expect(reference.logs.some((l) => l.startsWith('trainer: sparse products for'))).toBe(true);
   });
 
   it('is not used with layers on the sparse kernels, nor with native products off', async () => {

@@ -9,7 +9,7 @@ import { Evaluator } from './evaluator';
 import { maskTensors, remainingFraction } from './mask';
 import { applyMask, createOptimizer } from './optimizers';
 import { learningRate } from './schedule';
-import { nativeTrainingStep, type TrainingStep } from './native-step';
+import { nativeChain, nativeTrainingStep, type TrainingStep } from './native-step';
 import { TrainingAborted, type TrainableModel } from './types';
 
 export interface TrainInputs {
@@ -227,7 +227,10 @@ export async function trainModel(
           p.assign(applyMask(p, m));
         }
       });
-      sparseLayers = useSparse(model, opts.mask, cfg.sparse, log);
+      // `auto` never picks the sparse kernels for a model the native step trains: it is faster.
+      const native = cfg.sparse === 'auto' && nativeChain(model) !== null;
+      if (native) log("trainer: sparse 'auto' keeps dense products: the native training step is faster than the sparse kernels");
+      sparseLayers = useSparse(model, opts.mask, native ? 'off' : cfg.sparse, log);
     }
     nativeStep = steps > 0 ? nativeTrainingStep(model, optimizer, masks, sparseLayers) : null;
     if (nativeStep) log('trainer: native training step (dense chain on OpenBLAS, LTH_NATIVE_BLAS=1)');
