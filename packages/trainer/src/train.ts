@@ -217,7 +217,6 @@ export async function trainModel(
     opts.progress?.({ done: iteration, total: plan.iterations, iteration, values, message: `evaluated at ${iteration}` });
   };
 
-  let nativeStep: TrainingStep | null = null;
   try {
     let sparseLayers = 0;
     if (masks.size) {
@@ -232,7 +231,7 @@ export async function trainModel(
       if (native) log("trainer: sparse 'auto' keeps dense products: the native training step is faster than the sparse kernels");
       sparseLayers = useSparse(model, opts.mask, native ? 'off' : cfg.sparse, log);
     }
-    nativeStep = steps > 0 ? nativeTrainingStep(model, optimizer, masks, sparseLayers) : null;
+    const nativeStep: TrainingStep | null = steps > 0 ? nativeTrainingStep(model, optimizer, masks, sparseLayers) : null;
     if (nativeStep) log('trainer: native training step (dense chain on OpenBLAS, LTH_NATIVE_BLAS=1)');
     if (signal?.aborted) throw new TrainingAborted(plan.start);
     await evaluate(plan.start);
