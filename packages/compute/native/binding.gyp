@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "lth_sgemm",
-      "sources": ["sgemm.cc", "mlp.cc"],
+      "sources": ["sgemm.cc", "mlp.cc", "normalize.cc"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"],
       "libraries": ["-lopenblas"],
       "cflags": ["-O3", "-ffp-contract=off", "-fno-math-errno"]

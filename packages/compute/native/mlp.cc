@@ -14,10 +14,14 @@
 #include <cstdint>
 #include <cstring>
 #include <vector>
+#include "napi_args.h"
+
+using lth::Fail;
+using lth::Heap;
+using lth::kNone;
 
 namespace {
 
-constexpr uint32_t kNone = 0xFFFFFFFFu;
 // The header of the descriptor, then dims[layers + 1], then kLayerFields per layer.
 enum Header { kBatch, kLayers, kX, kLabels, kOptimizer, kHeader };
 enum LayerField { kW, kWMask, kWSlot0, kWSlot1, kB, kBMask, kBSlot0, kBSlot1, kRelu, kLayerFields };
@@ -28,25 +32,6 @@ enum Optimizer { kAdam = 0, kSgd = 1 };
 enum AdamScalar { kB1, kOb1, kB2, kOb2, kEps, kStep, kSb2, kAdamWd, kAdamScalars };
 enum SgdScalar { kLr, kMomentum, kNesterov, kSgdWd, kSgdScalars };
 
-napi_value Fail(napi_env env, const char* what) {
-  napi_throw_type_error(env, nullptr, what);
-  return nullptr;
-}
-
-struct Heap {
-  char* base;
-  size_t len;
-  // A float32 (or int32) operand of `count` elements at byte offset `off`, or null when it
-  // would not lie inside the heap.
-  template <typename T>
-  T* at(uint32_t off, uint64_t count) const {
-    if (off == kNone || off % 4 || off + count * 4 > len) return nullptr;
-    return reinterpret_cast<T*>(base + off);
-  }
-};
-
-// AVX2 where the CPU has it, chosen at load time (the same IEEE operations per element either
-// way, so the same bits; no FMA).
 __attribute__((target_clones("avx2", "default"))) void adam(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g, const float* __restrict k, uint64_t n, const float* s) {
   const float b1 = s[kB1], ob1 = s[kOb1], b2 = s[kB2], ob2 = s[kOb2], eps = s[kEps], step = s[kStep], sb2 = s[kSb2], wd = s[kAdamWd];
   for (uint64_t i = 0; i < n; i++) {
@@ -112,30 +97,22 @@ struct Param {
 
 // mlpStep(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array) -> mean loss of the batch.
 napi_value MlpStep(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value args[3];
-  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-  if (argc != 3) return Fail(env, "lth_sgemm.mlpStep: 3 arguments (heap, descriptor, scalars)");
+  if (!lth::args(env, info, 3, args)) return Fail(env, "lth_sgemm.mlpStep: 3 arguments (heap, descriptor, scalars)");
   Heap heap;
-  void* data;
-  if (napi_get_arraybuffer_info(env, args[0], &data, &heap.len) != napi_ok) return Fail(env, "lth_sgemm.mlpStep: the heap must be an ArrayBuffer");
-  heap.base = static_cast<char*>(data);
-  napi_typedarray_type type;
+  if (!lth::heapArg(env, args[0], heap)) return Fail(env, "lth_sgemm.mlpStep: the heap must be an ArrayBuffer");
+  const uint32_t* d;
+  const double* scalarData;
   size_t descLen, scalarLen;
-  void* descData;
-  void* scalarData;
-  if (napi_get_typedarray_info(env, args[1], &type, &descLen, &descData, nullptr, nullptr) != napi_ok || type != napi_uint32_array)
-    return Fail(env, "lth_sgemm.mlpStep: the descriptor must be a Uint32Array");
-  if (napi_get_typedarray_info(env, args[2], &type, &scalarLen, &scalarData, nullptr, nullptr) != napi_ok || type != napi_float64_array)
-    return Fail(env, "lth_sgemm.mlpStep: the scalars must be a Float64Array");
-  const uint32_t* d = static_cast<const uint32_t*>(descData);
+  if (!lth::typedArg(env, args[1], napi_uint32_array, &d, &descLen)) return Fail(env, "lth_sgemm.mlpStep: the descriptor must be a Uint32Array");
+  if (!lth::typedArg(env, args[2], napi_float64_array, &scalarData, &scalarLen)) return Fail(env, "lth_sgemm.mlpStep: the scalars must be a Float64Array");
   if (descLen < kHeader) return Fail(env, "lth_sgemm.mlpStep: descriptor too short");
   const uint32_t B = d[kBatch], L = d[kLayers], opt = d[kOptimizer];
   if (B == 0 || L == 0 || L > 64 || descLen != kHeader + (L + 1) + L * kLayerFields || opt > kSgd)
     return Fail(env, "lth_sgemm.mlpStep: descriptor size does not match its batch, layers and optimizer");
   if (scalarLen != (opt == kAdam ? (size_t)kAdamScalars : (size_t)kSgdScalars)) return Fail(env, "lth_sgemm.mlpStep: wrong number of scalars for the optimizer");
   float s[kAdamScalars];
-  for (size_t i = 0; i < scalarLen; i++) s[i] = static_cast<float>(static_cast<const double*>(scalarData)[i]);
+  for (size_t i = 0; i < scalarLen; i++) s[i] = static_cast<float>(scalarData[i]);
   const uint32_t* dims = d + kHeader;
   const uint32_t* fields = dims + L + 1;
   for (uint32_t i = 0; i <= L; i++)
@@ -248,20 +225,13 @@ napi_value MlpStep(napi_env env, napi_callback_info info) {
 // mlpForward(heap: ArrayBuffer, desc: Uint32Array): the logits of a batch, written at desc's
 // output offset. desc = [batch, layers, x, out, dims[layers + 1]..., per layer: W, b, relu].
 napi_value MlpForward(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value args[2];
-  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-  if (argc != 2) return Fail(env, "lth_sgemm.mlpForward: 2 arguments (heap, descriptor)");
+  if (!lth::args(env, info, 2, args)) return Fail(env, "lth_sgemm.mlpForward: 2 arguments (heap, descriptor)");
   Heap heap;
-  void* data;
-  if (napi_get_arraybuffer_info(env, args[0], &data, &heap.len) != napi_ok) return Fail(env, "lth_sgemm.mlpForward: the heap must be an ArrayBuffer");
-  heap.base = static_cast<char*>(data);
-  napi_typedarray_type type;
+  if (!lth::heapArg(env, args[0], heap)) return Fail(env, "lth_sgemm.mlpForward: the heap must be an ArrayBuffer");
+  const uint32_t* d;
   size_t descLen;
-  void* descData;
-  if (napi_get_typedarray_info(env, args[1], &type, &descLen, &descData, nullptr, nullptr) != napi_ok || type != napi_uint32_array)
-    return Fail(env, "lth_sgemm.mlpForward: the descriptor must be a Uint32Array");
-  const uint32_t* d = static_cast<const uint32_t*>(descData);
+  if (!lth::typedArg(env, args[1], napi_uint32_array, &d, &descLen)) return Fail(env, "lth_sgemm.mlpForward: the descriptor must be a Uint32Array");
   if (descLen < 4) return Fail(env, "lth_sgemm.mlpForward: descriptor too short");
   const uint32_t B = d[0], L = d[1];
   if (B == 0 || L == 0 || L > 64 || descLen != 4 + (L + 1) + 3 * L) return Fail(env, "lth_sgemm.mlpForward: descriptor size does not match its layers");
@@ -291,43 +261,5 @@ napi_value MlpForward(napi_env env, napi_callback_info info) {
     }
   }
   forward(B, L, dims, x, w.data(), b.data(), relu, outs.data());
-  return nullptr;
-}
-
-// normalizeRows(images: Uint8Array, rows: Int32Array, size, channels, lut: Float32Array, out:
-// Float32Array): out[i] = the image rows[i] through the per-channel table lut[channel * 256 +
-// byte] (@lth/data's batches: the JS loop took ~0.3 ms of a LeNet batch of 60).
-napi_value NormalizeRows(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value args[6];
-  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-  if (argc != 6) return Fail(env, "lth_sgemm.normalizeRows: 6 arguments (images, rows, size, channels, lut, out)");
-  napi_typedarray_type type[4];
-  size_t len[4];
-  void* ptr[4];
-  const napi_typedarray_type want[4] = {napi_uint8_array, napi_int32_array, napi_float32_array, napi_float32_array};
-  const int at[4] = {0, 1, 4, 5};
-  for (int i = 0; i < 4; i++)
-    if (napi_get_typedarray_info(env, args[at[i]], &type[i], &len[i], &ptr[i], nullptr, nullptr) != napi_ok || type[i] != want[i])
-      return Fail(env, "lth_sgemm.normalizeRows: images Uint8Array, rows Int32Array, lut and out Float32Array");
-  uint32_t size, channels;
-  if (napi_get_value_uint32(env, args[2], &size) != napi_ok || napi_get_value_uint32(env, args[3], &channels) != napi_ok || channels == 0 || size % channels)
-    return Fail(env, "lth_sgemm.normalizeRows: size and channels must be uint32, size a multiple of channels");
-  const uint8_t* images = static_cast<const uint8_t*>(ptr[0]);
-  const int32_t* rows = static_cast<const int32_t*>(ptr[1]);
-  const float* lut = static_cast<const float*>(ptr[2]);
-  float* out = static_cast<float*>(ptr[3]);
-  const uint64_t count = len[1];
-  if (len[2] != (uint64_t)channels * 256 || len[3] != count * size) return Fail(env, "lth_sgemm.normalizeRows: lut or out has the wrong length");
-  for (uint64_t i = 0; i < count; i++)
-    if (rows[i] < 0 || ((uint64_t)rows[i] + 1) * size > len[0]) return Fail(env, "lth_sgemm.normalizeRows: a row lies outside the images");
-  for (uint64_t i = 0; i < count; i++) {
-    const uint8_t* src = images + (uint64_t)rows[i] * size;
-    float* dst = out + i * size;
-    if (channels == 1)
-      for (uint32_t p = 0; p < size; p++) dst[p] = lut[src[p]];
-    else
-      for (uint32_t p = 0; p < size; p++) dst[p] = lut[(p % channels) * 256 + src[p]];
-  }
   return nullptr;
 }
