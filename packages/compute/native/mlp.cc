@@ -1,6 +1,6 @@
 // One training step of a chain of dense layers (x·W + b, ReLU between) with mean softmax
 // cross-entropy and a masked Adam or SGD update, in place on tfjs-backend-wasm's heap
-// (src/wasm/mlp/native-step.ts). Why: with native products a LeNet-300-100 step spent ~4 of its
+// (src/wasm/mlp/native-chain.ts). Why: with native products a LeNet-300-100 step spent ~4 of its
 // ~5.7 ms in ~90 small tfjs kernels around 1.3 ms of products; here it is the products and two
 // passes over the weights.
 //
@@ -98,9 +98,8 @@ struct Param {
 // mlpStep(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array) -> mean loss of the batch.
 napi_value MlpStep(napi_env env, napi_callback_info info) {
   napi_value args[3];
-  if (!lth::args(env, info, 3, args)) return Fail(env, "lth_sgemm.mlpStep: 3 arguments (heap, descriptor, scalars)");
   Heap heap;
-  if (!lth::heapArg(env, args[0], heap)) return Fail(env, "lth_sgemm.mlpStep: the heap must be an ArrayBuffer");
+  if (!lth::heapCall(env, info, 3, args, heap, "lth_sgemm.mlpStep", "(heap, descriptor, scalars)")) return nullptr;
   const uint32_t* d;
   const double* scalarData;
   size_t descLen, scalarLen;
@@ -226,9 +225,8 @@ napi_value MlpStep(napi_env env, napi_callback_info info) {
 // output offset. desc = [batch, layers, x, out, dims[layers + 1]..., per layer: W, b, relu].
 napi_value MlpForward(napi_env env, napi_callback_info info) {
   napi_value args[2];
-  if (!lth::args(env, info, 2, args)) return Fail(env, "lth_sgemm.mlpForward: 2 arguments (heap, descriptor)");
   Heap heap;
-  if (!lth::heapArg(env, args[0], heap)) return Fail(env, "lth_sgemm.mlpForward: the heap must be an ArrayBuffer");
+  if (!lth::heapCall(env, info, 2, args, heap, "lth_sgemm.mlpForward", "(heap, descriptor)")) return nullptr;
   const uint32_t* d;
   size_t descLen;
   if (!lth::typedArg(env, args[1], napi_uint32_array, &d, &descLen)) return Fail(env, "lth_sgemm.mlpForward: the descriptor must be a Uint32Array");

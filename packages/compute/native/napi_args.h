@@ -3,6 +3,7 @@
 #pragma once
 #include <node_api.h>
 #include <cstdint>
+#include <string>
 
 namespace lth {
 
@@ -47,6 +48,20 @@ bool typedArg(napi_env env, napi_value v, napi_typedarray_type want, T** data, s
 inline bool args(napi_env env, napi_callback_info info, size_t n, napi_value* out) {
   size_t argc = n;
   return napi_get_cb_info(env, info, &argc, out, nullptr, nullptr) == napi_ok && argc == n;
+}
+
+// The start of every call on the heap: exactly n arguments (`signature` names them), the heap
+// first. False, with the error thrown as `who: ...`, otherwise.
+inline bool heapCall(napi_env env, napi_callback_info info, size_t n, napi_value* out, Heap& heap, const char* who, const char* signature) {
+  if (!args(env, info, n, out)) {
+    Fail(env, (std::string(who) + ": " + std::to_string(n) + " arguments " + signature).c_str());
+    return false;
+  }
+  if (!heapArg(env, out[0], heap)) {
+    Fail(env, (std::string(who) + ": the heap must be an ArrayBuffer").c_str());
+    return false;
+  }
+  return true;
 }
 
 }  // namespace lth

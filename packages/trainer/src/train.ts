@@ -247,11 +247,11 @@ export async function trainModel(
       lap('batchesMs');
       const lr = learningRate(cfg.optimizer.lr, it, lrPlan);
       const b = batch;
-      // One dropout stream per iteration, so a run started at k draws what an uninterrupted one does.
-      const dropoutRng = createRng('dropout', cfg.seed, 'iteration', it);
       const loss = nativeStep
         ? nativeStep(b, lr)
         : tf.tidy(() => {
+            // One dropout stream per iteration, so a run started at k draws what an uninterrupted one does.
+            const dropoutRng = createRng('dropout', cfg.seed, 'iteration', it);
             const { value, grads } = tf.variableGrads(
               () => crossEntropy(model.apply(b.x, { training: true, rng: dropoutRng, inputGradient: false }), b.y),
               vars,

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 export interface NativeSgemm {
   sgemm(buffer: ArrayBuffer, a: number, b: number, c: number, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): void;
   setThreads(n: number): void;
-  /** A whole dense-chain training step (native/mlp.cc; wasm/mlp/native-step.ts). Absent from addons built before it. */
+  /** A whole dense-chain training step (native/mlp.cc; wasm/mlp/native-chain.ts). Absent from addons built before it. */
   mlpStep?(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array): number;
   /** The chain's eval-mode forward pass (the same files). */
   mlpForward?(heap: ArrayBuffer, desc: Uint32Array): void;

@@ -6,9 +6,8 @@ import { nativeSgemm, type NativeSgemm } from '../gemm/native';
  * A chain of dense layers in native code (native/mlp.cc), for `LTH_NATIVE_BLAS=1`: a training
  * step (`nativeDenseStep`) and an eval-mode forward pass (`nativeDenseForward`).
  *
- * The step (native/mlp.cc), for `LTH_NATIVE_BLAS=1`:
- * forward (x·W + b, ReLU between layers), mean softmax cross-entropy, backward, and the masked
- * Adam or SGD update, written in place into the variables on tfjs-backend-wasm's heap. Why:
+ * The step: forward (x·W + b, ReLU between layers), mean softmax cross-entropy, backward, and
+ * the masked Adam or SGD update, written in place into the variables on tfjs-backend-wasm's heap. Why:
  * with the products on OpenBLAS, a LeNet-300-100 step was ~1.3 ms of products inside ~5.7 ms
  * of ~90 tfjs kernel calls (docs/RESULTS.md). It computes what @lth/trainer's step computes
  * (the same formulas in the same order; the optimizer update bit-identical to `adamUpdate` for
