@@ -2,10 +2,11 @@
   "targets": [
     {
       "target_name": "lth_sgemm",
-      "sources": ["sgemm.cc", "mlp.cc", "normalize.cc"],
+      "sources": ["sgemm.cc", "mlp.cc", "normalize.cc", "pool.cc"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"],
       "libraries": ["-lopenblas"],
-      "cflags": ["-O3", "-ffp-contract=off", "-fno-math-errno"]
+      "cflags": ["-O3", "-ffp-contract=off", "-fno-math-errno", "-pthread"],
+      "ldflags": ["-pthread"]
     }
   ]
 }

@@ -13,8 +13,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
+#include <utility>
 #include <vector>
 #include "napi_args.h"
+#include "pool.h"
 
 using lth::Fail;
 using lth::Heap;
@@ -66,21 +69,87 @@ __attribute__((target_clones("avx2", "default"))) void sgd(float* __restrict p, 
   }
 }
 
+// Products of at least this many flops are split into two column halves; smaller ones are not
+// (measured on LeNet's 60x300x100 products: 1.2-1.3x slower split on one thread, while the
+// 60x784x300 ones cost the same split or whole). The split depends on the shapes alone, never on
+// the thread count: OpenBLAS rounds a split product differently from the whole one, so this is
+// what keeps a result the same whatever the budget.
+constexpr double kSplitFlops = 8e6;
+
+// A row-major C[m, n] = op(A)[m, k] · op(B)[k, n] (ldc = n).
+struct Gemm {
+  bool ta, tb;
+  uint32_t m, n, k;
+  const float* a;
+  uint32_t lda;
+  const float* b;
+  uint32_t ldb;
+  float* c;
+};
+
+// How many column parts `g` is computed in (1 or 2); the columns of part `i` of `parts`.
+unsigned partsOf(const Gemm& g) { return 2.0 * g.m * g.n * g.k >= kSplitFlops && g.n >= 64 ? 2 : 1; }
+void columns(const Gemm& g, unsigned i, unsigned parts, uint32_t* c0, uint32_t* c1) {
+  const uint32_t half = (g.n / 2 + 15) / 16 * 16;
+  *c0 = parts == 1 || i == 0 ? 0 : half;
+  *c1 = parts == 1 || i == 1 ? g.n : half;
+}
+void gemmColumns(const Gemm& g, uint32_t c0, uint32_t c1) {
+  const float* b = g.tb ? g.b + (size_t)c0 * g.ldb : g.b + c0;
+  cblas_sgemm(CblasRowMajor, g.ta ? CblasTrans : CblasNoTrans, g.tb ? CblasTrans : CblasNoTrans, (int)g.m, (int)(c1 - c0), (int)g.k, 1.0f, g.a, (int)g.lda, b,
+              (int)g.ldb, 0.0f, g.c + c0, (int)g.n);
+}
+
+// A list of independent tasks run with lth::parallelFor.
+struct Tasks {
+  std::vector<std::function<void()>> list;
+  void add(std::function<void()> f) { list.push_back(std::move(f)); }
+  void run(unsigned threads) {
+    lth::parallelFor(threads, (unsigned)list.size(), [this](unsigned i) { list[i](); });
+    list.clear();
+  }
+  // The product in its column parts, each followed by `then(c0, c1)` on its own columns.
+  void gemm(const Gemm& g, std::function<void(uint32_t, uint32_t)> then = nullptr) {
+    const unsigned parts = partsOf(g);
+    for (unsigned i = 0; i < parts; i++) {
+      uint32_t c0, c1;
+      columns(g, i, parts, &c0, &c1);
+      add([g, c0, c1, then] {
+        gemmColumns(g, c0, c1);
+        if (then) then(c0, c1);
+      });
+    }
+  }
+};
+
 // Layer by layer: outs[l] = in·W[l] (+ b[l]), ReLU where flagged; in is x, then outs[l - 1].
+// `split`: large products in column parts (partsOf), run on up to `threads` threads.
 void forward(uint32_t B, uint32_t L, const uint32_t* dims, const float* x, const float* const* w, const float* const* b, const std::vector<bool>& relu,
-             float* const* outs) {
+             float* const* outs, bool split, unsigned threads) {
+  Tasks tasks;
   for (uint32_t l = 0; l < L; l++) {
     const float* in = l == 0 ? x : outs[l - 1];
     float* out = outs[l];
     const uint32_t n = dims[l + 1];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)n, (int)dims[l], 1.0f, in, (int)dims[l], w[l], (int)n, 0.0f, out, (int)n);
     const float* bias = b[l];
-    for (uint32_t r = 0; r < B; r++) {
-      float* o = out + (size_t)r * n;
-      if (bias)
-        for (uint32_t j = 0; j < n; j++) o[j] = o[j] + bias[j];
-      if (relu[l])
-        for (uint32_t j = 0; j < n; j++) o[j] = o[j] > 0 ? o[j] : 0.0f;  // tfjs Relu: max(z, 0)
+    const bool r = relu[l];
+    // Bias and ReLU on each part's own columns: elementwise, so the same values however split.
+    auto finish = [=](uint32_t c0, uint32_t c1) {
+      for (uint32_t row = 0; row < B; row++) {
+        float* o = out + (size_t)row * n;
+        if (bias)
+          for (uint32_t j = c0; j < c1; j++) o[j] = o[j] + bias[j];
+        if (r)
+          for (uint32_t j = c0; j < c1; j++) o[j] = o[j] > 0 ? o[j] : 0.0f;  // tfjs Relu: max(z, 0)
+      }
+    };
+    const Gemm g{false, false, B, n, dims[l], in, dims[l], w[l], n, out};
+    if (split) {
+      tasks.gemm(g, finish);
+      tasks.run(threads);
+    } else {
+      gemmColumns(g, 0, n);
+      finish(0, n);
     }
   }
 }
@@ -95,11 +164,21 @@ struct Param {
 
 }  // namespace
 
-// mlpStep(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array) -> mean loss of the batch.
+// The thread budget argument: a whole number in 1..64.
+bool threadsArg(napi_env env, napi_value v, unsigned* out) {
+  double t;
+  if (napi_get_value_double(env, v, &t) != napi_ok || !(t >= 1 && t <= 64) || t != std::floor(t)) return false;
+  *out = static_cast<unsigned>(t);
+  return true;
+}
+
+// mlpStep(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array, threads) -> mean loss of the batch.
 napi_value MlpStep(napi_env env, napi_callback_info info) {
-  napi_value args[3];
+  napi_value args[4];
   Heap heap;
-  if (!lth::heapCall(env, info, 3, args, heap, "lth_sgemm.mlpStep", "(heap, descriptor, scalars)")) return nullptr;
+  if (!lth::heapCall(env, info, 4, args, heap, "lth_sgemm.mlpStep", "(heap, descriptor, scalars, threads)")) return nullptr;
+  unsigned threads;
+  if (!threadsArg(env, args[3], &threads)) return Fail(env, "lth_sgemm.mlpStep: threads must be a whole number in 1..64");
   const uint32_t* d;
   const double* scalarData;
   size_t descLen, scalarLen;
@@ -161,7 +240,7 @@ napi_value MlpStep(napi_env env, napi_callback_info info) {
       relu[l] = fields[l * kLayerFields + kRelu] != 0;
       outs[l] = acts[l + 1].data();
     }
-    forward(B, L, dims, x, w.data(), b.data(), relu, outs.data());
+    forward(B, L, dims, x, w.data(), b.data(), relu, outs.data(), true, threads);
   }
 
   // Loss and dz: logSoftmax = (z - max) - log(sum exp(z - max)); mean of -lsm[label];
@@ -185,48 +264,77 @@ napi_value MlpStep(napi_env env, napi_callback_info info) {
     }
   }
 
-  // Backward into separate gradient buffers: the weights change only after all of it.
+  // Backward into separate gradient buffers: the weights change only after all of it. Per layer,
+  // the weight gradient, the bias gradient and the input gradient are independent tasks.
   grads.resize(params.size());
   up.swap(dz);
+  Tasks tasks;
   for (uint32_t l = L; l-- > 0;) {
     const uint32_t in = dims[l], n = dims[l + 1];
     const float* h = l == 0 ? x : acts[l].data();
     std::vector<float>& gw = grads[2 * l];
     gw.resize((size_t)in * n);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)n, (int)B, 1.0f, h, (int)in, up.data(), (int)n, 0.0f, gw.data(), (int)n);
+    const float* u = up.data();
+    tasks.gemm({true, false, in, n, B, h, in, u, n, gw.data()});
     if (params[2 * l + 1].p) {
       std::vector<float>& gb = grads[2 * l + 1];
-      gb.assign(n, 0.0f);
-      for (uint32_t r = 0; r < B; r++)
-        for (uint32_t j = 0; j < n; j++) gb[j] += up[(size_t)r * n + j];
+      gb.resize(n);
+      float* sum = gb.data();
+      tasks.add([=] {
+        for (uint32_t j = 0; j < n; j++) sum[j] = 0.0f;
+        for (uint32_t r = 0; r < B; r++)
+          for (uint32_t j = 0; j < n; j++) sum[j] += u[(size_t)r * n + j];
+      });
     }
-    if (l == 0) break;  // the data needs no gradient
-    next.resize((size_t)B * in);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)in, (int)n, 1.0f, up.data(), (int)n, params[2 * l].p, (int)n, 0.0f, next.data(), (int)in);
-    if (fields[(l - 1) * kLayerFields + kRelu] != 0) {
+    if (l > 0) {  // the data needs no gradient
+      next.resize((size_t)B * in);
+      const bool relu = fields[(l - 1) * kLayerFields + kRelu] != 0;
       const float* a = acts[l].data();  // ReLU's output: > 0 exactly where its input was
-      for (size_t i = 0; i < next.size(); i++) next[i] = a[i] > 0 ? next[i] : 0.0f;
+      float* dx = next.data();
+      tasks.gemm({false, true, B, in, n, u, n, params[2 * l].p, n, dx}, [=](uint32_t c0, uint32_t c1) {
+        if (!relu) return;
+        for (uint32_t r = 0; r < B; r++)
+          for (uint32_t j = c0; j < c1; j++) dx[(size_t)r * in + j] = a[(size_t)r * in + j] > 0 ? dx[(size_t)r * in + j] : 0.0f;
+      });
     }
-    std::swap(up, next);
+    tasks.run(threads);
+    if (l > 0) std::swap(up, next);
   }
 
+  // The update, elementwise, in chunks: any chunking gives the same values.
+  constexpr uint64_t kChunk = 1 << 16;
   for (size_t i = 0; i < params.size(); i++) {
     const Param& q = params[i];
     if (!q.p) continue;
-    if (opt == kAdam) adam(q.p, q.slot0, q.slot1, grads[i].data(), q.mask, q.n, s);
-    else sgd(q.p, q.slot0, grads[i].data(), q.mask, q.n, s);
+    const float* g = grads[i].data();
+    for (uint64_t o = 0; o < q.n; o += kChunk) {
+      const uint64_t len = q.n - o < kChunk ? q.n - o : kChunk;
+      tasks.add([&q, g, o, len, opt, &s] {
+        const float* k = q.mask ? q.mask + o : nullptr;
+        if (opt == kAdam) adam(q.p + o, q.slot0 + o, q.slot1 + o, g + o, k, len, s);
+        else sgd(q.p + o, q.slot0 ? q.slot0 + o : nullptr, g + o, k, len, s);
+      });
+    }
   }
+  tasks.run(threads);
   napi_value result;
   napi_create_double(env, -static_cast<double>(lossSum / static_cast<float>(B)), &result);
   return result;
 }
 
-// mlpForward(heap: ArrayBuffer, desc: Uint32Array): the logits of a batch, written at desc's
-// output offset. desc = [batch, layers, x, out, dims[layers + 1]..., per layer: W, b, relu].
+// mlpForward(heap: ArrayBuffer, desc: Uint32Array, threads): the logits of a batch, written at
+// desc's output offset. desc = [batch, layers, x, out, dims[layers + 1]..., per layer: W, b, relu].
+// A batch of at least kSplitRows rows runs as two halves of rows, each through the whole chain
+// (whole products per half: an evaluation batch of 500 costs the same split or not), on up to
+// `threads` threads; as with the step's products the split depends on the batch size alone.
+constexpr uint32_t kSplitRows = 64;
+
 napi_value MlpForward(napi_env env, napi_callback_info info) {
-  napi_value args[2];
+  napi_value args[3];
   Heap heap;
-  if (!lth::heapCall(env, info, 2, args, heap, "lth_sgemm.mlpForward", "(heap, descriptor)")) return nullptr;
+  if (!lth::heapCall(env, info, 3, args, heap, "lth_sgemm.mlpForward", "(heap, descriptor, threads)")) return nullptr;
+  unsigned threads;
+  if (!threadsArg(env, args[2], &threads)) return Fail(env, "lth_sgemm.mlpForward: threads must be a whole number in 1..64");
   const uint32_t* d;
   size_t descLen;
   if (!lth::typedArg(env, args[1], napi_uint32_array, &d, &descLen)) return Fail(env, "lth_sgemm.mlpForward: the descriptor must be a Uint32Array");
@@ -242,22 +350,33 @@ napi_value MlpForward(napi_env env, napi_callback_info info) {
   if (!x || !out) return Fail(env, "lth_sgemm.mlpForward: the batch or the output lies outside the heap");
   std::vector<const float*> w(L), b(L);
   std::vector<bool> relu(L);
-  static std::vector<std::vector<float>> acts;
-  acts.resize(L);
-  std::vector<float*> outs(L);
   for (uint32_t l = 0; l < L; l++) {
     const uint32_t* f = fields + 3 * l;
     w[l] = heap.at<float>(f[0], (uint64_t)dims[l] * dims[l + 1]);
     b[l] = f[1] == kNone ? nullptr : heap.at<float>(f[1], dims[l + 1]);
     if (!w[l] || (f[1] != kNone && !b[l])) return Fail(env, "lth_sgemm.mlpForward: a weight lies outside the heap");
     relu[l] = f[2] != 0;
-    if (l + 1 < L) {
-      acts[l].resize((size_t)B * dims[l + 1]);
-      outs[l] = acts[l].data();
-    } else {
-      outs[l] = out;
+  }
+  // Rows [0, half) and [half, B); each half has its own hidden activations.
+  const uint32_t half = B >= kSplitRows ? (B / 2 + 7) / 8 * 8 : B;
+  static std::vector<std::vector<float>> acts[2];
+  std::vector<float*> outs[2];
+  for (unsigned p = 0; p < 2; p++) {
+    const uint32_t rows = p == 0 ? half : B - half;
+    acts[p].resize(L);
+    outs[p].resize(L);
+    for (uint32_t l = 0; l < L; l++) {
+      if (l + 1 < L) {
+        acts[p][l].resize((size_t)rows * dims[l + 1]);
+        outs[p][l] = acts[p][l].data();
+      } else {
+        outs[p][l] = out + (p == 0 ? 0 : (size_t)half * dims[L]);
+      }
     }
   }
-  forward(B, L, dims, x, w.data(), b.data(), relu, outs.data());
+  lth::parallelFor(threads, half < B ? 2 : 1, [&](unsigned p) {
+    const uint32_t r0 = p == 0 ? 0 : half;
+    forward(p == 0 ? half : B - half, L, dims, x + (size_t)r0 * dims[0], w.data(), b.data(), relu, outs[p].data(), false, 1);
+  });
   return nullptr;
 }

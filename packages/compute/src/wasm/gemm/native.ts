@@ -21,10 +21,13 @@ import { join } from 'node:path';
 export interface NativeSgemm {
   sgemm(buffer: ArrayBuffer, a: number, b: number, c: number, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): void;
   setThreads(n: number): void;
-  /** A whole dense-chain training step (native/mlp.cc; wasm/mlp/native-chain.ts). Absent from addons built before it. */
-  mlpStep?(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array): number;
+  /**
+   * A whole dense-chain training step (native/mlp.cc; wasm/mlp/native-chain.ts) on up to
+   * `threads` threads of the addon's own pool (native/pool.cc). Absent from addons built before it.
+   */
+  mlpStep?(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array, threads: number): number;
   /** The chain's eval-mode forward pass (the same files). */
-  mlpForward?(heap: ArrayBuffer, desc: Uint32Array): void;
+  mlpForward?(heap: ArrayBuffer, desc: Uint32Array, threads: number): void;
   /** Images gathered and normalized through a per-channel table (@lth/data's batches). */
   normalizeRows?(images: Uint8Array, rows: Int32Array, size: number, channels: number, lut: Float32Array, out: Float32Array): void;
 }

@@ -212,23 +212,26 @@ d('native dense chain (LTH_NATIVE_BLAS=1)', () => {
     // The addon itself refuses operands outside the heap (the TS side only passes real offsets).
     const addon = loadNativeBlas();
     const heap = new ArrayBuffer(64);
-    expect(() => addon.mlpForward!(heap, Uint32Array.from([1, 1, 0, 1 << 20, 2, 2, 0, 0xffffffff, 0]))).toThrow(/outside the heap/);
-    expect(() => addon.mlpForward!(heap, Uint32Array.from([1, 1, 0, 16, 2, 2, 4096, 0xffffffff, 0]))).toThrow(/a weight lies outside the heap/);
+    expect(() => addon.mlpForward!(heap, Uint32Array.from([1, 1, 0, 1 << 20, 2, 2, 0, 0xffffffff, 0]), 1)).toThrow(/outside the heap/);
+    expect(() => addon.mlpForward!(heap, Uint32Array.from([1, 1, 0, 16, 2, 2, 4096, 0xffffffff, 0]), 1)).toThrow(/a weight lies outside the heap/);
     tf.dispose([badLabels, floatLabels, wide]);
     c.dispose();
   });
 
-  test('LeNet-sized steps and forward are bit-identical whatever the thread budget (OpenBLAS runs one thread)', () => {
+  test('LeNet-sized steps and forward: bit-identical whatever the thread budget, and right when split', () => {
     // OpenBLAS's own results change with its thread count, and a stage's budget changes with
-    // what else runs: native.ts keeps it at one thread.
+    // what else runs: native.ts keeps OpenBLAS at one thread, and mlp.cc splits products by
+    // their shapes alone (LeNet's first-layer products in column halves, a forward batch of
+    // 500 in row halves), whatever runs them.
     const dims = [784, 300, 100, 10];
     const rng = createRng('test', 'threads');
-    const xs = Array.from({ length: 6 }, () =>
+    const normal = (shape: number[]) =>
       tf.tensor(
-        Float32Array.from({ length: 60 * 784 }, () => rng.normal()),
-        [60, 784],
-      ),
-    );
+        Float32Array.from({ length: shape[0]! * shape[1]! }, () => rng.normal()),
+        shape,
+      );
+    const xs = Array.from({ length: 6 }, () => normal([60, 784]));
+    const evalX = normal([500, 784]);
     const y = tf.tensor(
       Int32Array.from({ length: 60 }, (_, i) => i % 10),
       [60],
@@ -246,19 +249,37 @@ d('native dense chain (LTH_NATIVE_BLAS=1)', () => {
           relu: i < 2,
         }));
         xs.forEach((x, t) => nativeDenseStep(x, y, layers, adam(t + 1)));
-        const logits = nativeDenseForward(
-          xs[0]!,
-          layers.map((l) => ({ weight: l.weight.value, bias: l.bias!.value, relu: l.relu })),
+        const plain = layers.map((l) => ({ weight: l.weight.value, bias: l.bias!.value, relu: l.relu }));
+        const logits = nativeDenseForward(xs[0]!, plain);
+        const evalLogits = nativeDenseForward(evalX, plain);
+        // The row halves of the 500-row batch against tfjs's own forward pass.
+        const expected = tf.tidy(() =>
+          plain.reduce<tf.Tensor>((h, l) => {
+            const z = tf.add(tf.matMul(h, l.weight), l.bias);
+            return l.relu ? tf.relu(z) : z;
+          }, evalX),
         );
-        const bytes = [...layers.map((l) => l.weight.value), logits].map((t) => Buffer.from(t.dataSync().buffer).toString('base64'));
+        const err = tf.tidy(() => tf.max(tf.abs(tf.sub(evalLogits, expected))).dataSync()[0]!);
+        const scale = tf.tidy(() => tf.max(tf.abs(expected)).dataSync()[0]!);
+        expect(err).toBeLessThan(1e-5 * Math.max(1, scale));
+        const bytes = [...layers.map((l) => l.weight.value), logits, evalLogits].map((t) => Buffer.from(t.dataSync().buffer).toString('base64'));
         for (const l of layers) for (const p of [l.weight, l.bias!]) tf.dispose([p.value, ...p.slots]);
-        logits.dispose();
+        tf.dispose([logits, evalLogits, expected]);
         return bytes;
       } finally {
         setThreads(1);
       }
     };
-    expect(run(2)).toEqual(run(1));
-    tf.dispose([...xs, y]);
+    const one = run(1);
+    expect(run(2)).toEqual(one);
+    expect(run(3)).toEqual(one);
+    tf.dispose([...xs, evalX, y]);
+  });
+
+  test('the addon refuses a thread budget outside 1..64', () => {
+    const addon = loadNativeBlas();
+    const heap = new ArrayBuffer(64);
+    const desc = Uint32Array.from([1, 1, 0, 16, 2, 2, 0, 0xffffffff, 0]);
+    for (const bad of [0, 65, -1, 1.5]) expect(() => addon.mlpForward!(heap, desc, bad)).toThrow(/threads must be a whole number in 1..64/);
   });
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeSgemm, type NativeSgemm } from '../gemm/native';
+import { threadCount } from '../threads/settings';
 
 /**
  * A chain of dense layers in native code (native/mlp.cc), for `LTH_NATIVE_BLAS=1`: a training
@@ -98,7 +99,7 @@ export function nativeDenseForward(x: tf.Tensor, layers: readonly { weight: tf.T
   const out = backend.makeOutput([batch, dims[dims.length - 1]!], 'float32');
   try {
     desc[3] = heapOffset(backend, out);
-    forward.call(nativeSgemm(), heapBuffer(backend), desc);
+    forward.call(nativeSgemm(), heapBuffer(backend), desc, threadCount());
   } catch (err) {
     tf.backend().disposeData(out.dataId);
     throw err;
@@ -142,7 +143,7 @@ export function nativeDenseStep(x: tf.Tensor, labels: tf.Tensor, layers: readonl
     opt.type === 'adam'
       ? [opt.beta1, 1 - opt.beta1, opt.beta2, 1 - opt.beta2, opt.epsilon, opt.stepSize, opt.sqrtBc2, opt.weightDecay]
       : [opt.lr, opt.momentum, opt.nesterov ? 1 : 0, opt.weightDecay];
-  return step(heapBuffer(backend), desc, Float64Array.from(scalars));
+  return step(heapBuffer(backend), desc, Float64Array.from(scalars), threadCount());
 }
 
 /**
