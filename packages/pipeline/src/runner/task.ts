@@ -1,11 +1,12 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashFile, readArtifact, writeArtifact, type AnyStageDef, type Progress, type StageContext, type TaskTimings } from '@lth/artifacts';
+import { hashFile, writeArtifact, type AnyStageDef, type Progress, type StageContext, type TaskTimings } from '@lth/artifacts';
 import type { TaskInput } from '../cache/bind';
 import type { KeyParts } from '../cache/key';
 import type { Registry } from '../definition/registry';
 import { describeContents, ENTRY_VERSION } from '../cache/entry';
 import { entryFilesDir, FILES_DIR, outputFileName } from '../cache/layout';
+import { readInput } from './read-inputs';
 import type { ArtifactStore, Entry, EntryMeta, EntryOutput } from '../cache/store';
 
 export type { TaskInput } from '../cache/bind';
@@ -31,7 +32,8 @@ export interface TaskHooks {
 }
 
 /**
- * Runs a stage and commits its cache entry: inputs are read with their hashes checked, the
+ * Runs a stage and commits its cache entry: inputs are read with their hashes checked (a
+ * dataset this process verified before is reused: read-inputs.ts), the
  * outputs are written into a staging directory that becomes the entry only when complete.
  */
 export async function runTask(task: StageTask, registry: Registry, store: ArtifactStore, hooks: TaskHooks): Promise<Entry> {
@@ -51,8 +53,7 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
   try {
     const inputs: Record<string, unknown> = {};
     for (const [port, bound] of Object.entries(task.inputs)) {
-      const read = (b: TaskInput) => readArtifact(b.file, b.kind, { sha256: b.sha256 });
-      inputs[port] = Array.isArray(bound) ? bound.map(read) : read(bound);
+      inputs[port] = Array.isArray(bound) ? bound.map((b) => readInput(b)) : readInput(bound);
     }
     const readMs = lap();
     const cfg = def.config.parse(task.rawConfig ?? {});
