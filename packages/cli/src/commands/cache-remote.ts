@@ -1,7 +1,7 @@
-import { openBackend, RemoteStore } from '@lth/cluster';
+import type { RemoteStore } from '@lth/cluster';
 import { cacheDirProblem, listRunRecords, LocalStore, readRunRecord, resolveCacheDir, UsageError, type RunRecord } from '@lth/pipeline';
 import { EXIT, type Register } from '../common';
-import { remoteUrl } from './cluster';
+import { loadCluster, remoteUrl } from './cluster';
 
 type Opts = { remote?: string; cacheDir?: string; json?: boolean };
 
@@ -11,6 +11,7 @@ function open(opts: Opts, warn: (m: string) => void): RemoteStore {
   const dir = resolveCacheDir(opts.cacheDir);
   const problem = cacheDirProblem(dir);
   if (problem) throw new UsageError(`--cache-dir: ${problem}`);
+  const { RemoteStore, openBackend } = loadCluster();
   return new RemoteStore(new LocalStore(dir, warn), openBackend(remote), warn);
 }
 

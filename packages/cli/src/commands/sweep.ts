@@ -1,9 +1,14 @@
 import { join, relative } from 'node:path';
 import { confinedPath, safeSegment } from '@lth/artifacts';
 import { createExecutor, defaultJobs, loadPipeline, LocalStore, resolveCacheDir, UsageError, type RunEvent } from '@lth/pipeline';
-import { loadSpace, runSweep, spaceFromPipeline, trialsText, type SweepEvent, type SweepResult } from '@lth/sweep';
+import type * as Sweep from '@lth/sweep';
+import type { SweepEvent, SweepResult } from '@lth/sweep';
 import { EXIT, interruptOnSigint, positiveInt, type Io, type Register } from '../common';
 import { cliRegistry } from '../stage-modules';
+
+// @lth/sweep takes ~0.7 s to load: required by `lth sweep` only.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadSweep = (): typeof Sweep => require('@lth/sweep') as typeof Sweep;
 
 interface SweepFlags {
   space?: string;
@@ -62,7 +67,7 @@ export function sweepSummary(r: SweepResult, cwd = process.cwd()): string[] {
   const unit = s.space.pruner.budgetParam;
   const pct = (x: number) => `${((100 * x) / Math.max(1, c.budgetFull)).toFixed(1)}%`;
   return [
-    ...trialsText(s),
+    ...loadSweep().trialsText(s),
     `best: ${s.best ? `trial ${s.best.trial} ${JSON.stringify(s.best.params)}: ${fmt(s.best.value)} at ${unit}=${s.best.budget}` : 'no trial produced a value'}`,
     ...(s.status === 'complete' && s.best && s.best.budget < (s.budgets[s.budgets.length - 1] ?? 0)
       ? [`note: no trial reached the full budget (a rung of n trial-rungs promotes only its top floor(n/${s.space.pruner.eta})); run more trials`]
@@ -91,6 +96,7 @@ export const registerSweep: Register = (program, io, setExit) => {
       const registry = cliRegistry();
       // --space wins over a `sweep:` block in the pipeline (say, to try another space).
       const spaceFile = opts.space ?? file;
+      const { loadSpace, runSweep, spaceFromPipeline } = loadSweep();
       const loaded = opts.space ? loadSpace(opts.space) : spaceFromPipeline(file);
       if (opts.parallel) loaded.space.parallel = opts.parallel;
       const name = loaded.space.name ?? loadPipeline(file, { registry }).name;

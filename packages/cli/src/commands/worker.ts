@@ -1,9 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { openBackend, probeRedis, redactUrl, RemoteStore, startWorker } from '@lth/cluster';
 import { cacheDirProblem, LocalStore, resolveCacheDir, UsageError } from '@lth/pipeline';
 import { cliRegistry } from '../stage-modules';
 import { EXIT, positiveInt, type Register } from '../common';
-import { queueUrl, remoteUrl } from './cluster';
+import { loadCluster, queueUrl, remoteUrl } from './cluster';
 
 export const registerWorker: Register = (program, io, setExit) => {
   program
@@ -21,6 +20,7 @@ export const registerWorker: Register = (program, io, setExit) => {
       const cacheDir = resolveCacheDir(opts.cacheDir);
       const problem = cacheDirProblem(cacheDir);
       if (problem) throw new UsageError(`--cache-dir: ${problem}`);
+      const { openBackend, probeRedis, redactUrl, RemoteStore, startWorker } = loadCluster();
       const unreachable = await probeRedis(queue);
       if (unreachable) throw new UsageError(`--queue: ${unreachable}`);
       const say = (m: string) => io.err(`${m}\n`);
