@@ -50,6 +50,10 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
     mark = now;
     return ms;
   };
+  // The backend's set-up (compiling tfjs-backend-wasm's module: ~0.4 s on a fresh worker) starts
+  // before the inputs are read, so the compile runs on V8's background threads meanwhile.
+  const backendReady = setUp(def);
+  backendReady.catch(() => {}); // awaited below; a read error must not leave it unhandled
   try {
     const inputs: Record<string, unknown> = {};
     for (const [port, bound] of Object.entries(task.inputs)) {
@@ -57,7 +61,7 @@ export async function runTask(task: StageTask, registry: Registry, store: Artifa
     }
     const readMs = lap();
     const cfg = def.config.parse(task.rawConfig ?? {});
-    const backend = await setUp(def);
+    const backend = await backendReady;
     const setupMs = lap();
     let phases: Record<string, number> | undefined;
     const inputTimings = Object.fromEntries(
