@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { NATIVE_ADDON, createRng, initBackend, tf, useNativeBlas } from '@lth/compute';
+import { NATIVE_ADDON, createRng, initBackend, setThreads, tf, useNativeBlas } from '@lth/compute';
 import { syntheticDataset } from '@lth/data';
 import { initWeights } from '@lth/models';
 import { isPrunable, type MaskBundle, type WeightBundle } from '@lth/artifacts';
@@ -112,6 +112,23 @@ d('native training step (LTH_NATIVE_BLAS=1)', () => {
       expect(off.result.metrics.meta.backend).toBe('wasm');
     } finally {
       useNativeBlas(true);
+    }
+  });
+
+  it('a whole training is byte-identical with 1 and 2 threads (the thread budget is in no cache key)', async () => {
+    // Evaluation batches of 120 rows run as two halves, the 784x300 products in column halves.
+    const config = { iterations: 4, batchSize: 60, evalEvery: 2, evalBatchSize: 120, trainEvalExamples: 60, optimizer: { type: 'adam', lr: 1.2e-3 } };
+    const bytes = (r: TrainResult) => Buffer.concat(r.weights.tensors.map((t) => Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength)));
+    try {
+      setThreads(1);
+      const one = await run(true, config, halfMask(w0));
+      setThreads(2);
+      const two = await run(true, config, halfMask(w0));
+      expect(two.logs).toContain(NATIVE_LOG);
+      expect(bytes(two.result).equals(bytes(one.result))).toBe(true);
+      expect(two.result.metrics).toEqual(one.result.metrics);
+    } finally {
+      setThreads(undefined);
     }
   });
 });
