@@ -1,5 +1,6 @@
 import type { WasmMemory, WasmModule } from '../asm';
 import { GEMM_CHUNK, gemmFor, gemmModule } from '../gemm/gemm';
+import { nativeSgemm } from '../gemm/native';
 import { threadPolicy, worthThreads } from '../gemm/parallel';
 import { threadPool, SLOT_INTS } from '../threads/pool';
 import { threadCount } from '../threads/settings';
@@ -42,7 +43,7 @@ interface Buffers {
   y: number;
 }
 
-const [INPUT, GEMM, OUTPUT] = [0, 1, 2];
+const [INPUT, GEMM, OUTPUT, NATIVE_GEMM] = [0, 1, 2, 3];
 
 let parallel = 0;
 /** How many forward convolutions ran split across threads so far (tests tell the paths apart by it). */
@@ -54,8 +55,11 @@ type Emit = (fn: number, args: number[]) => void;
 /** Rows of a tile list of `images` images (the gemm takes rows in fours). */
 const rowsOf = (g: ForwardGeometry, images: number) => Math.ceil((images * g.th * g.tw) / 4) * 4;
 
-/** Every call of the forward for `images` images, in order (as winograd.ts made them). */
-function steps(g: ForwardGeometry, images: number, at: Buffers, emit: Emit): void {
+/**
+ * Every call of the forward for `images` images, in order (as winograd.ts made them). `whole`:
+ * each point's product as one OpenBLAS call over all input channels (native products).
+ */
+function steps(g: ForwardGeometry, images: number, at: Buffers, emit: Emit, whole = false): void {
   const { ci, co, th, tw, tile } = g;
   const rows = rowsOf(g, images);
   for (let b = 0; b < images; b++) {
@@ -63,6 +67,10 @@ function steps(g: ForwardGeometry, images: number, at: Buffers, emit: Emit): voi
       emit(INPUT, [at.xp + (b * g.hp + ty * tile) * g.wp * ci * 4, at.v + (b * th + ty) * tw * ci * 4, tw, tile * ci * 4, ci * 4, ci / 4]);
   }
   for (let p = 0; p < g.points; p++) {
+    if (whole) {
+      emit(NATIVE_GEMM, [at.v + p * rows * ci * 4, at.u + p * ci * co * 4, at.m + p * rows * co * 4, rows, co, ci]);
+      continue;
+    }
     for (let k0 = 0; k0 < ci; k0 += GEMM_CHUNK) {
       const a = at.v + p * rows * ci * 4 + k0 * 4;
       emit(GEMM, [a, at.u + (p * ci + k0) * co * 4, at.m + p * rows * co * 4, rows, Math.min(GEMM_CHUNK, ci - k0), co, ci * 4, 4, co * 4, k0 === 0 ? 0 : 1]);
@@ -78,8 +86,11 @@ function steps(g: ForwardGeometry, images: number, at: Buffers, emit: Emit): voi
 function runHere(memory: WasmMemory, g: ForwardGeometry, images: number, at: Buffers, transforms: ForwardTransforms): void {
   const { input, output } = transforms.bound(rowsOf(g, images));
   const gemm = gemmFor(memory)!;
-  const fns = [input, gemm as (...args: number[]) => void, output];
-  steps(g, images, at, (fn, args) => fns[fn]!(...args));
+  const native = nativeSgemm();
+  const heap = (memory as { buffer: ArrayBuffer }).buffer;
+  const nativeGemm = (a: number, b: number, c: number, m: number, n: number, k: number) => native!.sgemm(heap, a, b, c, m, n, k, false, false);
+  const fns = [input, gemm as (...args: number[]) => void, output, nativeGemm as (...args: number[]) => void];
+  steps(g, images, at, (fn, args) => fns[fn]!(...args), native !== null);
 }
 
 /**
@@ -104,6 +115,9 @@ export function winogradForward(
     const rows = rowsOf(g, images);
     runHere(memory, g, images, { xp, u, y, v: scratch(g.points * rows * g.ci), m: scratch(g.points * rows * g.co) }, transforms);
   };
+  // With native products (LTH_NATIVE_BLAS=1) the 36 products go to OpenBLAS, ~5x our gemm, on
+  // this thread: the copies into the arena would cost more than a second thread saves.
+  if (nativeSgemm() !== null) return here(g.n);
   if (lanes === 0 || !(threadPolicy.force || worthThreads(flops, (g.n - per) * (xpImage + yImage) + uBytes, lanes + 1))) return here(g.n);
   // The arena: U once, then each lane's input images, V, M and output images.
   const align = (x: number) => Math.ceil(x / 16) * 16;

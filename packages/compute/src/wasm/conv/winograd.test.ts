@@ -1,4 +1,5 @@
-import { tf, initBackend, withBackend, toActiveBackend } from '../../index';
+import { existsSync } from 'node:fs';
+import { tf, initBackend, withBackend, toActiveBackend, NATIVE_ADDON, useNativeBlas } from '../../index';
 import { randn } from '../../__tests__/helpers';
 import { setWinogradTile, winogradApply } from './winograd';
 import type { HeapBackend } from '../kernel';
@@ -81,6 +82,36 @@ describe('Winograd F(4x4, 3x3) convolution on wasm', () => {
     expect(maxRelErr(gotY, wantY)).toBeLessThan(5e-5);
     expect(maxRelErr(gotW, wantW)).toBeLessThan(5e-5);
     tf.dispose([x, w, dy]);
+  });
+
+  // With native products the 36 point products go to OpenBLAS (whole, on one thread).
+  const withAddon = existsSync(NATIVE_ADDON) ? it.each(CASES) : it.skip.each(CASES);
+  withAddon('with native products (LTH_NATIVE_BLAS=1): forward, input and filter gradients agree with cpu: %o', async (c) => {
+    const x = randn([c.n, c.h, c.w, c.ci], `x${JSON.stringify(c)}`);
+    const w = randn([3, 3, c.ci, c.co], `w${JSON.stringify(c)}`);
+    const dy = randn(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, c.pad).shape, 'dy');
+    const inputGrad = (backend: 'cpu' | 'wasm') =>
+      withBackend(backend, () =>
+        tf.tidy(() => {
+          const [xb, wb] = [toActiveBackend(x) as tf.Tensor4D, toActiveBackend(w) as tf.Tensor4D];
+          return tf
+            .grad((a: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, wb, 1, c.pad))(xb, toActiveBackend(dy))
+            .dataSync() as Float32Array;
+        }),
+      );
+    const [wantY, wantW] = await convAndFilterGrad('cpu', x, w, dy, c.pad);
+    const wantX = await inputGrad('cpu');
+    useNativeBlas(true);
+    try {
+      const [gotY, gotW] = await convAndFilterGrad('wasm', x, w, dy, c.pad);
+      const gotX = await inputGrad('wasm');
+      expect(maxRelErr(gotY, wantY)).toBeLessThan(5e-5);
+      expect(maxRelErr(gotW, wantW)).toBeLessThan(5e-5);
+      expect(maxRelErr(gotX, wantX)).toBeLessThan(5e-5);
+    } finally {
+      useNativeBlas(undefined);
+      tf.dispose([x, w, dy]);
+    }
   });
 
   it.each(CASES.slice(0, 4))('F(2x2, 3x3) agrees with cpu more closely: %o', async (c) => {

@@ -1,6 +1,7 @@
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { perMemory, type WasmMemory, type WasmModule } from '../asm';
 import { GEMM_CHUNK, gemmFor } from '../gemm/gemm';
+import { nativeSgemm } from '../gemm/native';
 import { gemmChunkedParallel } from '../gemm/parallel';
 import type { BoundCall, HeapBackend } from '../kernel';
 import { assembleSandwich, sandwichModule, type Sandwich, type SandwichLayout } from './sandwich';
@@ -301,8 +302,23 @@ export function filterGradWinograd(
   perTileRow(g, hq, wq, co, (imageAt, listAt) => toZ(dyOff + imageAt, zOff + listAt, tw, tile * co * 4, co * 4, co / 4));
   const mw = keep(backend.makeOutput([points, ci, co], 'float32'));
   const [vOff, mwOff] = [offsetOf(backend, v), offsetOf(backend, mw)];
+  const native = nativeSgemm();
   for (let p = 0; p < points; p++) {
-    gemmChunkedParallel(memory, vOff + p * tiles * ci * 4, zOff + p * tiles * co * 4, mwOff + p * ci * co * 4, ci, tiles, co, 4, ci * 4, co * 4, GEMM_CHUNK);
+    // MW[p] = V[p]^T Z[p]: V[p] is stored [tiles, ci].
+    if (native)
+      native.sgemm(
+        (memory as { buffer: ArrayBuffer }).buffer,
+        vOff + p * tiles * ci * 4,
+        zOff + p * tiles * co * 4,
+        mwOff + p * ci * co * 4,
+        ci,
+        co,
+        tiles,
+        true,
+        false,
+      );
+    else
+      gemmChunkedParallel(memory, vOff + p * tiles * ci * 4, zOff + p * tiles * co * 4, mwOff + p * ci * co * 4, ci, tiles, co, 4, ci * 4, co * 4, GEMM_CHUNK);
   }
   const dw = backend.makeOutput([3, 3, ci, co], 'float32');
   const toDw = sandwich(memory, `dw${tile}:${ci}:${co}`, {
