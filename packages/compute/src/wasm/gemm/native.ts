@@ -6,8 +6,8 @@ import { join } from 'node:path';
  * `cblas_sgemm`, called by a small N-API addon (`native/sgemm.cc`) on tfjs-backend-wasm's own
  * heap, so nothing is copied. Why: wasm SIMD is 128-bit without FMA; on the project's AMD EPYC
  * one core's [500,784]x[784,300] runs at ~12 GFLOP/s in wasm and ~32 in OpenBLAS, and the
- * products are most of a LeNet experiment (docs/RESULTS.md). Convolutions stay on the wasm
- * Winograd kernels.
+ * products are most of a LeNet experiment (docs/RESULTS.md). The Winograd convolutions keep
+ * their wasm transforms and send their point products here too (conv/winograd*.ts).
  *
  * Opt-in, because the addon has to be built on the machine (`npm run build:native -w
  * @lth/compute`, needs Debian's libopenblas-dev) and because OpenBLAS rounds differently from
