@@ -24,6 +24,7 @@ export {
   nativeDenseStep,
   nativeDenseForward,
   nativeDenseAvailable,
+  nativeNormalizedBatch,
   type DenseChainLayer,
   type DenseChainParam,
   type NativeStepOptimizer,

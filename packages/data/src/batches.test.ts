@@ -1,6 +1,6 @@
 import { splitView } from '@lth/artifacts';
 import { existsSync } from 'node:fs';
-import { NATIVE_ADDON, initBackend, tf, useNativeBlas } from '@lth/compute';
+import { NATIVE_ADDON, initBackend, nativeNormalizedBatch, tf, useNativeBlas, withBackend } from '@lth/compute';
 import { batchIterator, disposeBatch, evalBatches, type Batch } from './batches';
 import { syntheticDataset } from './synthetic';
 
@@ -84,6 +84,40 @@ describe('batchIterator', () => {
       useNativeBlas(undefined);
     }
   });
+
+  (existsSync(NATIVE_ADDON) ? it : it.skip)(
+    'on wasm with native products, batches are normalized straight onto the heap: the same bytes and labels',
+    async () => {
+      const hex = (bs: { x: Float32Array; y: Int32Array }[]) =>
+        bs.map((z) => Buffer.from(z.x.buffer, z.x.byteOffset, z.x.byteLength).toString('hex') + Array.from(z.y).join());
+      const opts = { batchSize: 7, seed: 4, skipBatches: 3 };
+      const evalOf = () =>
+        [...evalBatches(ds, 'test', 10)].map((b) => ({
+          x: b.x.dataSync().slice() as Float32Array,
+          y: b.y.dataSync().slice() as Int32Array,
+          dispose: () => disposeBatch(b),
+        }));
+      const jsTrain = take(batchIterator(ds, 'train', opts), 12);
+      const jsEval = evalOf();
+      useNativeBlas(true);
+      try {
+        await withBackend('wasm', () => {
+          const probe = nativeNormalizedBatch(ds.images, Int32Array.from([0, 2]), ds.meta.shape, new Float32Array(3 * 256));
+          expect(probe?.shape).toEqual([2, ...ds.meta.shape]); // the heap path is the one taken here
+          probe?.dispose();
+          const before = tf.memory().numTensors;
+          expect(hex(take(batchIterator(ds, 'train', opts), 12))).toEqual(hex(jsTrain));
+          const heapEval = evalOf();
+          expect(hex(heapEval)).toEqual(hex(jsEval));
+          heapEval.forEach((b) => b.dispose());
+          expect(tf.memory().numTensors).toBe(before);
+        });
+      } finally {
+        useNativeBlas(undefined);
+        jsEval.forEach((b) => b.dispose());
+      }
+    },
+  );
 
   it('visits every row once per epoch, reshuffling each epoch', () => {
     const bs = take(batchIterator(ds, 'train', { batchSize: 10, seed: 3 }), 10);

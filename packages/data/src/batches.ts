@@ -1,5 +1,5 @@
 import { splitView, type Dataset, type SplitName } from '@lth/artifacts';
-import { createRng, nativeNormalizeRows, tf, type Rng } from '@lth/compute';
+import { createRng, nativeNormalizedBatch, nativeNormalizeRows, tf, type Rng } from '@lth/compute';
 import { normalizationTable } from './normalize';
 
 /**
@@ -96,13 +96,17 @@ function makeBatch(
   const shape = ds.meta.shape;
   const size = shape[0] * shape[1] * shape[2];
   const b = end - start;
-  const xs = new Float32Array(b * size);
   const ys = new Int32Array(b);
+  for (let i = 0; i < b; i++) ys[i] = view.labels[rows[start + i] as number] as number;
+  // Without augmentation, with native products: normalized straight onto the wasm heap (the
+  // same values; no JS array per batch).
+  const onHeap = !aug && rows instanceof Int32Array ? nativeNormalizedBatch(view.images, rows.subarray(start, end), shape, lut) : null;
+  if (onHeap) return { x: onHeap as tf.Tensor4D, y: tf.tensor1d(ys, 'int32'), epoch };
+  const xs = new Float32Array(b * size);
   // Without augmentation the native gather (LTH_NATIVE_BLAS=1) fills the same values.
   const native = !aug && rows instanceof Int32Array && nativeNormalizeRows(view.images, rows.subarray(start, end), size, shape[2], lut, xs);
   for (let i = 0; i < b; i++) {
     const src = rows[start + i] as number;
-    ys[i] = view.labels[src] as number;
     if (native) continue;
     const crop = aug ? { dy: aug.int(2 * CROP_PADDING + 1), dx: aug.int(2 * CROP_PADDING + 1), flip: aug.next() < 0.5 } : undefined;
     fillRow(xs, i, view.images, src, shape, lut, crop);
