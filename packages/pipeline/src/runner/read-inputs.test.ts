@@ -7,20 +7,14 @@ import { clearInputMemo, inputMemoSize, readInput } from './read-inputs';
 
 const dir = mkdtempSync(join(tmpdir(), 'lth-read-inputs-'));
 
-/** 5 images of 2x2x1; `shift` makes another dataset with other bytes. */
+/** 6 RGB images of 1x2 (4 train, 1 validation, 1 test); `shift` makes another dataset with other bytes. */
 function dataset(shift = 0): Dataset {
+  const splits = { train: { offset: 0, count: 4 }, validation: { offset: 4, count: 1 }, test: { offset: 5, count: 1 } };
+  const meta = { name: 'memo', shape: [1, 2, 3] as [number, number, number], classes: ['p', 'q', 'r'], splits, seed: 1 };
   return {
-    meta: {
-      name: 'tiny',
-      shape: [2, 2, 1],
-      classes: ['a', 'b'],
-      splits: { train: { offset: 0, count: 3 }, validation: { offset: 3, count: 1 }, test: { offset: 4, count: 1 } },
-      normalization: { mean: [0.5], std: [0.25] },
-      source: { origin: 'test', files: { 'x.idx': 'ab'.repeat(32) } },
-      seed: 7,
-    },
-    images: Uint8Array.from({ length: 20 }, (_, i) => i * 10 + shift),
-    labels: Uint8Array.from([0, 1, 1, 0, 1]),
+    meta: { ...meta, normalization: { mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2] }, source: { origin: 'test', files: {} } },
+    images: Uint8Array.from({ length: 36 }, (_, i) => (i * 7 + shift) % 256),
+    labels: Uint8Array.from([0, 1, 2, 0, 1, 2]),
   };
 }
 
@@ -58,19 +52,19 @@ describe('readInput: datasets kept by content hash in the worker process', () =>
     const second = readInput(input) as Dataset;
     expect(Array.from(second.images)).toEqual(Array.from(dataset().images));
     expect(second.labels[0]).toBe(0);
-    expect(second.meta.splits.train.count).toBe(3);
+    expect(second.meta.splits.train.count).toBe(4);
   });
 
   it('keeps at most the byte limit, dropping the least recently used', async () => {
     const a = await stored('c1.arrow', dataset(1));
     const b = await stored('c2.arrow', dataset(2));
     const c = await stored('c3.arrow', dataset(3));
-    const limit = 2 * 25; // two datasets of 20 pixel bytes + 5 labels
+    const limit = 2 * 42; // two datasets of 36 pixel bytes + 6 labels
     readInput(a, limit);
     readInput(b, limit);
     readInput(a, limit); // a is now the most recent
     readInput(c, limit); // drops b
-    expect(inputMemoSize()).toEqual({ datasets: 2, bytes: 50 });
+    expect(inputMemoSize()).toEqual({ datasets: 2, bytes: 84 });
     writeFileSync(b.file, 'not an artifact');
     writeFileSync(a.file, 'not an artifact');
     expect((readInput(a, limit) as Dataset).images[0]).toBe(1);
