@@ -19,12 +19,12 @@ export {
 export { registerWasmKernels, unregisterWasmKernels, wasmKernelsRegistered } from './wasm/register';
 export { gemmMatMulCount, nativeMatMulCount } from './wasm/gemm/matmul';
 export { nativeBlasActive, nativeNormalizeRows, useNativeBlas, NATIVE_ADDON } from './wasm/gemm/native';
+export { nativeNormalizedBatch } from './wasm/gemm/native-batch';
 export { backendLabel } from './label';
 export {
   nativeDenseStep,
   nativeDenseForward,
   nativeDenseAvailable,
-  nativeNormalizedBatch,
   type DenseChainLayer,
   type DenseChainParam,
   type NativeStepOptimizer,

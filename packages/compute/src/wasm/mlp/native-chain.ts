@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeSgemm, type NativeSgemm } from '../gemm/native';
 import { threadCount } from '../threads/settings';
+import { heapBuffer, heapOffset, type WasmHeap } from '../native-heap';
 
 /**
  * A chain of dense layers in native code (native/mlp.cc), for `LTH_NATIVE_BLAS=1`: a training
@@ -35,14 +35,6 @@ export type NativeStepOptimizer =
   | { type: 'adam'; beta1: number; beta2: number; epsilon: number; stepSize: number; sqrtBc2: number; weightDecay: number }
   | { type: 'sgd'; lr: number; momentum: number; nesterov: boolean; weightDecay: number };
 
-interface WasmHeap {
-  dataIdMap: { has(dataId: object): boolean; get(dataId: object): { memoryOffset: number } };
-  refCount(dataId: object): number;
-  wasm: { asm?: { memory?: { buffer: ArrayBuffer } } };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
-
-const NONE = 0xffffffff;
 const HEADER = 5;
 const LAYER_FIELDS = 9;
 
@@ -54,20 +46,6 @@ function mlpStepFunction(): NonNullable<NativeSgemm['mlpStep']> | null {
 /** Whether the native dense chain can run here: native products on, the wasm backend, an addon that has it. */
 export function nativeDenseAvailable(): boolean {
   return tf.getBackend() === 'wasm' && mlpStepFunction() !== null && typeof nativeSgemm()?.mlpForward === 'function';
-}
-
-/** The byte offset of a float32 tensor's data on the wasm heap, NONE for undefined. */
-function heapOffset(backend: WasmHeap, t: tf.Tensor | TensorInfo | undefined, dtype: 'float32' | 'int32' = 'float32'): number {
-  if (!t) return NONE;
-  if (t.dtype !== dtype) throw new Error(`native dense chain: a ${t.dtype} tensor where ${dtype} is needed`);
-  if (!backend.dataIdMap.has(t.dataId)) throw new Error('native dense chain: a tensor is not on the wasm backend');
-  return backend.dataIdMap.get(t.dataId).memoryOffset;
-}
-
-function heapBuffer(backend: WasmHeap): ArrayBuffer {
-  const memory = backend.wasm.asm?.memory;
-  if (!memory) throw new Error('native dense chain: the wasm backend exposes no memory');
-  return memory.buffer;
 }
 
 /** The layers' widths: the input's features per row, then each layer's units; checked to chain. */
@@ -105,32 +83,6 @@ export function nativeDenseForward(x: tf.Tensor, layers: readonly { weight: tf.T
     throw err;
   }
   return tf.engine().makeTensorFromTensorInfo(out) as tf.Tensor2D;
-}
-
-/**
- * A float32 tensor [rows.length, ...imageShape] of the images `rows` through the per-channel
- * table `lut` (as `nativeNormalizeRows`), made directly on tfjs-backend-wasm's heap; null when
- * native products are off or the backend is not wasm (the caller fills a JS array instead).
- * Why: a JS Float32Array per training batch (188 KB for MNIST's 60) was ~376 MB of external
- * memory per 2,000-step training, and V8 answers external memory with major collections (19
- * in 9 s, their concurrent marking ~6% of the CPU).
- */
-export function nativeNormalizedBatch(images: Uint8Array, rows: Int32Array, imageShape: readonly number[], lut: Float32Array): tf.Tensor | null {
-  const normalize = nativeSgemm()?.normalizeRows;
-  if (!normalize || tf.getBackend() !== 'wasm') return null;
-  const size = imageShape.reduce((a, b) => a * b, 1);
-  const channels = imageShape[imageShape.length - 1] ?? 1;
-  const backend = tf.backend() as unknown as WasmHeap;
-  const out = backend.makeOutput([rows.length, ...imageShape], 'float32');
-  try {
-    // The view is made after the allocation, which may have grown (and so replaced) the buffer.
-    const view = new Float32Array(heapBuffer(backend), heapOffset(backend, out), rows.length * size);
-    normalize.call(nativeSgemm(), images, rows, size, channels, lut, view);
-  } catch (err) {
-    tf.backend().disposeData(out.dataId);
-    throw err;
-  }
-  return tf.engine().makeTensorFromTensorInfo(out);
 }
 
 /**
