@@ -164,21 +164,12 @@ struct Param {
 
 }  // namespace
 
-// The thread budget argument: a whole number in 1..64.
-bool threadsArg(napi_env env, napi_value v, unsigned* out) {
-  double t;
-  if (napi_get_value_double(env, v, &t) != napi_ok || !(t >= 1 && t <= 64) || t != std::floor(t)) return false;
-  *out = static_cast<unsigned>(t);
-  return true;
-}
-
 // mlpStep(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array, threads) -> mean loss of the batch.
 napi_value MlpStep(napi_env env, napi_callback_info info) {
   napi_value args[4];
   Heap heap;
-  if (!lth::heapCall(env, info, 4, args, heap, "lth_sgemm.mlpStep", "(heap, descriptor, scalars, threads)")) return nullptr;
   unsigned threads;
-  if (!threadsArg(env, args[3], &threads)) return Fail(env, "lth_sgemm.mlpStep: threads must be a whole number in 1..64");
+  if (!lth::heapThreadsCall(env, info, 4, args, heap, &threads, "lth_sgemm.mlpStep", "(heap, descriptor, scalars, threads)")) return nullptr;
   const uint32_t* d;
   const double* scalarData;
   size_t descLen, scalarLen;
@@ -193,8 +184,7 @@ napi_value MlpStep(napi_env env, napi_callback_info info) {
   for (size_t i = 0; i < scalarLen; i++) s[i] = static_cast<float>(scalarData[i]);
   const uint32_t* dims = d + kHeader;
   const uint32_t* fields = dims + L + 1;
-  for (uint32_t i = 0; i <= L; i++)
-    if (dims[i] == 0 || dims[i] > (1u << 24)) return Fail(env, "lth_sgemm.mlpStep: layer widths must be in 1..2^24");
+  if (!lth::widthsOk(dims, L)) return Fail(env, "lth_sgemm.mlpStep: layer widths must be in 1..2^24");
   const float* x = heap.at<float>(d[kX], (uint64_t)B * dims[0]);
   const int32_t* labels = heap.at<int32_t>(d[kLabels], B);
   if (!x || !labels) return Fail(env, "lth_sgemm.mlpStep: the batch lies outside the heap");
@@ -332,9 +322,8 @@ constexpr uint32_t kSplitRows = 64;
 napi_value MlpForward(napi_env env, napi_callback_info info) {
   napi_value args[3];
   Heap heap;
-  if (!lth::heapCall(env, info, 3, args, heap, "lth_sgemm.mlpForward", "(heap, descriptor, threads)")) return nullptr;
   unsigned threads;
-  if (!threadsArg(env, args[2], &threads)) return Fail(env, "lth_sgemm.mlpForward: threads must be a whole number in 1..64");
+  if (!lth::heapThreadsCall(env, info, 3, args, heap, &threads, "lth_sgemm.mlpForward", "(heap, descriptor, threads)")) return nullptr;
   const uint32_t* d;
   size_t descLen;
   if (!lth::typedArg(env, args[1], napi_uint32_array, &d, &descLen)) return Fail(env, "lth_sgemm.mlpForward: the descriptor must be a Uint32Array");
@@ -343,8 +332,7 @@ napi_value MlpForward(napi_env env, napi_callback_info info) {
   if (B == 0 || L == 0 || L > 64 || descLen != 4 + (L + 1) + 3 * L) return Fail(env, "lth_sgemm.mlpForward: descriptor size does not match its layers");
   const uint32_t* dims = d + 4;
   const uint32_t* fields = dims + L + 1;
-  for (uint32_t i = 0; i <= L; i++)
-    if (dims[i] == 0 || dims[i] > (1u << 24)) return Fail(env, "lth_sgemm.mlpForward: layer widths must be in 1..2^24");
+  if (!lth::widthsOk(dims, L)) return Fail(env, "lth_sgemm.mlpForward: layer widths must be in 1..2^24");
   const float* x = heap.at<float>(d[2], (uint64_t)B * dims[0]);
   float* out = heap.at<float>(d[3], (uint64_t)B * dims[L]);
   if (!x || !out) return Fail(env, "lth_sgemm.mlpForward: the batch or the output lies outside the heap");

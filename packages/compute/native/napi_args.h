@@ -2,6 +2,7 @@
 // names is checked before anything is read or written.
 #pragma once
 #include <node_api.h>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -61,6 +62,27 @@ inline bool heapCall(napi_env env, napi_callback_info info, size_t n, napi_value
     Fail(env, (std::string(who) + ": the heap must be an ArrayBuffer").c_str());
     return false;
   }
+  return true;
+}
+
+// A call on the heap whose last argument is the thread budget (mlp.cc): heapCall, then the
+// budget, a whole number in 1..64. False, with the error thrown, otherwise.
+inline bool heapThreadsCall(napi_env env, napi_callback_info info, size_t n, napi_value* out, Heap& heap, unsigned* threads, const char* who,
+                            const char* signature) {
+  if (!heapCall(env, info, n, out, heap, who, signature)) return false;
+  double t;
+  if (napi_get_value_double(env, out[n - 1], &t) != napi_ok || !(t >= 1 && t <= 64) || t != std::floor(t)) {
+    Fail(env, (std::string(who) + ": threads must be a whole number in 1..64").c_str());
+    return false;
+  }
+  *threads = static_cast<unsigned>(t);
+  return true;
+}
+
+// Whether a chain's layer widths dims[0..layers] are all in 1..2^24 (so every product's sizes fit an int).
+inline bool widthsOk(const uint32_t* dims, uint32_t layers) {
+  for (uint32_t i = 0; i <= layers; i++)
+    if (dims[i] == 0 || dims[i] > (1u << 24)) return false;
   return true;
 }
 

@@ -98,18 +98,17 @@ function makeBatch(
   const b = end - start;
   const ys = new Int32Array(b);
   for (let i = 0; i < b; i++) ys[i] = view.labels[rows[start + i] as number] as number;
-  // Without augmentation, with native products: normalized straight onto the wasm heap (the
-  // same values; no JS array per batch).
-  const onHeap = !aug && rows instanceof Int32Array ? nativeNormalizedBatch(view.images, rows.subarray(start, end), shape, lut) : null;
+  // Without augmentation and with native products (LTH_NATIVE_BLAS=1) the addon fills the
+  // same values: straight onto the wasm heap (no JS array per batch), else into `xs`.
+  const plain = !aug && rows instanceof Int32Array ? rows.subarray(start, end) : null;
+  const onHeap = plain && nativeNormalizedBatch(view.images, plain, shape, lut);
   if (onHeap) return { x: onHeap as tf.Tensor4D, y: tf.tensor1d(ys, 'int32'), epoch };
   const xs = new Float32Array(b * size);
-  // Without augmentation the native gather (LTH_NATIVE_BLAS=1) fills the same values.
-  const native = !aug && rows instanceof Int32Array && nativeNormalizeRows(view.images, rows.subarray(start, end), size, shape[2], lut, xs);
-  for (let i = 0; i < b; i++) {
-    const src = rows[start + i] as number;
-    if (native) continue;
-    const crop = aug ? { dy: aug.int(2 * CROP_PADDING + 1), dx: aug.int(2 * CROP_PADDING + 1), flip: aug.next() < 0.5 } : undefined;
-    fillRow(xs, i, view.images, src, shape, lut, crop);
+  if (!plain || !nativeNormalizeRows(view.images, plain, size, shape[2], lut, xs)) {
+    for (let i = 0; i < b; i++) {
+      const crop = aug ? { dy: aug.int(2 * CROP_PADDING + 1), dx: aug.int(2 * CROP_PADDING + 1), flip: aug.next() < 0.5 } : undefined;
+      fillRow(xs, i, view.images, rows[start + i] as number, shape, lut, crop);
+    }
   }
   return {
     x: tf.tensor4d(xs, [b, shape[0], shape[1], shape[2]], 'float32'),

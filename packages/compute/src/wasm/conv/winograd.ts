@@ -303,20 +303,10 @@ export function filterGradWinograd(
   const mw = keep(backend.makeOutput([points, ci, co], 'float32'));
   const [vOff, mwOff] = [offsetOf(backend, v), offsetOf(backend, mw)];
   const native = nativeSgemm();
+  const heap = (memory as { buffer: ArrayBuffer }).buffer;
   for (let p = 0; p < points; p++) {
     // MW[p] = V[p]^T Z[p]: V[p] is stored [tiles, ci].
-    if (native)
-      native.sgemm(
-        (memory as { buffer: ArrayBuffer }).buffer,
-        vOff + p * tiles * ci * 4,
-        zOff + p * tiles * co * 4,
-        mwOff + p * ci * co * 4,
-        ci,
-        co,
-        tiles,
-        true,
-        false,
-      );
+    if (native) native.sgemm(heap, vOff + p * tiles * ci * 4, zOff + p * tiles * co * 4, mwOff + p * ci * co * 4, ci, co, tiles, true, false);
     else
       gemmChunkedParallel(memory, vOff + p * tiles * ci * 4, zOff + p * tiles * co * 4, mwOff + p * ci * co * 4, ci, tiles, co, 4, ci * 4, co * 4, GEMM_CHUNK);
   }

@@ -11,8 +11,8 @@ import { nativeSgemm } from './native';
  * in 9 s, their concurrent marking ~6% of the CPU).
  */
 export function nativeNormalizedBatch(images: Uint8Array, rows: Int32Array, imageShape: readonly number[], lut: Float32Array): tf.Tensor | null {
-  const normalize = nativeSgemm()?.normalizeRows;
-  if (!normalize || tf.getBackend() !== 'wasm') return null;
+  const addon = nativeSgemm();
+  if (!addon?.normalizeRows || tf.getBackend() !== 'wasm') return null;
   const size = imageShape.reduce((a, b) => a * b, 1);
   const channels = imageShape[imageShape.length - 1] ?? 1;
   const backend = tf.backend() as unknown as WasmHeap;
@@ -20,7 +20,7 @@ export function nativeNormalizedBatch(images: Uint8Array, rows: Int32Array, imag
   try {
     // The view is made after the allocation, which may have grown (and so replaced) the buffer.
     const view = new Float32Array(heapBuffer(backend), heapOffset(backend, out), rows.length * size);
-    normalize.call(nativeSgemm(), images, rows, size, channels, lut, view);
+    addon.normalizeRows(images, rows, size, channels, lut, view);
   } catch (err) {
     tf.backend().disposeData(out.dataId);
     throw err;
