@@ -10,9 +10,10 @@ using lth::Fail;
 using lth::Heap;
 
 extern "C" void openblas_set_num_threads(int);
-// mlp.cc, normalize.cc
+// mlp.cc, convnet.cc, normalize.cc
 napi_value MlpStep(napi_env env, napi_callback_info info);
 napi_value MlpForward(napi_env env, napi_callback_info info);
+napi_value ConvStep(napi_env env, napi_callback_info info);
 napi_value NormalizeRows(napi_env env, napi_callback_info info);
 
 static bool Arg(napi_env env, napi_value v, uint32_t* out) { return napi_get_value_uint32(env, v, out) == napi_ok; }
@@ -56,6 +57,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "mlpStep", f);
   napi_create_function(env, "mlpForward", NAPI_AUTO_LENGTH, MlpForward, nullptr, &f);
   napi_set_named_property(env, exports, "mlpForward", f);
+  napi_create_function(env, "convStep", NAPI_AUTO_LENGTH, ConvStep, nullptr, &f);
+  napi_set_named_property(env, exports, "convStep", f);
   napi_create_function(env, "normalizeRows", NAPI_AUTO_LENGTH, NormalizeRows, nullptr, &f);
   napi_set_named_property(env, exports, "normalizeRows", f);
   return exports;

@@ -26,6 +26,11 @@ export interface NativeSgemm {
    * `threads` threads of the addon's own pool (native/pool.cc). Absent from addons built before it.
    */
   mlpStep?(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array, threads: number): number;
+  /**
+   * A whole conv-net training step, Conv-2/4/6's shape (native/convnet.cc;
+   * wasm/convnet/native-convnet.ts), on the same pool. Absent from addons built before it.
+   */
+  convStep?(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array, threads: number): number;
   /** The chain's eval-mode forward pass (the same files). */
   mlpForward?(heap: ArrayBuffer, desc: Uint32Array, threads: number): void;
   /** Images gathered and normalized through a per-channel table (@lth/data's batches). */

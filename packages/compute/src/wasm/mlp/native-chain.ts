@@ -48,11 +48,15 @@ export function nativeDenseAvailable(): boolean {
   return tf.getBackend() === 'wasm' && mlpStepFunction() !== null && typeof nativeSgemm()?.mlpForward === 'function';
 }
 
-/** The layers' widths: the input's features per row, then each layer's units; checked to chain. */
-function chainDims(x: tf.Tensor, layers: readonly { weight: tf.Tensor; bias?: tf.Tensor | undefined }[], who: string): number[] {
+/** The layers' widths: the features per row of a batch of `batch` rows, then each layer's units; checked to chain. */
+export function chainDims(
+  batch: number,
+  features: number,
+  layers: readonly { weight: tf.Tensor; bias?: tf.Tensor | undefined }[],
+  who: string,
+): number[] {
   if (!layers.length) throw new Error(`${who}: no layers`);
-  const batch = x.shape[0] ?? 0;
-  const dims = [batch > 0 ? x.size / batch : 0, ...layers.map((l) => l.weight.shape[1] ?? 0)];
+  const dims = [features, ...layers.map((l) => l.weight.shape[1] ?? 0)];
   layers.forEach((l, i) => {
     const w = l.weight;
     if (w.rank !== 2 || w.shape[0] !== dims[i]) throw new Error(`${who}: layer ${i}'s weight is [${w.shape}], its input has ${dims[i]} features`);
@@ -62,11 +66,14 @@ function chainDims(x: tf.Tensor, layers: readonly { weight: tf.Tensor; bias?: tf
   return dims;
 }
 
+/** The features per row of x [batch, ...]. */
+const rowFeatures = (x: tf.Tensor) => ((x.shape[0] ?? 0) > 0 ? x.size / x.shape[0]! : 0);
+
 /** The eval-mode logits [batch, classes] of x (float32 [batch, ...], rows flattening to the first layer's inputs). */
 export function nativeDenseForward(x: tf.Tensor, layers: readonly { weight: tf.Tensor; bias?: tf.Tensor | undefined; relu: boolean }[]): tf.Tensor2D {
   const forward = nativeSgemm()?.mlpForward;
   if (!forward || tf.getBackend() !== 'wasm') throw new Error('nativeDenseForward: needs LTH_NATIVE_BLAS=1, the built addon and the wasm backend');
-  const dims = chainDims(x, layers, 'nativeDenseForward');
+  const dims = chainDims(x.shape[0] ?? 0, rowFeatures(x), layers, 'nativeDenseForward');
   const backend = tf.backend() as unknown as WasmHeap;
   const batch = x.shape[0]!;
   const desc = new Uint32Array(4 + dims.length + 3 * layers.length);
@@ -95,7 +102,8 @@ export function nativeDenseStep(x: tf.Tensor, labels: tf.Tensor, layers: readonl
   const step = mlpStepFunction();
   if (!step || tf.getBackend() !== 'wasm') throw new Error('nativeDenseStep: needs LTH_NATIVE_BLAS=1, the built addon and the wasm backend');
   const dims = chainDims(
-    x,
+    x.shape[0] ?? 0,
+    rowFeatures(x),
     layers.map((l) => ({ weight: l.weight.value, bias: l.bias?.value })),
     'nativeDenseStep',
   );
@@ -114,14 +122,23 @@ export function nativeDenseStep(x: tf.Tensor, labels: tf.Tensor, layers: readonl
   layers.forEach((l, i) => {
     const w = l.weight;
     const b = l.bias;
-    const field = (p: DenseChainParam | undefined) => [offset(p?.value), offset(p?.mask), offset(p?.slots[0]), offset(p?.slots[1])];
-    desc.set([...field(w), ...field(b), l.relu ? 1 : 0], HEADER + dims.length + i * LAYER_FIELDS);
+    desc.set([...paramFields(backend, w), ...paramFields(backend, b), l.relu ? 1 : 0], HEADER + dims.length + i * LAYER_FIELDS);
   });
+  return step(heapBuffer(backend), desc, optimizerScalars(opt), threadCount());
+}
+
+/** The update's scalars as the addon's steps take them (native/chain.h). */
+export function optimizerScalars(opt: NativeStepOptimizer): Float64Array {
   const scalars =
     opt.type === 'adam'
       ? [opt.beta1, 1 - opt.beta1, opt.beta2, 1 - opt.beta2, opt.epsilon, opt.stepSize, opt.sqrtBc2, opt.weightDecay]
       : [opt.lr, opt.momentum, opt.nesterov ? 1 : 0, opt.weightDecay];
-  return step(heapBuffer(backend), desc, Float64Array.from(scalars), threadCount());
+  return Float64Array.from(scalars);
+}
+
+/** A param's four descriptor fields: value, mask, slot 0, slot 1 (heap offsets or NONE). */
+export function paramFields(backend: WasmHeap, p: DenseChainParam | undefined): number[] {
+  return [heapOffset(backend, p?.value), heapOffset(backend, p?.mask), heapOffset(backend, p?.slots[0]), heapOffset(backend, p?.slots[1])];
 }
 
 /**
@@ -129,7 +146,7 @@ export function nativeDenseStep(x: tf.Tensor, labels: tf.Tensor, layers: readonl
  * tensors (reshape, a variable and the tensor it was made from), and writing a shared one would
  * change the others too.
  */
-function ownData(v: tf.Variable, backend: WasmHeap): void {
+export function ownData(v: tf.Variable, backend: WasmHeap): void {
   if (backend.refCount(v.dataId) <= 1) return;
   const copy = tf.mul(v, 1);
   v.assign(copy);

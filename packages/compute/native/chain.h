@@ -1,0 +1,69 @@
+// The pieces of a dense-chain training step shared by the dense chain (mlp.cc) and the conv net
+// (convnet.cc): products split by shape, the forward, the loss, the backward and the update.
+// Every elementwise formula follows the tfjs ops it replaces, in their order (no FMA
+// contraction: binding.gyp builds with -ffp-contract=off), so the optimizer update is
+// bit-identical to @lth/compute's adamUpdate for the same gradient.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace lth {
+
+enum Optimizer { kAdam = 0, kSgd = 1 };
+// Scalars (float64, rounded to float32 as tfjs' scalar tensors are):
+//   Adam: beta1, 1-beta1, beta2, 1-beta2, epsilon, stepSize, sqrtBc2, weightDecay
+//   SGD:  lr, momentum, nesterov (0/1), weightDecay
+enum AdamScalar { kB1, kOb1, kB2, kOb2, kEps, kStep, kSb2, kAdamWd, kAdamScalars };
+enum SgdScalar { kLr, kMomentum, kNesterov, kSgdWd, kSgdScalars };
+
+// A row-major C[m, n] = op(A)[m, k] · op(B)[k, n] (ldc = n).
+struct Gemm {
+  bool ta, tb;
+  uint32_t m, n, k;
+  const float* a;
+  uint32_t lda;
+  const float* b;
+  uint32_t ldb;
+  float* c;
+};
+void gemmColumns(const Gemm& g, uint32_t c0, uint32_t c1);
+
+// A list of independent tasks run with lth::parallelFor.
+struct Tasks {
+  std::vector<std::function<void()>> list;
+  void add(std::function<void()> f) { list.push_back(std::move(f)); }
+  void run(unsigned threads);
+  // The product in its column parts (large products in two, chosen by shape alone), each
+  // followed by `then(c0, c1)` on its own columns.
+  void gemm(const Gemm& g, std::function<void(uint32_t, uint32_t)> then = nullptr);
+};
+
+// A trained tensor: its values, 0/1 mask (or null), optimizer slots, element count.
+struct Param {
+  float* p;
+  const float* mask;
+  float* slot0;
+  float* slot1;
+  uint64_t n;
+};
+
+// Layer by layer: outs[l] = in·W[l] (+ b[l]), ReLU where flagged; in is x, then outs[l - 1].
+// `split`: large products in column parts, run on up to `threads` threads.
+void denseForward(uint32_t B, uint32_t L, const uint32_t* dims, const float* x, const float* const* w, const float* const* b, const std::vector<bool>& relu,
+                  float* const* outs, bool split, unsigned threads);
+
+// Mean softmax cross-entropy of logits z [B, C]: returns the sum of log-probabilities of the
+// labels (the loss is -sum / B) and writes dz, its gradient as tfjs composes it.
+float softmaxLoss(uint32_t B, uint32_t C, const float* z, const int32_t* labels, float* dz);
+
+// Backward through the dense chain, from up = the logits' gradient (consumed). acts[l] is layer
+// l's input for l >= 1 (x for l = 0), ReLU's output where flagged. Weight and bias gradients
+// go to grads[2l], grads[2l + 1] (params likewise: weight, then bias with p null when absent); with dx, the chain input's gradient [B, dims[0]] too.
+void denseBackward(uint32_t B, uint32_t L, const uint32_t* dims, const float* x, const std::vector<std::vector<float>>& acts, const std::vector<bool>& relu,
+                   const Param* params, std::vector<float>& up, std::vector<float>* grads, float* dx, unsigned threads);
+
+// The masked Adam or SGD update of every param with n > 0 from its gradient, in chunks.
+void update(const std::vector<Param>& params, const std::vector<std::vector<float>>& grads, unsigned opt, const float* s, unsigned threads);
+
+}  // namespace lth
