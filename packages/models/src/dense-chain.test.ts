@@ -1,4 +1,4 @@
-import { denseChain } from './dense-chain';
+import { convChain, denseChain } from './dense-chain';
 import { modelSpec } from './zoo';
 
 describe('denseChain', () => {
@@ -25,5 +25,28 @@ describe('denseChain', () => {
       { weight: 'a.weight', relu: true },
       { weight: 'b.weight', relu: false },
     ]);
+  });
+});
+
+describe('convChain', () => {
+  test("Conv-2 and Conv-6 are conv chains: every conv with its bias, pools after each pair, the fc chain", () => {
+    const c2 = convChain(modelSpec({ arch: 'conv2', options: {} }).layers)!;
+    expect(c2.convs).toEqual([
+      { weight: 'conv1.weight', bias: 'conv1.bias', pool: false },
+      { weight: 'conv2.weight', bias: 'conv2.bias', pool: true },
+    ]);
+    expect(c2.dense.map((l) => [l.weight, l.relu])).toEqual([
+      ['fc1.weight', true],
+      ['fc2.weight', true],
+      ['fc3.weight', false],
+    ]);
+    expect(convChain(modelSpec({ arch: 'conv6', options: {} }).layers)!.convs.map((c) => c.pool)).toEqual([false, true, false, true, false, true]);
+  });
+
+  test('not a conv chain: dropout that drops, batch norm, residual blocks, a dense chain alone', () => {
+    expect(convChain(modelSpec({ arch: 'conv2', options: { dropout: 0.5 } }).layers)).toBeNull();
+    expect(convChain(modelSpec({ arch: 'vgg19', options: {} }).layers)).toBeNull();
+    expect(convChain(modelSpec({ arch: 'resnet18', options: {} }).layers)).toBeNull();
+    expect(convChain(modelSpec({ arch: 'lenet_300_100', options: {} }).layers)).toBeNull();
   });
 });

@@ -4,7 +4,7 @@ export { initWeights, reinitWeights } from './init';
 export { createModel, BN_MOMENTUM, BN_EPSILON, type Model, type ApplyOptions } from './model';
 export { denseTailStart, type Inference } from './inference';
 export { SparseMode, type SparseLayer } from './sparse-layers';
-export { denseChain, type DenseChainStep } from './dense-chain';
+export { denseChain, convChain, type DenseChainStep, type ConvChain, type ConvChainStep } from './dense-chain';
 export { paramCounts, listModels, formatModelTable, type ParamCounts, type ModelListing } from './counts';
 export { initStage, stages, InitConfig } from './stage';
 export { exportLayersModel, buildLayersModel, loadExportedLayersModel, layersModelFiles, type ExportResult, type LayersModelFiles } from './export';

@@ -6,7 +6,7 @@ import { modelSpec } from './zoo';
 import { biasAdd, dense } from './dense';
 import { makeInference, type Inference } from './inference';
 import { sparseLayerIndexes, type SparseLayer, type SparseMode } from './sparse-layers';
-import { denseChain, type DenseChainStep } from './dense-chain';
+import { convChain, denseChain, type ConvChain, type DenseChainStep } from './dense-chain';
 
 /** PyTorch defaults (open_lth trains with nn.BatchNorm2d): running = 0.9 running + 0.1 batch. */
 export const BN_MOMENTUM = 0.1;
@@ -60,6 +60,8 @@ export interface Model {
    * training step needs to know (@lth/trainer uses one when native products are on).
    */
   denseChain(): DenseChainStep[] | null;
+  /** The model as convolutions then a dense chain (dense-chain.ts), or null: the native conv-net step's input. */
+  convChain(): ConvChain | null;
   toBundle(content: z.output<typeof BundleContent>, extra?: { iteration?: number }): WeightBundle;
   dispose(): void;
 }
@@ -269,6 +271,9 @@ export function createModel(bundle: WeightBundle): Model {
     },
     denseChain() {
       return denseChain(spec.layers);
+    },
+    convChain() {
+      return convChain(spec.layers);
     },
     toBundle(content, extra = {}) {
       const tensors = decls.map((d) => ({

@@ -38,13 +38,14 @@ async function run(
   nativeStep: boolean,
   config: Record<string, unknown>,
   mask?: MaskBundle,
+  inputs: { weights: WeightBundle; data: typeof data } = { weights: w0, data },
 ): Promise<{ result: TrainResult; logs: string[]; tensors: number[] }> {
   const logs: string[] = [];
   const tensors: number[] = [];
   if (nativeStep) delete process.env['LTH_NATIVE_STEP'];
   else process.env['LTH_NATIVE_STEP'] = '0';
   try {
-    const result = await train({ weights: w0, data, mask }, config, { log: (m) => logs.push(m), onStep: () => tensors.push(tf.memory().numTensors) });
+    const result = await train({ ...inputs, mask }, config, { log: (m) => logs.push(m), onStep: () => tensors.push(tf.memory().numTensors) });
     return { result, logs, tensors };
   } finally {
     delete process.env['LTH_NATIVE_STEP'];
@@ -52,6 +53,9 @@ async function run(
 }
 
 const NATIVE_LOG = 'trainer: native training step (dense chain on OpenBLAS, LTH_NATIVE_BLAS=1)';
+const NATIVE_CONV_LOG = 'trainer: native training step (conv net on OpenBLAS, LTH_NATIVE_BLAS=1)';
+const CONV2 = { arch: 'conv2', options: { width: 8 } };
+const cifarLike = syntheticDataset({ seed: 4, shape: [32, 32, 3], train: 120, validation: 30, test: 30, noise: 60 });
 
 d('native training step (LTH_NATIVE_BLAS=1)', () => {
   beforeAll(async () => {
@@ -130,5 +134,37 @@ d('native training step (LTH_NATIVE_BLAS=1)', () => {
     } finally {
       setThreads(undefined);
     }
+  });
+
+  it('Conv-2 (width 8), a third pruned: the native conv-net step is the tfjs step within float rounding; pruned weights exactly 0; no tensor leaked', async () => {
+    const weights = initWeights(CONV2, 5);
+    const mask = halfMask(weights, 2 / 3);
+    // SGD: its update is linear in the gradient, so rounding differences stay rounding-sized
+    // (Adam's first steps move a weight by ~lr whatever its gradient, amplifying them).
+    const config = { iterations: 4, batchSize: 10, evalEvery: 2, evalBatchSize: 30, trainEvalExamples: 0, optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9 } };
+    const before = tf.memory().numTensors;
+    const native = await run(true, config, mask, { weights, data: cifarLike });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(native.logs).toContain(NATIVE_CONV_LOG);
+    expect(new Set(native.tensors).size).toBe(1);
+    const reference = await run(false, config, mask, { weights, data: cifarLike });
+    expect(reference.logs).not.toContain(NATIVE_CONV_LOG);
+    for (const t of native.result.weights.tensors) {
+      const ref = reference.result.weights.tensors.find((x) => x.name === t.name)!.values;
+      expect(maxAbsDiff(t.values, ref)).toBeLessThan(1e-4);
+      const m = mask.tensors.find((x) => x.name === t.name);
+      if (m) m.values.forEach((keep, i) => keep === 0 && expect(Object.is(t.values[i], 0)).toBe(true));
+    }
+    native.result.metrics.rows.forEach((r, i) => {
+      const ref = reference.result.metrics.rows[i]!;
+      expect(Math.abs(r.loss - ref.loss)).toBeLessThan(1e-4 * Math.max(1, ref.loss));
+    });
+  });
+
+  it('Conv-2 with dropout keeps the tfjs step (the native step has no dropout)', async () => {
+    const weights = initWeights({ arch: 'conv2', options: { width: 8, dropout: 0.5 } }, 5);
+    const config = { iterations: 1, batchSize: 20, evalEvery: 100, evalBatchSize: 30, trainEvalExamples: 0 };
+    const r = await run(true, config, undefined, { weights, data: cifarLike });
+    expect(r.logs.some((l) => l.startsWith('trainer: native training step'))).toBe(false);
   });
 });

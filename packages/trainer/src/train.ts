@@ -232,7 +232,7 @@ export async function trainModel(
       sparseLayers = useSparse(model, opts.mask, native ? 'off' : cfg.sparse, log);
     }
     const nativeStep: TrainingStep | null = steps > 0 ? nativeTrainingStep(model, optimizer, masks, sparseLayers) : null;
-    if (nativeStep) log('trainer: native training step (dense chain on OpenBLAS, LTH_NATIVE_BLAS=1)');
+    if (nativeStep) log(`trainer: native training step (${nativeChain(model)?.kind === 'conv' ? 'conv net' : 'dense chain'} on OpenBLAS, LTH_NATIVE_BLAS=1)`);
     if (signal?.aborted) throw new TrainingAborted(plan.start);
     await evaluate(plan.start);
     if (steps === 0) await finish(plan.start);

@@ -1,6 +1,6 @@
 import type { BundleContent, ModelRef, TensorBundle, WeightBundle, WeightRole } from '@lth/artifacts';
 import type { Rng, tf } from '@lth/compute';
-import type { DenseChainStep, SparseLayer, SparseMode } from '@lth/models';
+import type { ConvChain, DenseChainStep, SparseLayer, SparseMode } from '@lth/models';
 import type { z } from 'zod';
 
 /**
@@ -24,6 +24,8 @@ export interface TrainableModel {
   toBundle(content: z.output<typeof BundleContent>, extra?: { iteration?: number }): WeightBundle;
   /** The model as a plain chain of dense layers, for the native step (native-step.ts); optional. */
   denseChain?(): DenseChainStep[] | null;
+  /** The model as convolutions then a dense chain, for the native conv-net step (native-step.ts); optional. */
+  convChain?(): ConvChain | null;
   /**
    * Sparse products for masked dense layers while the mask is fixed (@lth/models' Model has
    * them); an undefined mask drops them. Optional.

@@ -83,5 +83,13 @@ export function nativeConvNetStep(x: tf.Tensor, labels: tf.Tensor, convs: readon
   dense.forEach((l, i) => {
     desc.set([...paramFields(backend, l.weight), ...paramFields(backend, l.bias), l.relu ? 1 : 0], denseAt + dims.length + i * DENSE_FIELDS);
   });
-  return step(heapBuffer(backend), desc, optimizerScalars(opt), threadCount());
+  const loss = step(heapBuffer(backend), desc, optimizerScalars(opt), threadCount());
+  // tfjs-backend-wasm keeps an XNNPACK convolution per filter tensor (the first conv, whose 3
+  // channels our Winograd kernel leaves to XNNPACK), with the filter packed when it was made: it
+  // would go on using the weights from before this in-place update. A copy gives each filter a
+  // new tensor, and disposing the old one drops the stale operator (Conv-2: 39K floats a step).
+  tf.tidy(() => {
+    for (const l of convs) l.weight.value.assign(tf.mul(l.weight.value, 1));
+  });
+  return loss;
 }
