@@ -29,7 +29,7 @@ describe('denseChain', () => {
 });
 
 describe('convChain', () => {
-  test("Conv-2 and Conv-6 are conv chains: every conv with its bias, pools after each pair, the fc chain", () => {
+  test('Conv-2 and Conv-6 are conv chains: every conv with its bias, pools after each pair, the fc chain', () => {
     const c2 = convChain(modelSpec({ arch: 'conv2', options: {} }).layers)!;
     expect(c2.convs).toEqual([
       { weight: 'conv1.weight', bias: 'conv1.bias', pool: false },

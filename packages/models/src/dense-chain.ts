@@ -50,7 +50,7 @@ export interface ConvChain {
 export function convChain(layers: readonly LayerSpec[]): ConvChain | null {
   const convs: ConvChainStep[] = [];
   let i = 0;
-  for (; layers[i]?.kind === 'conv'; ) {
+  for (; layers[i]?.kind === 'conv';) {
     const c = layers[i]!;
     if (c.kind !== 'conv' || c.kernel !== 3 || c.stride !== 1 || c.padding !== 'same' || layers[i + 1]?.kind !== 'relu') return null;
     const next = layers[i + 2];

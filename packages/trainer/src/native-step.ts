@@ -32,7 +32,8 @@ export function nativeTrainingStep(
   const chain = sparseLayers > 0 ? null : nativeChain(model);
   if (!chain) return null;
   const param = (name: string): DenseChainParam => ({ value: model.params.get(name) as tf.Variable, mask: masks.get(name), slots: optimizer.slots(name) });
-  const dense = (steps: DenseChainStep[]): DenseChainLayer[] => steps.map((l) => ({ weight: param(l.weight), bias: l.bias ? param(l.bias) : undefined, relu: l.relu }));
+  const dense = (steps: DenseChainStep[]): DenseChainLayer[] =>
+    steps.map((l) => ({ weight: param(l.weight), bias: l.bias ? param(l.bias) : undefined, relu: l.relu }));
   if (chain.kind === 'dense') {
     const layers = dense(chain.dense);
     return (batch, lr) => tf.scalar(nativeDenseStep(batch.x, batch.y, layers, optimizer.nextUpdate(lr)));

@@ -219,7 +219,38 @@ d('native conv-net step (LTH_NATIVE_BLAS=1)', () => {
     const heap = new ArrayBuffer(1024);
     const none = 0xffffffff;
     const desc = (co: number, w: number) =>
-      Uint32Array.from([1, 2, 2, 1, 1, 1, 0, 16, 1, co, 0, w, none, none, none, none, none, none, none, 4 * co, 2, 0, none, none, none, none, none, none, none, 0]);
+      Uint32Array.from([
+        1,
+        2,
+        2,
+        1,
+        1,
+        1,
+        0,
+        16,
+        1,
+        co,
+        0,
+        w,
+        none,
+        none,
+        none,
+        none,
+        none,
+        none,
+        none,
+        4 * co,
+        2,
+        0,
+        none,
+        none,
+        none,
+        none,
+        none,
+        none,
+        none,
+        0,
+      ]);
     expect(() => addon.convStep!(heap, desc(2, 32), Float64Array.from([0.1, 0, 0, 0]), 1)).not.toThrow();
     expect(() => addon.convStep!(heap, desc(2, 1 << 20), Float64Array.from([0.1, 0, 0, 0]), 1)).toThrow(/lies outside the heap/);
     expect(() => addon.convStep!(heap, desc(0, 32), Float64Array.from([0.1, 0, 0, 0]), 1)).toThrow(/filters, pool or size is out of range/);

@@ -46,10 +46,17 @@ export function nativeConvNetAvailable(): boolean {
  * loss before the update. Throws, changing nothing, on shapes that do not chain or tensors not
  * on the wasm heap.
  */
-export function nativeConvNetStep(x: tf.Tensor, labels: tf.Tensor, convs: readonly ConvNetLayer[], dense: readonly DenseChainLayer[], opt: NativeStepOptimizer): number {
+export function nativeConvNetStep(
+  x: tf.Tensor,
+  labels: tf.Tensor,
+  convs: readonly ConvNetLayer[],
+  dense: readonly DenseChainLayer[],
+  opt: NativeStepOptimizer,
+): number {
   const step = convStepFunction();
   if (!step || tf.getBackend() !== 'wasm') throw new Error('nativeConvNetStep: needs LTH_NATIVE_BLAS=1, the built addon and the wasm backend');
-  if (x.rank !== 4 || x.dtype !== 'float32') throw new Error(`nativeConvNetStep: x must be float32 [batch, height, width, channels]; got ${x.dtype} [${x.shape}]`);
+  if (x.rank !== 4 || x.dtype !== 'float32')
+    throw new Error(`nativeConvNetStep: x must be float32 [batch, height, width, channels]; got ${x.dtype} [${x.shape}]`);
   const [batch, height, width, channels] = x.shape as [number, number, number, number];
   if (labels.dtype !== 'int32' || labels.shape.join() !== String(batch))
     throw new Error(`nativeConvNetStep: labels must be int32 [${batch}]; got ${labels.dtype} [${labels.shape}]`);
@@ -58,9 +65,11 @@ export function nativeConvNetStep(x: tf.Tensor, labels: tf.Tensor, convs: readon
   let [h, w, c] = [height, width, channels];
   convs.forEach((l, i) => {
     const s = l.weight.value.shape;
-    if (s.length !== 4 || s[0] !== 3 || s[1] !== 3 || s[2] !== c) throw new Error(`nativeConvNetStep: convolution ${i}'s filter is [${s}], not [3, 3, ${c}, filters]`);
+    if (s.length !== 4 || s[0] !== 3 || s[1] !== 3 || s[2] !== c)
+      throw new Error(`nativeConvNetStep: convolution ${i}'s filter is [${s}], not [3, 3, ${c}, filters]`);
     const filters = s[3]!;
-    if (l.bias && l.bias.value.shape.join() !== String(filters)) throw new Error(`nativeConvNetStep: convolution ${i}'s bias is [${l.bias.value.shape}], not [${filters}]`);
+    if (l.bias && l.bias.value.shape.join() !== String(filters))
+      throw new Error(`nativeConvNetStep: convolution ${i}'s bias is [${l.bias.value.shape}], not [${filters}]`);
     if (l.pool) [h, w] = [Math.floor(h / 2), Math.floor(w / 2)];
     c = filters;
   });
@@ -74,7 +83,17 @@ export function nativeConvNetStep(x: tf.Tensor, labels: tf.Tensor, convs: readon
   const params = [...convs, ...dense].flatMap((l) => (l.bias ? [l.weight, l.bias] : [l.weight]));
   for (const p of params) for (const v of [p.value, ...p.slots]) ownData(v, backend);
   const desc = new Uint32Array(HEADER + convs.length * CONV_FIELDS + dims.length + dense.length * DENSE_FIELDS);
-  desc.set([batch, height, width, channels, convs.length, dense.length, heapOffset(backend, x), heapOffset(backend, labels, 'int32'), opt.type === 'adam' ? 0 : 1]);
+  desc.set([
+    batch,
+    height,
+    width,
+    channels,
+    convs.length,
+    dense.length,
+    heapOffset(backend, x),
+    heapOffset(backend, labels, 'int32'),
+    opt.type === 'adam' ? 0 : 1,
+  ]);
   convs.forEach((l, i) => {
     desc.set([l.weight.value.shape[3]!, l.pool ? 1 : 0, ...paramFields(backend, l.weight), ...paramFields(backend, l.bias)], HEADER + i * CONV_FIELDS);
   });

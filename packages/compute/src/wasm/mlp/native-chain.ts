@@ -49,12 +49,7 @@ export function nativeDenseAvailable(): boolean {
 }
 
 /** The layers' widths: the features per row of a batch of `batch` rows, then each layer's units; checked to chain. */
-export function chainDims(
-  batch: number,
-  features: number,
-  layers: readonly { weight: tf.Tensor; bias?: tf.Tensor | undefined }[],
-  who: string,
-): number[] {
+export function chainDims(batch: number, features: number, layers: readonly { weight: tf.Tensor; bias?: tf.Tensor | undefined }[], who: string): number[] {
   if (!layers.length) throw new Error(`${who}: no layers`);
   const dims = [features, ...layers.map((l) => l.weight.shape[1] ?? 0)];
   layers.forEach((l, i) => {
