@@ -10,10 +10,11 @@ using lth::Fail;
 using lth::Heap;
 
 extern "C" void openblas_set_num_threads(int);
-// mlp.cc, convnet.cc, normalize.cc
+// mlp.cc, convnet_step.cc, convnet_forward.cc, normalize.cc
 napi_value MlpStep(napi_env env, napi_callback_info info);
 napi_value MlpForward(napi_env env, napi_callback_info info);
 napi_value ConvStep(napi_env env, napi_callback_info info);
+napi_value ConvForward(napi_env env, napi_callback_info info);
 napi_value NormalizeRows(napi_env env, napi_callback_info info);
 
 static bool Arg(napi_env env, napi_value v, uint32_t* out) { return napi_get_value_uint32(env, v, out) == napi_ok; }
@@ -59,6 +60,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "mlpForward", f);
   napi_create_function(env, "convStep", NAPI_AUTO_LENGTH, ConvStep, nullptr, &f);
   napi_set_named_property(env, exports, "convStep", f);
+  napi_create_function(env, "convForward", NAPI_AUTO_LENGTH, ConvForward, nullptr, &f);
+  napi_set_named_property(env, exports, "convForward", f);
   napi_create_function(env, "normalizeRows", NAPI_AUTO_LENGTH, NormalizeRows, nullptr, &f);
   napi_set_named_property(env, exports, "normalizeRows", f);
   return exports;

@@ -29,7 +29,7 @@ export {
   type DenseChainParam,
   type NativeStepOptimizer,
 } from './wasm/mlp/native-chain';
-export { nativeConvNetStep, nativeConvNetAvailable, type ConvNetLayer } from './wasm/convnet/native-convnet';
+export { nativeConvNetStep, nativeConvNetForward, nativeConvNetAvailable, type ConvNetLayer } from './wasm/convnet/native-convnet';
 export { parallelGemmCount, threadPolicy as gemmThreadPolicy } from './wasm/gemm/parallel';
 export { parallelConvCount } from './wasm/conv/winograd-forward';
 export { setThreads, threadCount, MAX_THREADS } from './wasm/threads/settings';

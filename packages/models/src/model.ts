@@ -1,4 +1,13 @@
-import { maskedMatMul, nativeDenseAvailable, nativeDenseForward, tf, type MaskIndex, type Rng } from '@lth/compute';
+import {
+  maskedMatMul,
+  nativeConvNetAvailable,
+  nativeConvNetForward,
+  nativeDenseAvailable,
+  nativeDenseForward,
+  tf,
+  type MaskIndex,
+  type Rng,
+} from '@lth/compute';
 import { isPrunable, type BundleContent, type MaskBundle, type ModelRef, type TensorBundle, type WeightBundle, type WeightRole } from '@lth/artifacts';
 import type { z } from 'zod';
 import { declareTensors, type LayerSpec, type ModelSpec, type TensorDecl } from './spec';
@@ -186,18 +195,31 @@ export function createModel(bundle: WeightBundle): Model {
   }
 
   /**
-   * With native products, a dense-chain model's evaluation is one native call per batch
-   * (@lth/compute's nativeDenseForward: products, bias and ReLU without tfjs kernels between).
-   * Not while layers run sparse: their kernels are the faster forward there.
+   * With native products, the evaluation of a dense-chain model (@lth/compute's
+   * nativeDenseForward: products, bias and ReLU without tfjs kernels between) or of a conv net
+   * in convChain's shape (nativeConvNetForward: Conv-2/4/6 without dropout) is one native call
+   * per batch. Not while layers run sparse: their kernels are the faster forward there.
    */
   function nativeChainInference(): Inference | null {
-    const chain = sparse.size === 0 && nativeDenseAvailable() ? denseChain(spec.layers) : null;
-    if (!chain) return null;
-    const layers = chain.map((l) => ({ weight: get(l.weight), bias: l.bias ? get(l.bias) : undefined, relu: l.relu }));
+    if (sparse.size > 0) return null;
+    const dense = nativeDenseAvailable() ? denseChain(spec.layers) : null;
+    const conv = !dense && nativeConvNetAvailable() ? convChain(spec.layers) : null;
+    const fc = (steps: DenseChainStep[]) => steps.map((l) => ({ weight: get(l.weight), bias: l.bias ? get(l.bias) : undefined, relu: l.relu }));
+    let forward: ((x: tf.Tensor4D) => tf.Tensor2D) | null = null;
+    if (dense) {
+      const layers = fc(dense);
+      forward = (x) => nativeDenseForward(x, layers);
+    } else if (conv) {
+      const convs = conv.convs.map((c) => ({ weight: get(c.weight), bias: c.bias ? get(c.bias) : undefined, pool: c.pool }));
+      const layers = fc(conv.dense);
+      forward = (x) => nativeConvNetForward(x, convs, layers);
+    }
+    if (!forward) return null;
+    const run = forward;
     return {
       apply(x) {
         checkInput(x);
-        return nativeDenseForward(x, layers);
+        return run(x);
       },
       dispose() {},
     };

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { adamUpdate, createRng, initBackend, setThreads, tf } from '../../index';
 import { NATIVE_ADDON, loadNativeBlas, useNativeBlas } from '../gemm/native';
 import type { DenseChainLayer, NativeStepOptimizer } from '../mlp/native-chain';
-import { nativeConvNetAvailable, nativeConvNetStep, type ConvNetLayer } from './native-convnet';
+import { nativeConvNetAvailable, nativeConvNetForward, nativeConvNetStep, type ConvNetLayer } from './native-convnet';
 
 // The native conv-net step (native/convnet.cc) against the same step composed of tfjs ops:
 // gradients (read back from an SGD step at lr 1), the loss, the Adam update, thread budgets,
@@ -72,9 +72,9 @@ function net(slots: number, batch = 3, size = 10) {
   return { convs, dense, x, y, all, dispose };
 }
 
-/** The net's mean cross-entropy as tfjs ops (conv2d 'same', ReLU, maxPool, dense). */
-function referenceLoss(n: ReturnType<typeof net>): tf.Scalar {
-  let h: tf.Tensor = n.x;
+/** The net's logits as tfjs ops (conv2d 'same', ReLU, maxPool, dense). */
+function referenceLogits(n: ReturnType<typeof net>, x: tf.Tensor = n.x): tf.Tensor {
+  let h: tf.Tensor = x;
   for (const l of n.convs) {
     h = tf.relu(tf.add(tf.conv2d(h as tf.Tensor4D, l.weight.value as tf.Tensor4D, 1, 'same'), l.bias!.value));
     if (l.pool) h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
@@ -84,7 +84,12 @@ function referenceLoss(n: ReturnType<typeof net>): tf.Scalar {
     h = tf.add(tf.matMul(h as tf.Tensor2D, l.weight.value), l.bias!.value);
     if (l.relu) h = tf.relu(h);
   }
-  return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(n.y, 5), tf.logSoftmax(h)), 1)));
+  return h;
+}
+
+/** The net's mean cross-entropy as tfjs ops. */
+function referenceLoss(n: ReturnType<typeof net>): tf.Scalar {
+  return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(n.y, 5), tf.logSoftmax(referenceLogits(n))), 1)));
 }
 
 const adam = (t: number): Extract<NativeStepOptimizer, { type: 'adam' }> => ({
@@ -204,6 +209,35 @@ d('native conv-net step (LTH_NATIVE_BLAS=1)', () => {
     expect(run(3)).toEqual(one);
   });
 
+  test('forward: the tfjs forward within float rounding over 70 images (two slices), one tensor out, the same bytes for any thread budget', () => {
+    const n = net(0);
+    const x = tf.tensor(rand([70, 10, 10, 3], 'fx', 1), [70, 10, 10, 3]);
+    const convs = n.convs.map((l) => ({ weight: l.weight.value, bias: l.bias!.value, pool: l.pool }));
+    const dense = n.dense.map((l) => ({ weight: l.weight.value, bias: l.bias!.value, relu: l.relu }));
+    useNativeBlas(false);
+    const ref = tf.tidy(() => referenceLogits(n, x));
+    useNativeBlas(true);
+    const before = tf.memory().numTensors;
+    const bytes = [1, 2].map((threads) => {
+      setThreads(threads);
+      try {
+        const got = nativeConvNetForward(x, convs, dense);
+        expect(got.shape).toEqual([70, 5]);
+        expect(maxRelDiff(got.dataSync(), ref.dataSync())).toBeLessThan(2e-5);
+        const b = Buffer.from(got.dataSync().buffer).toString('base64');
+        got.dispose();
+        return b;
+      } finally {
+        setThreads(1);
+      }
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(bytes[1]).toBe(bytes[0]);
+    expect(() => nativeConvNetForward(tf.zeros([2, 12, 12, 3]), convs, dense)).toThrow(/layer 0's weight is \[32,16\], its input has 72 features/);
+    tf.dispose([x, ref]);
+    n.dispose();
+  });
+
   test('bad input throws naming it and changes nothing', () => {
     const n = net(2);
     const before = n.all.map((p) => p.value.dataSync().slice());
@@ -255,6 +289,11 @@ d('native conv-net step (LTH_NATIVE_BLAS=1)', () => {
     expect(() => addon.convStep!(heap, desc(2, 1 << 20), Float64Array.from([0.1, 0, 0, 0]), 1)).toThrow(/lies outside the heap/);
     expect(() => addon.convStep!(heap, desc(0, 32), Float64Array.from([0.1, 0, 0, 0]), 1)).toThrow(/filters, pool or size is out of range/);
     expect(() => addon.convStep!(heap, desc(2, 32).subarray(1), Float64Array.from([0.1, 0, 0, 0]), 1)).toThrow(/descriptor size/);
+    // convForward: [batch 1, 2x2x1, 1 conv, 1 dense, x, out], conv [filters 2, no pool, W, b], dims [8, 2], dense [W, b, relu].
+    const fwd = (w: number, out: number) => Uint32Array.from([1, 2, 2, 1, 1, 1, 0, out, 2, 0, w, none, 8, 2, 128, none, 0]);
+    expect(() => addon.convForward!(heap, fwd(32, 256), 1)).not.toThrow();
+    expect(() => addon.convForward!(heap, fwd(1 << 20, 256), 1)).toThrow(/a weight lies outside the heap/);
+    expect(() => addon.convForward!(heap, fwd(32, 1 << 20), 1)).toThrow(/the batch or the output lies outside the heap/);
     tf.dispose([badLabels, wrongChannels, bigger]);
     n.dispose();
   });

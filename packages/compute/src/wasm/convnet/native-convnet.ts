@@ -29,15 +29,73 @@ export interface ConvNetLayer {
 const HEADER = 9;
 const CONV_FIELDS = 10;
 const DENSE_FIELDS = 9;
+const FORWARD_HEADER = 8;
 
 function convStepFunction(): NonNullable<NativeSgemm['convStep']> | null {
   const addon = nativeSgemm();
   return addon && typeof addon.convStep === 'function' ? addon.convStep.bind(addon) : null;
 }
 
-/** Whether the native conv-net step can run here: native products on, the wasm backend, an addon that has it. */
+/** Whether the native conv-net step and forward can run here: native products on, the wasm backend, an addon that has them. */
 export function nativeConvNetAvailable(): boolean {
-  return tf.getBackend() === 'wasm' && convStepFunction() !== null;
+  return tf.getBackend() === 'wasm' && convStepFunction() !== null && typeof nativeSgemm()?.convForward === 'function';
+}
+
+/** A convolution as the forward pass takes it (plain tensors). */
+interface ConvShapeLayer {
+  weight: tf.Tensor;
+  bias?: tf.Tensor | undefined;
+  pool: boolean;
+}
+
+/** x's shape, checked to be float32 NHWC. */
+function imageShape(x: tf.Tensor, who: string): [number, number, number, number] {
+  if (x.rank !== 4 || x.dtype !== 'float32') throw new Error(`${who}: x must be float32 [batch, height, width, channels]; got ${x.dtype} [${x.shape}]`);
+  return x.shape as [number, number, number, number];
+}
+
+/** The features per image after the convolutions of images [height, width, channels], their shapes checked to chain. */
+function convFeatures(height: number, width: number, channels: number, convs: readonly ConvShapeLayer[], who: string): number {
+  if (!convs.length) throw new Error(`${who}: no convolutions`);
+  let [h, w, c] = [height, width, channels];
+  convs.forEach((l, i) => {
+    const s = l.weight.shape;
+    if (s.length !== 4 || s[0] !== 3 || s[1] !== 3 || s[2] !== c) throw new Error(`${who}: convolution ${i}'s filter is [${s}], not [3, 3, ${c}, filters]`);
+    const filters = s[3]!;
+    if (l.bias && l.bias.shape.join() !== String(filters)) throw new Error(`${who}: convolution ${i}'s bias is [${l.bias.shape}], not [${filters}]`);
+    if (l.pool) [h, w] = [Math.floor(h / 2), Math.floor(w / 2)];
+    c = filters;
+  });
+  return h * w * c;
+}
+
+/** The eval-mode logits [batch, classes] of x (float32 NHWC) through the convolutions and the dense chain. */
+export function nativeConvNetForward(
+  x: tf.Tensor,
+  convs: readonly ConvShapeLayer[],
+  dense: readonly { weight: tf.Tensor; bias?: tf.Tensor | undefined; relu: boolean }[],
+): tf.Tensor2D {
+  const forward = nativeSgemm()?.convForward;
+  if (!forward || tf.getBackend() !== 'wasm') throw new Error('nativeConvNetForward: needs LTH_NATIVE_BLAS=1, the built addon and the wasm backend');
+  const [batch, height, width, channels] = imageShape(x, 'nativeConvNetForward');
+  const dims = chainDims(batch, convFeatures(height, width, channels, convs, 'nativeConvNetForward'), dense, 'nativeConvNetForward');
+  const backend = tf.backend() as unknown as WasmHeap;
+  const desc = new Uint32Array(FORWARD_HEADER + convs.length * 4 + dims.length + dense.length * 3);
+  desc.set([batch, height, width, channels, convs.length, dense.length, heapOffset(backend, x), 0]);
+  convs.forEach((l, i) => desc.set([l.weight.shape[3]!, l.pool ? 1 : 0, heapOffset(backend, l.weight), heapOffset(backend, l.bias)], FORWARD_HEADER + 4 * i));
+  const denseAt = FORWARD_HEADER + convs.length * 4;
+  desc.set(dims, denseAt);
+  dense.forEach((l, i) => desc.set([heapOffset(backend, l.weight), heapOffset(backend, l.bias), l.relu ? 1 : 0], denseAt + dims.length + 3 * i));
+  // Allocate last: growing the wasm memory moves nothing, but detaches views of the old buffer.
+  const out = backend.makeOutput([batch, dims[dims.length - 1]!], 'float32');
+  try {
+    desc[7] = heapOffset(backend, out);
+    forward.call(nativeSgemm(), heapBuffer(backend), desc, threadCount());
+  } catch (err) {
+    tf.backend().disposeData(out.dataId);
+    throw err;
+  }
+  return tf.engine().makeTensorFromTensorInfo(out) as tf.Tensor2D;
 }
 
 /**
@@ -55,27 +113,19 @@ export function nativeConvNetStep(
 ): number {
   const step = convStepFunction();
   if (!step || tf.getBackend() !== 'wasm') throw new Error('nativeConvNetStep: needs LTH_NATIVE_BLAS=1, the built addon and the wasm backend');
-  if (x.rank !== 4 || x.dtype !== 'float32')
-    throw new Error(`nativeConvNetStep: x must be float32 [batch, height, width, channels]; got ${x.dtype} [${x.shape}]`);
-  const [batch, height, width, channels] = x.shape as [number, number, number, number];
+  const [batch, height, width, channels] = imageShape(x, 'nativeConvNetStep');
   if (labels.dtype !== 'int32' || labels.shape.join() !== String(batch))
     throw new Error(`nativeConvNetStep: labels must be int32 [${batch}]; got ${labels.dtype} [${labels.shape}]`);
-  if (!convs.length) throw new Error('nativeConvNetStep: no convolutions');
-  // The convolutions' shapes, and the size of what the dense chain gets.
-  let [h, w, c] = [height, width, channels];
-  convs.forEach((l, i) => {
-    const s = l.weight.value.shape;
-    if (s.length !== 4 || s[0] !== 3 || s[1] !== 3 || s[2] !== c)
-      throw new Error(`nativeConvNetStep: convolution ${i}'s filter is [${s}], not [3, 3, ${c}, filters]`);
-    const filters = s[3]!;
-    if (l.bias && l.bias.value.shape.join() !== String(filters))
-      throw new Error(`nativeConvNetStep: convolution ${i}'s bias is [${l.bias.value.shape}], not [${filters}]`);
-    if (l.pool) [h, w] = [Math.floor(h / 2), Math.floor(w / 2)];
-    c = filters;
-  });
+  const features = convFeatures(
+    height,
+    width,
+    channels,
+    convs.map((l) => ({ weight: l.weight.value, bias: l.bias?.value, pool: l.pool })),
+    'nativeConvNetStep',
+  );
   const dims = chainDims(
     batch,
-    h * w * c,
+    features,
     dense.map((l) => ({ weight: l.weight.value, bias: l.bias?.value })),
     'nativeConvNetStep',
   );

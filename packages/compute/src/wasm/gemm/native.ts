@@ -31,6 +31,8 @@ export interface NativeSgemm {
    * wasm/convnet/native-convnet.ts), on the same pool. Absent from addons built before it.
    */
   convStep?(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array, threads: number): number;
+  /** The conv net's eval-mode forward pass (native/convnet_forward.cc). */
+  convForward?(heap: ArrayBuffer, desc: Uint32Array, threads: number): void;
   /** The chain's eval-mode forward pass (the same files). */
   mlpForward?(heap: ArrayBuffer, desc: Uint32Array, threads: number): void;
   /** Images gathered and normalized through a per-channel table (@lth/data's batches). */

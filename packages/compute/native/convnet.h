@@ -1,0 +1,63 @@
+// The convolutional part of the native conv-net step and forward (convnet_step.cc,
+// convnet_forward.cc): 3x3 'same' convolutions with bias, each followed by ReLU and optionally
+// a 2x2 stride-2 max-pool, in NHWC. The first convolution (few input channels, no input
+// gradient needed) is an im2col product; the others are Winograd F(4x4, 3x3) (winograd.h),
+// whose 36 point products are independent tasks. Every split (row chunks, tile chunks, points)
+// is fixed by the shapes alone, so results are the same for any thread budget.
+#pragma once
+#include <cstdint>
+#include <vector>
+#include "chain.h"
+#include "scratch.h"
+
+namespace lth {
+namespace convnet {
+
+constexpr uint32_t kRowChunk = 1024;  // im2col rows per task
+constexpr uint32_t kTileChunk = 64;   // Winograd tiles per task
+
+struct Conv {
+  uint32_t H, W, ci, co;  // input (= output) size and channels
+  bool pool;
+  const float* in;  // the input: x or the previous layer's (pooled) output
+  Scratch a;        // ReLU(conv(in) + b), [B, H, W, co]
+  Scratch pooled;   // a max-pooled, [B, H/2, W/2, co]
+  Scratch V;        // Winograd: the input's transform, kept for the filter gradient
+  Scratch dz;       // the gradient of conv(in) + b
+  Scratch gin;      // the gradient of in (not for the first layer)
+};
+
+// Scratch shared by the layers of one pass.
+struct Buffers {
+  Scratch patches, U, M;
+};
+
+// Sizes the convolutions of images [H, W, C0] from their (filters, pool) fields, `stride` apart:
+// false when a size is out of range. *flat: the last one's outputs per image.
+bool shapes(uint32_t B, uint32_t H, uint32_t W, uint32_t C0, uint32_t NC, const uint32_t* fields, uint32_t stride, std::vector<Conv>& convs, uint64_t* flat);
+
+// Allocates what forward() writes for a batch of B; false when memory ran out.
+bool reserveForward(uint32_t B, std::vector<Conv>& convs, Buffers& buf);
+
+// The forward pass of x [B, H, W, C0] through the convolutions (weights w[k] HWIO, biases b[k]
+// or null); returns the last one's (pooled) output, [B, flat].
+const float* forward(uint32_t B, const float* x, std::vector<Conv>& convs, const float* const* w, const float* const* b, Buffers& buf, unsigned threads);
+
+// Images [b0, b1) of dz [B, H, W, C]: g, the gradient of the pool's output (or of a itself when
+// !pool), routed to each window's first maximum (tfjs' MaxPoolGrad), times ReLU's derivative.
+void poolReluBackward(const float* a, const float* g, uint32_t H, uint32_t W, uint32_t C, bool pool, float* dz, uint32_t b0, uint32_t b1);
+
+// The bias gradient: the column sums of dz [rows, C], in row order.
+void columnSums(const float* dz, uint32_t rows, uint32_t C, float* sum);
+
+// Tasks over [0, n) in chunks of `chunk`, each calling f(begin, end).
+template <typename F>
+void chunks(Tasks& tasks, uint32_t n, uint32_t chunk, F f) {
+  for (uint32_t b = 0; b < n; b += chunk) {
+    const uint32_t e = n - b < chunk ? n : b + chunk;
+    tasks.add([=] { f(b, e); });
+  }
+}
+
+}  // namespace convnet
+}  // namespace lth

@@ -1,0 +1,205 @@
+// convStep (convnet.h): one training step of a conv net in the shape of the paper's Conv-2/4/6,
+// the convolutions (convnet.cc), then a dense chain (chain.h) with mean softmax cross-entropy,
+// and the masked Adam or SGD update, in place on tfjs-backend-wasm's heap
+// (src/wasm/convnet/native-convnet.ts). Why: with native products the tfjs step of Conv-2 still
+// spent ~60% of its time in its convolutions' wasm transforms, XNNPACK's first layer and ~20
+// other kernels (the compute README, "The native conv net").
+#include <node_api.h>
+#include <cstdint>
+#include <vector>
+#include "chain.h"
+#include "convnet.h"
+#include "napi_args.h"
+#include "scratch.h"
+#include "winograd.h"
+
+using lth::Fail;
+using lth::Heap;
+using lth::kNone;
+using lth::convnet::Conv;
+using namespace lth;
+
+namespace {
+
+// The header, then kConvFields per convolution, then the dense chain as in mlp.cc: dims[dense +
+// 1], then kDenseFields per dense layer.
+enum Header { kBatch, kHeight, kWidth, kChannels, kConvs, kDense, kX, kLabels, kOptimizer, kHeader };
+enum ConvField { kFilters, kPool, kCW, kCWMask, kCWSlot0, kCWSlot1, kCB, kCBMask, kCBSlot0, kCBSlot1, kConvFields };
+enum DenseField { kW, kWMask, kWSlot0, kWSlot1, kB, kBMask, kBSlot0, kBSlot1, kRelu, kDenseFields };
+
+// A trained tensor from its four descriptor fields (value, mask, slot 0, slot 1); false when
+// any of them lies outside the heap. A bias may be absent (value kNone): p = null, n = 0.
+bool resolve(const Heap& heap, const uint32_t* f, uint64_t n, unsigned opt, bool momentum, bool optional, Param* q) {
+  if (optional && f[0] == kNone) {
+    *q = {nullptr, nullptr, nullptr, nullptr, 0};
+    return true;
+  }
+  *q = {heap.at<float>(f[0], n), f[1] == kNone ? nullptr : heap.at<float>(f[1], n), heap.at<float>(f[2], n), heap.at<float>(f[3], n), n};
+  const bool slotsOk = opt == kAdam ? q->slot0 && q->slot1 : (!momentum || q->slot0);
+  if (!q->p || (f[1] != kNone && !q->mask) || !slotsOk) return false;
+  if (opt == kSgd && !momentum) q->slot0 = nullptr;
+  return true;
+}
+
+}  // namespace
+
+// convStep(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array, threads) -> mean loss of
+// the batch. desc = [batch, height, width, channels, convs, dense, x, labels, optimizer], per
+// conv [filters, pool, W, W mask, W slot 0, W slot 1, b, b mask, b slot 0, b slot 1], then the
+// dense chain's dims and per-layer fields as mlpStep's. Scalars as mlpStep's.
+napi_value ConvStep(napi_env env, napi_callback_info info) {
+  napi_value args[4];
+  Heap heap;
+  unsigned threads;
+  if (!lth::heapThreadsCall(env, info, 4, args, heap, &threads, "lth_sgemm.convStep", "(heap, descriptor, scalars, threads)")) return nullptr;
+  const uint32_t* d;
+  const double* scalarData;
+  size_t descLen, scalarLen;
+  if (!lth::typedArg(env, args[1], napi_uint32_array, &d, &descLen)) return Fail(env, "lth_sgemm.convStep: the descriptor must be a Uint32Array");
+  if (!lth::typedArg(env, args[2], napi_float64_array, &scalarData, &scalarLen)) return Fail(env, "lth_sgemm.convStep: the scalars must be a Float64Array");
+  if (descLen < kHeader) return Fail(env, "lth_sgemm.convStep: descriptor too short");
+  const uint32_t B = d[kBatch], H = d[kHeight], W = d[kWidth], C0 = d[kChannels], NC = d[kConvs], L = d[kDense], opt = d[kOptimizer];
+  if (B == 0 || B > 65536 || H == 0 || H > 4096 || W == 0 || W > 4096 || C0 == 0 || C0 > 4096 || NC == 0 || NC > 32 || L == 0 || L > 64 || opt > kSgd ||
+      descLen != kHeader + NC * kConvFields + (L + 1) + L * kDenseFields)
+    return Fail(env, "lth_sgemm.convStep: descriptor size does not match its batch, layers and optimizer");
+  if (scalarLen != (opt == kAdam ? (size_t)kAdamScalars : (size_t)kSgdScalars)) return Fail(env, "lth_sgemm.convStep: wrong number of scalars for the optimizer");
+  float s[kAdamScalars];
+  for (size_t i = 0; i < scalarLen; i++) s[i] = static_cast<float>(scalarData[i]);
+  const bool momentum = opt == kSgd && s[kMomentum] > 0;
+  const uint32_t* convFields = d + kHeader;
+  const uint32_t* dims = convFields + NC * kConvFields;
+  const uint32_t* denseFields = dims + L + 1;
+
+  // Shapes first: every layer's sizes, and that the dense chain takes the last one flattened.
+  static std::vector<Conv> convs;
+  uint64_t flatSize;
+  if (!convnet::shapes(B, H, W, C0, NC, convFields, kConvFields, convs, &flatSize))
+    return Fail(env, "lth_sgemm.convStep: a convolution's filters, pool or size is out of range");
+  std::vector<Param> params;  // per conv, then per dense layer: weight, then bias
+  for (uint32_t k = 0; k < NC; k++) {
+    const uint32_t* f = convFields + k * kConvFields;
+    Param q;
+    if (!resolve(heap, f + kCW, 9ull * convs[k].ci * convs[k].co, opt, momentum, false, &q)) return Fail(env, "lth_sgemm.convStep: a parameter, mask or optimizer slot lies outside the heap");
+    params.push_back(q);
+    if (!resolve(heap, f + kCB, convs[k].co, opt, momentum, true, &q)) return Fail(env, "lth_sgemm.convStep: a parameter, mask or optimizer slot lies outside the heap");
+    params.push_back(q);
+  }
+  if (!lth::widthsOk(dims, L)) return Fail(env, "lth_sgemm.convStep: layer widths must be in 1..2^24");
+  if (flatSize != dims[0]) return Fail(env, "lth_sgemm.convStep: the first dense layer's inputs are not the last convolution's outputs");
+  for (uint32_t l = 0; l < L; l++) {
+    const uint32_t* f = denseFields + l * kDenseFields;
+    Param q;
+    if (!resolve(heap, f + kW, (uint64_t)dims[l] * dims[l + 1], opt, momentum, false, &q)) return Fail(env, "lth_sgemm.convStep: a parameter, mask or optimizer slot lies outside the heap");
+    params.push_back(q);
+    if (!resolve(heap, f + kB, dims[l + 1], opt, momentum, true, &q)) return Fail(env, "lth_sgemm.convStep: a parameter, mask or optimizer slot lies outside the heap");
+    params.push_back(q);
+  }
+  const float* x = heap.at<float>(d[kX], (uint64_t)B * H * W * C0);
+  const int32_t* labels = heap.at<int32_t>(d[kLabels], B);
+  if (!x || !labels) return Fail(env, "lth_sgemm.convStep: the batch lies outside the heap");
+  const uint32_t C = dims[L];
+  for (uint32_t r = 0; r < B; r++)
+    if (labels[r] < 0 || (uint32_t)labels[r] >= C) return Fail(env, "lth_sgemm.convStep: a label is not a class index");
+
+  // Every buffer before anything is written: running out of memory leaves the weights as they were.
+  static convnet::Buffers buf;
+  static Scratch Z, V2, dU, M2, gFlat;
+  bool memory = convnet::reserveForward(B, convs, buf) && gFlat.get((size_t)B * dims[0]);
+  for (uint32_t k = 0; k < NC && memory; k++) {
+    Conv& cv = convs[k];
+    const uint64_t rows = (uint64_t)B * cv.H * cv.W, T = wino::tilesOf(B, cv.H, cv.W).T, ci = cv.ci, co = cv.co;
+    memory = cv.dz.get(rows * co) &&
+             (k == 0 || (cv.gin.get(rows * ci) && buf.U.get(wino::kPoints * co * ci) && Z.get(wino::kPoints * T * co) && V2.get(wino::kPoints * T * co) &&
+                         dU.get(wino::kPoints * ci * co) && M2.get(wino::kPoints * T * ci)));
+  }
+  if (!memory) return Fail(env, "lth_sgemm.convStep: out of memory for the step's buffers");
+
+  // Forward. Scratch persists across calls (only the JS thread calls this).
+  const float* flat;
+  static std::vector<float> lossGrad;
+  static std::vector<std::vector<float>> acts, grads;
+  Tasks tasks;
+  {
+    std::vector<const float*> w(NC), b(NC);
+    for (uint32_t k = 0; k < NC; k++) w[k] = params[2 * k].p, b[k] = params[2 * k + 1].p;
+    flat = convnet::forward(B, x, convs, w.data(), b.data(), buf, threads);
+  }
+  // The dense chain: forward, loss, backward down to its input's gradient g.
+  acts.resize(L + 1);
+  for (uint32_t l = 1; l <= L; l++) acts[l].resize((size_t)B * dims[l]);
+  std::vector<bool> relu(L);
+  {
+    std::vector<const float*> wd(L), bd(L);
+    std::vector<float*> outs(L);
+    for (uint32_t l = 0; l < L; l++) {
+      wd[l] = params[2 * (NC + l)].p;
+      bd[l] = params[2 * (NC + l) + 1].p;
+      relu[l] = denseFields[l * kDenseFields + kRelu] != 0;
+      outs[l] = acts[l + 1].data();
+    }
+    denseForward(B, L, dims, flat, wd.data(), bd.data(), relu, outs.data(), true, threads);
+  }
+  lossGrad.resize((size_t)B * C);
+  const float lossSum = softmaxLoss(B, C, acts[L].data(), labels, lossGrad.data());
+  grads.resize(params.size());
+  const float* g = gFlat.get((size_t)B * dims[0]);
+  denseBackward(B, L, dims, flat, acts, relu, params.data() + 2 * NC, lossGrad, grads.data() + 2 * NC, gFlat.data(), threads);
+
+  // Back through the convolutions: g is the gradient of conv k's (pooled) output.
+  for (uint32_t k = NC; k-- > 0;) {
+    Conv& cv = convs[k];
+    const uint32_t rows = B * cv.H * cv.W, ci = cv.ci, co = cv.co, Hh = cv.H, Ww = cv.W;
+    float* dzp = cv.dz.get((size_t)rows * co);
+    const float *a = cv.a.data(), *gp = g;
+    const bool pool = cv.pool;
+    convnet::chunks(tasks, B, 1, [=](uint32_t b0, uint32_t b1) { convnet::poolReluBackward(a, gp, Hh, Ww, co, pool, dzp, b0, b1); });
+    tasks.run(threads);
+    std::vector<float>& gw = grads[2 * k];
+    gw.resize((size_t)9 * ci * co);
+    float* gwp = gw.data();
+    if (params[2 * k + 1].p) {
+      grads[2 * k + 1].resize(co);
+      float* gb = grads[2 * k + 1].data();
+      tasks.add([=] { convnet::columnSums(dzp, rows, co, gb); });
+    }
+    if (k == 0) {
+      const uint32_t K = 9 * ci;
+      const float* P = buf.patches.data();
+      tasks.add([=] { gemmColumns({true, false, K, co, rows, P, K, dzp, co, gwp}, 0, co); });
+      tasks.run(threads);
+      break;
+    }
+    // The filter gradient (Z, then dU, then dw) and the input gradient (V2, then M2, then the
+    // output transform), stage by stage together.
+    const wino::Tiles t = wino::tilesOf(B, Hh, Ww);
+    float* Zp = Z.get((size_t)wino::kPoints * t.T * co);
+    float* V2p = V2.get((size_t)wino::kPoints * t.T * co);
+    float* Up = buf.U.get((size_t)wino::kPoints * co * ci);
+    float* dUp = dU.get((size_t)wino::kPoints * ci * co);
+    float* M2p = M2.get((size_t)wino::kPoints * t.T * ci);
+    float* ginp = cv.gin.get((size_t)rows * ci);
+    const float* V = cv.V.data();
+    const float* wk = params[2 * k].p;
+    tasks.add([=] { wino::filterTransform(wk, ci, co, true, Up); });
+    convnet::chunks(tasks, t.T, convnet::kTileChunk, [=](uint32_t t0, uint32_t t1) {
+      wino::gradTransform(t, co, dzp, Zp, t0, t1);
+      wino::inputTransform(t, co, dzp, V2p, t0, t1);
+    });
+    tasks.run(threads);
+    for (uint32_t p = 0; p < wino::kPoints; p++) {
+      tasks.add([=] { gemmColumns({true, false, ci, co, t.T, V + (size_t)p * t.T * ci, ci, Zp + (size_t)p * t.T * co, co, dUp + (size_t)p * ci * co}, 0, co); });
+      tasks.add([=] { gemmColumns({false, false, t.T, ci, co, V2p + (size_t)p * t.T * co, co, Up + (size_t)p * co * ci, ci, M2p + (size_t)p * t.T * ci}, 0, ci); });
+    }
+    tasks.run(threads);
+    tasks.add([=] { wino::filterGradient(dUp, ci, co, gwp); });
+    convnet::chunks(tasks, t.T, convnet::kTileChunk, [=](uint32_t t0, uint32_t t1) { wino::outputTransform(t, ci, M2p, nullptr, false, ginp, t0, t1); });
+    tasks.run(threads);
+    g = ginp;
+  }
+
+  update(params, grads, opt, s, threads);
+ 
+  napi_value result;
+  napi_create_double(env, -static_cast<double>(lossSum / static_cast<float>(B)), &result);
+  return result;
+}
