@@ -103,6 +103,21 @@ void columnSums(const float* dz, uint32_t rows, uint32_t C, float* sum) {
 }
 
 
+void winogradBlocks(Tasks& tasks, const wino::Tiles& t, uint32_t ci, uint32_t co, const float* x, const float* U, const float* bias, bool relu, float* y,
+                    float* keepV, float* scratch) {
+  chunks(tasks, t.T, kTileChunk, [=](uint32_t t0, uint32_t t1) {
+    const uint32_t n = t1 - t0;
+    // This block's part of scratch: its M, then (unless kept) its V, each [36][n][*].
+    float* M = scratch + (size_t)t0 * wino::kPoints * (co + (keepV ? 0 : ci));
+    float* V = keepV ? keepV : M + (size_t)wino::kPoints * n * co;
+    const wino::Span vAt = keepV ? wino::Span{0, t.T} : wino::Span{t0, n};
+    wino::inputTransform(t, ci, x, V, vAt, t0, t1);
+    for (uint32_t p = 0; p < wino::kPoints; p++)
+      gemmColumns({false, false, n, co, ci, V + ((size_t)p * vAt.rows + t0 - vAt.base) * ci, ci, U + (size_t)p * ci * co, co, M + (size_t)p * n * co}, 0, co);
+    wino::outputTransform(t, co, M, {t0, n}, bias, relu, y, t0, t1);
+  });
+}
+
 bool shapes(uint32_t B, uint32_t H, uint32_t W, uint32_t C0, uint32_t NC, const uint32_t* fields, uint32_t stride, std::vector<Conv>& convs, uint64_t* flat) {
   convs.resize(NC);
   uint32_t h = H, w = W, c = C0;
@@ -150,14 +165,9 @@ const float* forward(uint32_t B, const float* x, std::vector<Conv>& convs, const
       tasks.run(threads);
     } else {
       const wino::Tiles t = wino::tilesOf(B, Hh, Ww);
-      float *V = cv.V.data(), *Up = buf.U.data(), *Mp = buf.M.data();
-      tasks.add([=] { wino::filterTransform(wk, ci, co, false, Up); });
-      chunks(tasks, t.T, kTileChunk, [=](uint32_t t0, uint32_t t1) { wino::inputTransform(t, ci, in, V, t0, t1); });
-      tasks.run(threads);
-      for (uint32_t p = 0; p < wino::kPoints; p++)
-        tasks.add([=] { gemmColumns({false, false, t.T, co, ci, V + (size_t)p * t.T * ci, ci, Up + (size_t)p * ci * co, co, Mp + (size_t)p * t.T * co}, 0, co); });
-      tasks.run(threads);
-      chunks(tasks, t.T, kTileChunk, [=](uint32_t t0, uint32_t t1) { wino::outputTransform(t, co, Mp, bk, true, a, t0, t1); });
+      float* Up = buf.U.data();
+      wino::filterTransform(wk, ci, co, false, Up);
+      winogradBlocks(tasks, t, ci, co, in, Up, bk, true, a, cv.V.data(), buf.M.data());
       tasks.run(threads);
     }
     if (cv.pool) {

@@ -9,6 +9,7 @@
 #include <vector>
 #include "chain.h"
 #include "scratch.h"
+#include "winograd.h"
 
 namespace lth {
 namespace convnet {
@@ -42,6 +43,15 @@ bool reserveForward(uint32_t B, std::vector<Conv>& convs, Buffers& buf);
 // The forward pass of x [B, H, W, C0] through the convolutions (weights w[k] HWIO, biases b[k]
 // or null); returns the last one's (pooled) output, [B, flat].
 const float* forward(uint32_t B, const float* x, std::vector<Conv>& convs, const float* const* w, const float* const* b, Buffers& buf, unsigned threads);
+
+// Tasks for y [B, H, W, co] = the Winograd convolution of x [B, H, W, ci] by the transformed
+// filter U (+ bias, then ReLU when `relu`), kTileChunk tiles a task: each task transforms its
+// tiles, runs the 36 point products on them and transforms them back, so a block's transforms
+// stay in cache between the three (whole-batch passes sent ~100 MB through memory for Conv-2's
+// layer). The input transform goes to keepV ([36][T][ci]) when given (the filter gradient reads
+// it), else to scratch, which holds T * 36 * (co + ci) floats (T * 36 * co with keepV).
+void winogradBlocks(Tasks& tasks, const wino::Tiles& t, uint32_t ci, uint32_t co, const float* x, const float* U, const float* bias, bool relu, float* y,
+                    float* keepV, float* scratch);
 
 // Images [b0, b1) of dz [B, H, W, C]: g, the gradient of the pool's output (or of a itself when
 // !pool), routed to each window's first maximum (tfjs' MaxPoolGrad), times ReLU's derivative.

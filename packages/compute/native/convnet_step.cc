@@ -103,14 +103,14 @@ napi_value ConvStep(napi_env env, napi_callback_info info) {
 
   // Every buffer before anything is written: running out of memory leaves the weights as they were.
   static convnet::Buffers buf;
-  static Scratch Z, V2, dU, M2, gFlat;
+  static Scratch Z, V2, dU, gFlat;
   bool memory = convnet::reserveForward(B, convs, buf) && gFlat.get((size_t)B * dims[0]);
   for (uint32_t k = 0; k < NC && memory; k++) {
     Conv& cv = convs[k];
     const uint64_t rows = (uint64_t)B * cv.H * cv.W, T = wino::tilesOf(B, cv.H, cv.W).T, ci = cv.ci, co = cv.co;
     memory = cv.dz.get(rows * co) &&
-             (k == 0 || (cv.gin.get(rows * ci) && buf.U.get(wino::kPoints * co * ci) && Z.get(wino::kPoints * T * co) && V2.get(wino::kPoints * T * co) &&
-                         dU.get(wino::kPoints * ci * co) && M2.get(wino::kPoints * T * ci)));
+             (k == 0 || (cv.gin.get(rows * ci) && buf.U.get(wino::kPoints * co * ci) && Z.get(wino::kPoints * T * co) &&
+                         V2.get(wino::kPoints * T * (co + ci)) && dU.get(wino::kPoints * ci * co)));
   }
   if (!memory) return Fail(env, "lth_sgemm.convStep: out of memory for the step's buffers");
 
@@ -169,31 +169,22 @@ napi_value ConvStep(napi_env env, napi_callback_info info) {
       tasks.run(threads);
       break;
     }
-    // The filter gradient (Z, then dU, then dw) and the input gradient (V2, then M2, then the
-    // output transform), stage by stage together.
+    // The filter gradient (Z, then dU, then dw) and the input gradient (winogradBlocks with the
+    // flipped filter), their stages together.
     const wino::Tiles t = wino::tilesOf(B, Hh, Ww);
-    float* Zp = Z.get((size_t)wino::kPoints * t.T * co);
-    float* V2p = V2.get((size_t)wino::kPoints * t.T * co);
-    float* Up = buf.U.get((size_t)wino::kPoints * co * ci);
-    float* dUp = dU.get((size_t)wino::kPoints * ci * co);
-    float* M2p = M2.get((size_t)wino::kPoints * t.T * ci);
-    float* ginp = cv.gin.get((size_t)rows * ci);
+    float* Zp = Z.data();
+    float* Up = buf.U.data();
+    float* dUp = dU.data();
+    float* ginp = cv.gin.data();
     const float* V = cv.V.data();
-    const float* wk = params[2 * k].p;
-    tasks.add([=] { wino::filterTransform(wk, ci, co, true, Up); });
-    convnet::chunks(tasks, t.T, convnet::kTileChunk, [=](uint32_t t0, uint32_t t1) {
-      wino::gradTransform(t, co, dzp, Zp, t0, t1);
-      wino::inputTransform(t, co, dzp, V2p, t0, t1);
-    });
+    wino::filterTransform(params[2 * k].p, ci, co, true, Up);
+    convnet::chunks(tasks, t.T, convnet::kTileChunk, [=](uint32_t t0, uint32_t t1) { wino::gradTransform(t, co, dzp, Zp, t0, t1); });
     tasks.run(threads);
-    for (uint32_t p = 0; p < wino::kPoints; p++) {
+    for (uint32_t p = 0; p < wino::kPoints; p++)
       tasks.add([=] { gemmColumns({true, false, ci, co, t.T, V + (size_t)p * t.T * ci, ci, Zp + (size_t)p * t.T * co, co, dUp + (size_t)p * ci * co}, 0, co); });
-      tasks.add([=] { gemmColumns({false, false, t.T, ci, co, V2p + (size_t)p * t.T * co, co, Up + (size_t)p * co * ci, ci, M2p + (size_t)p * t.T * ci}, 0, ci); });
-    }
+    convnet::winogradBlocks(tasks, t, co, ci, dzp, Up, nullptr, false, ginp, nullptr, V2.data());
     tasks.run(threads);
-    tasks.add([=] { wino::filterGradient(dUp, ci, co, gwp); });
-    convnet::chunks(tasks, t.T, convnet::kTileChunk, [=](uint32_t t0, uint32_t t1) { wino::outputTransform(t, ci, M2p, nullptr, false, ginp, t0, t1); });
-    tasks.run(threads);
+    wino::filterGradient(dUp, ci, co, gwp);
     g = ginp;
   }
 

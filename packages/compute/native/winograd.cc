@@ -28,7 +28,7 @@ LTH_INLINE void bt(const float* __restrict in, size_t is, float* __restrict out,
 }
 
 // (A^T m)_k: 6 -> 4.
-LTH_INLINE void at(const float* __restrict in, size_t is, float* __restrict out, size_t os, uint32_t C) {
+LTH_INLINE void atr(const float* __restrict in, size_t is, float* __restrict out, size_t os, uint32_t C) {
 #pragma GCC ivdep
   for (uint32_t c = 0; c < C; c++) {
     const float m0 = in[c], m1 = in[is + c], m2 = in[2 * is + c], m3 = in[3 * is + c], m4 = in[4 * is + c], m5 = in[5 * is + c];
@@ -74,12 +74,12 @@ Tiles tilesOf(uint32_t B, uint32_t H, uint32_t W) {
   return {B, H, W, th, tw, B * th * tw};
 }
 
-LTH_CLONES void inputTransform(const Tiles& g, uint32_t C, const float* x, float* V, uint32_t t0, uint32_t t1) {
+LTH_CLONES void inputTransform(const Tiles& g, uint32_t C, const float* x, float* V, Span at, uint32_t t0, uint32_t t1) {
   thread_local std::vector<float> buf;
   buf.resize((size_t)72 * C);
   float* d = buf.data();            // [6][6][C], the tile
   float* t = d + (size_t)36 * C;    // [6][6][C], B^T d
-  const size_t ps = (size_t)g.T * C;  // between points of V
+  const size_t ps = (size_t)at.rows * C;  // between points of V
   for (uint32_t tile = t0; tile < t1; tile++) {
     const At a = locate(g, tile);
     for (int i = 0; i < 6; i++)
@@ -90,20 +90,20 @@ LTH_CLONES void inputTransform(const Tiles& g, uint32_t C, const float* x, float
         else std::memcpy(dst, x + (((size_t)a.b * g.H + y) * g.W + xx) * C, (size_t)C * 4);
       }
     for (int j = 0; j < 6; j++) bt(d + (size_t)j * C, (size_t)6 * C, t + (size_t)j * C, (size_t)6 * C, C);
-    for (int k = 0; k < 6; k++) bt(t + (size_t)k * 6 * C, C, V + (size_t)k * 6 * ps + (size_t)tile * C, ps, C);
+    for (int k = 0; k < 6; k++) bt(t + (size_t)k * 6 * C, C, V + (size_t)k * 6 * ps + (size_t)(tile - at.base) * C, ps, C);
   }
 }
 
-LTH_CLONES void outputTransform(const Tiles& g, uint32_t C, const float* M, const float* bias, bool relu, float* y, uint32_t t0, uint32_t t1) {
+LTH_CLONES void outputTransform(const Tiles& g, uint32_t C, const float* M, Span at, const float* bias, bool relu, float* y, uint32_t t0, uint32_t t1) {
   thread_local std::vector<float> buf;
   buf.resize((size_t)40 * C);
   float* t = buf.data();            // [4][6][C], A^T m
   float* o = t + (size_t)24 * C;    // [4][4][C], A^T m A
-  const size_t ps = (size_t)g.T * C;
+  const size_t ps = (size_t)at.rows * C;
   for (uint32_t tile = t0; tile < t1; tile++) {
     const At a = locate(g, tile);
-    for (int j = 0; j < 6; j++) at(M + (size_t)j * ps + (size_t)tile * C, 6 * ps, t + (size_t)j * C, (size_t)6 * C, C);
-    for (int k = 0; k < 4; k++) at(t + (size_t)k * 6 * C, C, o + (size_t)k * 4 * C, C, C);
+    for (int j = 0; j < 6; j++) atr(M + (size_t)j * ps + (size_t)(tile - at.base) * C, 6 * ps, t + (size_t)j * C, (size_t)6 * C, C);
+    for (int k = 0; k < 4; k++) atr(t + (size_t)k * 6 * C, C, o + (size_t)k * 4 * C, C, C);
     for (int i = 0; i < 4; i++)
       for (int j = 0; j < 4; j++) {
         const int32_t yy = a.y + i, xx = a.x + j;

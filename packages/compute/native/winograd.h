@@ -22,12 +22,18 @@ struct Tiles {
 };
 Tiles tilesOf(uint32_t B, uint32_t H, uint32_t W);
 
+// Which tiles a transform-domain buffer holds: `rows` tiles from `base`, tile t of point p at
+// ((p * rows) + t - base) * C. {0, T} is the whole batch; a block of tiles keeps its own.
+struct Span {
+  uint32_t base, rows;
+};
+
 // V[p][t][c] for tiles [t0, t1): B^T d B of each 6x6 input tile d of x [B, H, W, C] (zero
 // outside the image: the 'same' padding).
-void inputTransform(const Tiles& g, uint32_t C, const float* x, float* V, uint32_t t0, uint32_t t1);
+void inputTransform(const Tiles& g, uint32_t C, const float* x, float* V, Span at, uint32_t t0, uint32_t t1);
 
 // Tiles [t0, t1) of y [B, H, W, C] = A^T M[p][t][c] A (+ bias[c]), then ReLU when `relu`.
-void outputTransform(const Tiles& g, uint32_t C, const float* M, const float* bias, bool relu, float* y, uint32_t t0, uint32_t t1);
+void outputTransform(const Tiles& g, uint32_t C, const float* M, Span at, const float* bias, bool relu, float* y, uint32_t t0, uint32_t t1);
 
 // Z[p][t][c] for tiles [t0, t1): A dy A^T of each 4x4 tile of dy [B, H, W, C] (zero outside).
 void gradTransform(const Tiles& g, uint32_t C, const float* dy, float* Z, uint32_t t0, uint32_t t1);
