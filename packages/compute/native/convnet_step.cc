@@ -27,6 +27,9 @@ enum Header { kBatch, kHeight, kWidth, kChannels, kConvs, kDense, kX, kLabels, k
 enum ConvField { kFilters, kPool, kCW, kCWMask, kCWSlot0, kCWSlot1, kCB, kCBMask, kCBSlot0, kCBSlot1, kConvFields };
 enum DenseField { kW, kWMask, kWSlot0, kWSlot1, kB, kBMask, kBSlot0, kBSlot1, kRelu, kDenseFields };
 
+// The first convolution's filter gradient is summed over this many rows (pixels) a task.
+constexpr uint32_t kGradRows = 8192;
+
 // A trained tensor from its four descriptor fields (value, mask, slot 0, slot 1); false when
 // any of them lies outside the heap. A bias may be absent (value kNone): p = null, n = 0.
 bool resolve(const Heap& heap, const uint32_t* f, uint64_t n, unsigned opt, bool momentum, bool optional, Param* q) {
@@ -103,12 +106,13 @@ napi_value ConvStep(napi_env env, napi_callback_info info) {
 
   // Every buffer before anything is written: running out of memory leaves the weights as they were.
   static convnet::Buffers buf;
-  static Scratch Z, V2, dU, gFlat;
+  static Scratch Z, V2, dU, gFlat, firstPartial;
   bool memory = convnet::reserveForward(B, convs, buf) && gFlat.get((size_t)B * dims[0]);
   for (uint32_t k = 0; k < NC && memory; k++) {
     Conv& cv = convs[k];
     const uint64_t rows = (uint64_t)B * cv.H * cv.W, T = wino::tilesOf(B, cv.H, cv.W).T, ci = cv.ci, co = cv.co;
-    memory = cv.dz.get(rows * co) &&
+    const uint64_t parts = (rows + kGradRows - 1) / kGradRows;
+    memory = cv.dz.get(rows * co) && (k > 0 || firstPartial.get(parts * (9 * ci + 1) * co)) &&
              (k == 0 || (cv.gin.get(rows * ci) && buf.U.get(wino::kPoints * co * ci) && Z.get(wino::kPoints * T * co) &&
                          V2.get(wino::kPoints * T * (co + ci)) && dU.get(wino::kPoints * ci * co)));
   }
@@ -157,18 +161,35 @@ napi_value ConvStep(napi_env env, napi_callback_info info) {
     std::vector<float>& gw = grads[2 * k];
     gw.resize((size_t)9 * ci * co);
     float* gwp = gw.data();
+    float* gb = nullptr;
     if (params[2 * k + 1].p) {
       grads[2 * k + 1].resize(co);
-      float* gb = grads[2 * k + 1].data();
-      tasks.add([=] { convnet::columnSums(dzp, rows, co, gb); });
+      gb = grads[2 * k + 1].data();
     }
     if (k == 0) {
-      const uint32_t K = 9 * ci;
+      // P^T dz over all rows, in parts of kGradRows rows (a number fixed by the shapes) that run
+      // in parallel and are added in order; the bias gradient likewise.
+      const uint32_t K = 9 * ci, parts = (rows + kGradRows - 1) / kGradRows;
       const float* P = buf.patches.data();
-      tasks.add([=] { gemmColumns({true, false, K, co, rows, P, K, dzp, co, gwp}, 0, co); });
+      float* partial = firstPartial.data();
+      for (uint32_t i = 0; i < parts; i++) {
+        const uint32_t r0 = i * kGradRows, n = rows - r0 < kGradRows ? rows - r0 : kGradRows;
+        float* pw = partial + (size_t)i * (K + 1) * co;
+        tasks.add([=] {
+          gemmColumns({true, false, K, co, n, P + (size_t)r0 * K, K, dzp + (size_t)r0 * co, co, pw}, 0, co);
+          if (gb) convnet::columnSums(dzp + (size_t)r0 * co, n, co, pw + (size_t)K * co);
+        });
+      }
       tasks.run(threads);
+      for (uint32_t j = 0; j < (K + 1) * co; j++) {
+        float sum = partial[j];
+        for (uint32_t i = 1; i < parts; i++) sum += partial[(size_t)i * (K + 1) * co + j];
+        if (j < K * co) gwp[j] = sum;
+        else if (gb) gb[j - K * co] = sum;
+      }
       break;
     }
+    if (gb) tasks.add([=] { convnet::columnSums(dzp, rows, co, gb); });
     // The filter gradient (Z, then dU, then dw) and the input gradient (winogradBlocks with the
     // flipped filter), their stages together.
     const wino::Tiles t = wino::tilesOf(B, Hh, Ww);

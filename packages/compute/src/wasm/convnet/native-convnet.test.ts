@@ -187,12 +187,12 @@ d('native conv-net step (LTH_NATIVE_BLAS=1)', () => {
   });
 
   test('bit-identical whatever the thread budget; steps allocate no tensors', () => {
-    // 8 images of 32x32: 8 im2col row chunks and 8 Winograd tile chunks in the first pair, so
-    // the threads really share the work.
+    // 9 images of 32x32: 9 im2col row chunks, 2 parts of the first filter gradient, 9 Winograd
+    // tile blocks in the first pair, so the threads really share the work.
     const run = (threads: number) => {
       setThreads(threads);
       try {
-        const n = net(2, 8, 32);
+        const n = net(2, 9, 32);
         nativeConvNetStep(n.x, n.y, n.convs, n.dense, adam(1));
         const before = tf.memory().numTensors;
         for (let t = 2; t <= 4; t++) nativeConvNetStep(n.x, n.y, n.convs, n.dense, adam(t));
