@@ -59,6 +59,30 @@ void columns(const Gemm& g, unsigned i, unsigned parts, uint32_t* c0, uint32_t* 
 
 }  // namespace
 
+bool resolveParam(const Heap& heap, const uint32_t* f, uint64_t n, unsigned opt, bool momentum, bool optional, Param* q) {
+  if (optional && f[0] == kNone) {
+    *q = {nullptr, nullptr, nullptr, nullptr, 0};
+    return true;
+  }
+  *q = {heap.at<float>(f[0], n), f[1] == kNone ? nullptr : heap.at<float>(f[1], n), heap.at<float>(f[2], n), heap.at<float>(f[3], n), n};
+  const bool slotsOk = opt == kAdam ? q->slot0 && q->slot1 : (!momentum || q->slot0);
+  if (!q->p || (f[1] != kNone && !q->mask) || !slotsOk) return false;
+  if (opt == kSgd && !momentum) q->slot0 = nullptr;
+  return true;
+}
+
+bool resolveDense(const Heap& heap, uint32_t L, const uint32_t* dims, const uint32_t* fields, unsigned opt, bool momentum, std::vector<Param>& params) {
+  for (uint32_t l = 0; l < L; l++) {
+    const uint32_t* f = fields + l * kDenseFields;
+    Param w, b;
+    if (!resolveParam(heap, f + kW, (uint64_t)dims[l] * dims[l + 1], opt, momentum, false, &w) || !resolveParam(heap, f + kB, dims[l + 1], opt, momentum, true, &b))
+      return false;
+    params.push_back(w);
+    params.push_back(b);
+  }
+  return true;
+}
+
 void gemmColumns(const Gemm& g, uint32_t c0, uint32_t c1) {
   const float* b = g.tb ? g.b + (size_t)c0 * g.ldb : g.b + c0;
   cblas_sgemm(CblasRowMajor, g.ta ? CblasTrans : CblasNoTrans, g.tb ? CblasTrans : CblasNoTrans, (int)g.m, (int)(c1 - c0), (int)g.k, 1.0f, g.a, (int)g.lda, b,

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <vector>
+#include "napi_args.h"
 
 namespace lth {
 
@@ -47,6 +48,18 @@ struct Param {
   float* slot1;
   uint64_t n;
 };
+
+// A trained tensor from its four descriptor fields (value, mask, slot 0, slot 1, heap offsets)
+// and its element count; false when any of them lies outside the heap or a slot the optimizer
+// needs is missing. `optional` (a bias): an absent value (kNone) gives p = null, n = 0.
+bool resolveParam(const Heap& heap, const uint32_t* f, uint64_t n, unsigned opt, bool momentum, bool optional, Param* q);
+
+// A dense layer's fields in a step's descriptor (mlp.cc, convnet_step.cc).
+enum DenseField { kW, kWMask, kWSlot0, kWSlot1, kB, kBMask, kBSlot0, kBSlot1, kRelu, kDenseFields };
+
+// resolveParam for the weight and bias of each of L dense layers (fields: kDenseFields per
+// layer), appended to params; false when any is missing or outside the heap.
+bool resolveDense(const Heap& heap, uint32_t L, const uint32_t* dims, const uint32_t* fields, unsigned opt, bool momentum, std::vector<Param>& params);
 
 // Layer by layer: outs[l] = in·W[l] (+ b[l]), ReLU where flagged; in is x, then outs[l - 1].
 // `split`: large products in column parts, run on up to `threads` threads.

@@ -21,7 +21,7 @@ namespace {
 // dims[dense + 1], per dense layer [W, b, relu].
 enum Header { kBatch, kHeight, kWidth, kChannels, kConvs, kDense, kX, kOut, kHeader };
 enum ConvField { kFilters, kPool, kCW, kCB, kConvFields };
-enum DenseField { kW, kB, kRelu, kDenseFields };
+enum ForwardDenseField { kFcW, kFcB, kFcRelu, kFcFields };
 
 constexpr uint32_t kSliceImages = 64;
 
@@ -39,7 +39,7 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
   if (descLen < kHeader) return Fail(env, "lth_sgemm.convForward: descriptor too short");
   const uint32_t B = d[kBatch], H = d[kHeight], W = d[kWidth], C0 = d[kChannels], NC = d[kConvs], L = d[kDense];
   if (B == 0 || B > 65536 || H == 0 || H > 4096 || W == 0 || W > 4096 || C0 == 0 || C0 > 4096 || NC == 0 || NC > 32 || L == 0 || L > 64 ||
-      descLen != kHeader + NC * kConvFields + (L + 1) + L * kDenseFields)
+      descLen != kHeader + NC * kConvFields + (L + 1) + L * kFcFields)
     return Fail(env, "lth_sgemm.convForward: descriptor size does not match its batch and layers");
   const uint32_t* convFields = d + kHeader;
   const uint32_t* dims = convFields + NC * kConvFields;
@@ -60,11 +60,11 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
   }
   std::vector<bool> relu(L);
   for (uint32_t l = 0; l < L; l++) {
-    const uint32_t* f = denseFields + l * kDenseFields;
-    dw[l] = heap.at<float>(f[kW], (uint64_t)dims[l] * dims[l + 1]);
-    db[l] = f[kB] == kNone ? nullptr : heap.at<float>(f[kB], dims[l + 1]);
-    if (!dw[l] || (f[kB] != kNone && !db[l])) return Fail(env, "lth_sgemm.convForward: a weight lies outside the heap");
-    relu[l] = f[kRelu] != 0;
+    const uint32_t* f = denseFields + l * kFcFields;
+    dw[l] = heap.at<float>(f[kFcW], (uint64_t)dims[l] * dims[l + 1]);
+    db[l] = f[kFcB] == kNone ? nullptr : heap.at<float>(f[kFcB], dims[l + 1]);
+    if (!dw[l] || (f[kFcB] != kNone && !db[l])) return Fail(env, "lth_sgemm.convForward: a weight lies outside the heap");
+    relu[l] = f[kFcRelu] != 0;
   }
   const float* x = heap.at<float>(d[kX], (uint64_t)B * H * W * C0);
   float* out = heap.at<float>(d[kOut], (uint64_t)B * dims[L]);

@@ -22,27 +22,12 @@ using namespace lth;
 namespace {
 
 // The header, then kConvFields per convolution, then the dense chain as in mlp.cc: dims[dense +
-// 1], then kDenseFields per dense layer.
+// 1], then kDenseFields (chain.h) per dense layer.
 enum Header { kBatch, kHeight, kWidth, kChannels, kConvs, kDense, kX, kLabels, kOptimizer, kHeader };
 enum ConvField { kFilters, kPool, kCW, kCWMask, kCWSlot0, kCWSlot1, kCB, kCBMask, kCBSlot0, kCBSlot1, kConvFields };
-enum DenseField { kW, kWMask, kWSlot0, kWSlot1, kB, kBMask, kBSlot0, kBSlot1, kRelu, kDenseFields };
 
 // The first convolution's filter gradient is summed over this many rows (pixels) a task.
 constexpr uint32_t kGradRows = 8192;
-
-// A trained tensor from its four descriptor fields (value, mask, slot 0, slot 1); false when
-// any of them lies outside the heap. A bias may be absent (value kNone): p = null, n = 0.
-bool resolve(const Heap& heap, const uint32_t* f, uint64_t n, unsigned opt, bool momentum, bool optional, Param* q) {
-  if (optional && f[0] == kNone) {
-    *q = {nullptr, nullptr, nullptr, nullptr, 0};
-    return true;
-  }
-  *q = {heap.at<float>(f[0], n), f[1] == kNone ? nullptr : heap.at<float>(f[1], n), heap.at<float>(f[2], n), heap.at<float>(f[3], n), n};
-  const bool slotsOk = opt == kAdam ? q->slot0 && q->slot1 : (!momentum || q->slot0);
-  if (!q->p || (f[1] != kNone && !q->mask) || !slotsOk) return false;
-  if (opt == kSgd && !momentum) q->slot0 = nullptr;
-  return true;
-}
 
 }  // namespace
 
@@ -81,22 +66,16 @@ napi_value ConvStep(napi_env env, napi_callback_info info) {
   std::vector<Param> params;  // per conv, then per dense layer: weight, then bias
   for (uint32_t k = 0; k < NC; k++) {
     const uint32_t* f = convFields + k * kConvFields;
-    Param q;
-    if (!resolve(heap, f + kCW, 9ull * convs[k].ci * convs[k].co, opt, momentum, false, &q)) return Fail(env, "lth_sgemm.convStep: a parameter, mask or optimizer slot lies outside the heap");
-    params.push_back(q);
-    if (!resolve(heap, f + kCB, convs[k].co, opt, momentum, true, &q)) return Fail(env, "lth_sgemm.convStep: a parameter, mask or optimizer slot lies outside the heap");
-    params.push_back(q);
+    Param w, b;
+    if (!resolveParam(heap, f + kCW, 9ull * convs[k].ci * convs[k].co, opt, momentum, false, &w) || !resolveParam(heap, f + kCB, convs[k].co, opt, momentum, true, &b))
+      return Fail(env, "lth_sgemm.convStep: a parameter, mask or optimizer slot lies outside the heap");
+    params.push_back(w);
+    params.push_back(b);
   }
   if (!lth::widthsOk(dims, L)) return Fail(env, "lth_sgemm.convStep: layer widths must be in 1..2^24");
   if (flatSize != dims[0]) return Fail(env, "lth_sgemm.convStep: the first dense layer's inputs are not the last convolution's outputs");
-  for (uint32_t l = 0; l < L; l++) {
-    const uint32_t* f = denseFields + l * kDenseFields;
-    Param q;
-    if (!resolve(heap, f + kW, (uint64_t)dims[l] * dims[l + 1], opt, momentum, false, &q)) return Fail(env, "lth_sgemm.convStep: a parameter, mask or optimizer slot lies outside the heap");
-    params.push_back(q);
-    if (!resolve(heap, f + kB, dims[l + 1], opt, momentum, true, &q)) return Fail(env, "lth_sgemm.convStep: a parameter, mask or optimizer slot lies outside the heap");
-    params.push_back(q);
-  }
+  if (!resolveDense(heap, L, dims, denseFields, opt, momentum, params))
+    return Fail(env, "lth_sgemm.convStep: a parameter, mask or optimizer slot lies outside the heap");
   const float* x = heap.at<float>(d[kX], (uint64_t)B * H * W * C0);
   const int32_t* labels = heap.at<int32_t>(d[kLabels], B);
   if (!x || !labels) return Fail(env, "lth_sgemm.convStep: the batch lies outside the heap");

@@ -4,17 +4,10 @@
 // ~5.7 ms in ~90 small tfjs kernels around 1.3 ms of products; here it is the products and two
 // passes over the weights.
 //
-// Every elementwise formula follows the tfjs ops it replaces, in their order (no FMA contraction:
-// binding.gyp builds with -ffp-contract=off), so the optimizer update is bit-identical to
-// @lth/compute's adamUpdate for the same gradient; the products are OpenBLAS's, as with
-// LTH_NATIVE_BLAS=1 alone.
+// The forward, loss, backward and update are chain.h's (shared with the conv net); this file
+// reads and checks the descriptors. The products are OpenBLAS's, as with LTH_NATIVE_BLAS=1 alone.
 #include <node_api.h>
-#include <cblas.h>
-#include <cmath>
 #include <cstdint>
-#include <cstring>
-#include <functional>
-#include <utility>
 #include <vector>
 #include "chain.h"
 #include "napi_args.h"
@@ -23,14 +16,12 @@
 using lth::Fail;
 using lth::Heap;
 using lth::kNone;
-using lth::Param;
 using namespace lth;
 
 namespace {
 
-// The header of the descriptor, then dims[layers + 1], then kLayerFields per layer.
+// The header of the descriptor, then dims[layers + 1], then kDenseFields (chain.h) per layer.
 enum Header { kBatch, kLayers, kX, kLabels, kOptimizer, kHeader };
-enum LayerField { kW, kWMask, kWSlot0, kWSlot1, kB, kBMask, kBSlot0, kBSlot1, kRelu, kLayerFields };
 
 }  // namespace
 
@@ -47,7 +38,7 @@ napi_value MlpStep(napi_env env, napi_callback_info info) {
   if (!lth::typedArg(env, args[2], napi_float64_array, &scalarData, &scalarLen)) return Fail(env, "lth_sgemm.mlpStep: the scalars must be a Float64Array");
   if (descLen < kHeader) return Fail(env, "lth_sgemm.mlpStep: descriptor too short");
   const uint32_t B = d[kBatch], L = d[kLayers], opt = d[kOptimizer];
-  if (B == 0 || L == 0 || L > 64 || descLen != kHeader + (L + 1) + L * kLayerFields || opt > kSgd)
+  if (B == 0 || L == 0 || L > 64 || descLen != kHeader + (L + 1) + L * kDenseFields || opt > kSgd)
     return Fail(env, "lth_sgemm.mlpStep: descriptor size does not match its batch, layers and optimizer");
   if (scalarLen != (opt == kAdam ? (size_t)kAdamScalars : (size_t)kSgdScalars)) return Fail(env, "lth_sgemm.mlpStep: wrong number of scalars for the optimizer");
   float s[kAdamScalars];
@@ -65,23 +56,7 @@ napi_value MlpStep(napi_env env, napi_callback_info info) {
   // Resolve and check every operand before touching anything: an error leaves the weights as they were.
   std::vector<Param> params;  // per layer: weight, then bias (n = 0 when absent)
   const bool momentum = opt == kSgd && s[kMomentum] > 0;
-  for (uint32_t l = 0; l < L; l++) {
-    const uint32_t* f = fields + l * kLayerFields;
-    for (int which = 0; which < 2; which++) {
-      const uint64_t n = which == 0 ? (uint64_t)dims[l] * dims[l + 1] : dims[l + 1];
-      const uint32_t po = f[which == 0 ? kW : kB], ko = f[which == 0 ? kWMask : kBMask];
-      const uint32_t s0 = f[which == 0 ? kWSlot0 : kBSlot0], s1 = f[which == 0 ? kWSlot1 : kBSlot1];
-      if (which == 1 && po == kNone) {
-        params.push_back({nullptr, nullptr, nullptr, nullptr, 0});
-        continue;
-      }
-      Param q{heap.at<float>(po, n), ko == kNone ? nullptr : heap.at<float>(ko, n), heap.at<float>(s0, n), heap.at<float>(s1, n), n};
-      const bool slotsOk = opt == kAdam ? q.slot0 && q.slot1 : (!momentum || q.slot0);
-      if (!q.p || (ko != kNone && !q.mask) || !slotsOk) return Fail(env, "lth_sgemm.mlpStep: a parameter, mask or optimizer slot lies outside the heap");
-      if (opt == kSgd && !momentum) q.slot0 = nullptr;
-      params.push_back(q);
-    }
-  }
+  if (!resolveDense(heap, L, dims, fields, opt, momentum, params)) return Fail(env, "lth_sgemm.mlpStep: a parameter, mask or optimizer slot lies outside the heap");
 
   // Forward: acts[l] is layer l's input (acts[0] = x), acts[L] the logits. The scratch buffers
   // persist across calls (only the JS thread calls this): fresh megabytes every step cost page
@@ -97,7 +72,7 @@ napi_value MlpStep(napi_env env, napi_callback_info info) {
     for (uint32_t l = 0; l < L; l++) {
       w[l] = params[2 * l].p;
       b[l] = params[2 * l + 1].p;
-      relu[l] = fields[l * kLayerFields + kRelu] != 0;
+      relu[l] = fields[l * kDenseFields + kRelu] != 0;
       outs[l] = acts[l + 1].data();
     }
     denseForward(B, L, dims, x, w.data(), b.data(), relu, outs.data(), true, threads);
