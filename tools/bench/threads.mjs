@@ -1,6 +1,7 @@
 // Both cores for one training run (issue 18): the trainer step of Conv-2 and LeNet-300-100 at
 // batch 60 with 1 and 2 threads for our wasm kernels (@lth/compute setThreads; the split is
-// bit-identical, see packages/compute/src/wasm/gemm/parallel.ts), the products behind the size
+// bit-identical, see packages/compute/src/wasm/gemm/parallel.ts) or, with LTH_NATIVE_BLAS=1, for
+// the native steps (nativeDenseStep, nativeConvNetStep: the addon's pool), the products behind the size
 // threshold (one thread, two threads forced, and what the cost model picks), and, where
 // /usr/bin/python3 has torch, PyTorch's Conv-2 step with 2 threads (tools/bench/torch_step.py)
 // and the ratio (goal: at most 0.5x). Imports the built code: `npx tsc -b packages/trainer`.

@@ -82,14 +82,24 @@ LTH_CLONES void inputTransform(const Tiles& g, uint32_t C, const float* x, float
   const size_t ps = (size_t)at.rows * C;  // between points of V
   for (uint32_t tile = t0; tile < t1; tile++) {
     const At a = locate(g, tile);
-    for (int i = 0; i < 6; i++)
-      for (int j = 0; j < 6; j++) {
-        const int32_t y = a.y - 1 + i, xx = a.x - 1 + j;
-        float* dst = d + (size_t)(i * 6 + j) * C;
-        if (y < 0 || xx < 0 || y >= (int32_t)g.H || xx >= (int32_t)g.W) std::memset(dst, 0, (size_t)C * 4);
-        else std::memcpy(dst, x + (((size_t)a.b * g.H + y) * g.W + xx) * C, (size_t)C * 4);
-      }
-    for (int j = 0; j < 6; j++) bt(d + (size_t)j * C, (size_t)6 * C, t + (size_t)j * C, (size_t)6 * C, C);
+    // An inner tile is read where it lies (rows W * C apart); one that crosses the border is
+    // first gathered with its zero padding.
+    const bool inner = a.y >= 1 && a.x >= 1 && a.y + 5 <= (int32_t)g.H && a.x + 5 <= (int32_t)g.W;
+    const float* src = d;
+    size_t rowStride = (size_t)6 * C;
+    if (inner) {
+      src = x + (((size_t)a.b * g.H + a.y - 1) * g.W + a.x - 1) * C;
+      rowStride = (size_t)g.W * C;
+    } else {
+      for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) {
+          const int32_t y = a.y - 1 + i, xx = a.x - 1 + j;
+          float* dst = d + (size_t)(i * 6 + j) * C;
+          if (y < 0 || xx < 0 || y >= (int32_t)g.H || xx >= (int32_t)g.W) std::memset(dst, 0, (size_t)C * 4);
+          else std::memcpy(dst, x + (((size_t)a.b * g.H + y) * g.W + xx) * C, (size_t)C * 4);
+        }
+    }
+    for (int j = 0; j < 6; j++) bt(src + (size_t)j * C, rowStride, t + (size_t)j * C, (size_t)6 * C, C);
     for (int k = 0; k < 6; k++) bt(t + (size_t)k * 6 * C, C, V + (size_t)k * 6 * ps + (size_t)(tile - at.base) * C, ps, C);
   }
 }
@@ -128,14 +138,22 @@ LTH_CLONES void gradTransform(const Tiles& g, uint32_t C, const float* dy, float
   const size_t ps = (size_t)g.T * C;
   for (uint32_t tile = t0; tile < t1; tile++) {
     const At a = locate(g, tile);
-    for (int i = 0; i < 4; i++)
-      for (int j = 0; j < 4; j++) {
-        const int32_t yy = a.y + i, xx = a.x + j;
-        float* dst = d + (size_t)(i * 4 + j) * C;
-        if (yy >= (int32_t)g.H || xx >= (int32_t)g.W) std::memset(dst, 0, (size_t)C * 4);
-        else std::memcpy(dst, dy + (((size_t)a.b * g.H + yy) * g.W + xx) * C, (size_t)C * 4);
-      }
-    for (int j = 0; j < 4; j++) a6(d + (size_t)j * C, (size_t)4 * C, t + (size_t)j * C, (size_t)4 * C, C);
+    const bool inner = a.y + 4 <= (int32_t)g.H && a.x + 4 <= (int32_t)g.W;  // as inputTransform
+    const float* src = d;
+    size_t rowStride = (size_t)4 * C;
+    if (inner) {
+      src = dy + (((size_t)a.b * g.H + a.y) * g.W + a.x) * C;
+      rowStride = (size_t)g.W * C;
+    } else {
+      for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+          const int32_t yy = a.y + i, xx = a.x + j;
+          float* dst = d + (size_t)(i * 4 + j) * C;
+          if (yy >= (int32_t)g.H || xx >= (int32_t)g.W) std::memset(dst, 0, (size_t)C * 4);
+          else std::memcpy(dst, dy + (((size_t)a.b * g.H + yy) * g.W + xx) * C, (size_t)C * 4);
+        }
+    }
+    for (int j = 0; j < 4; j++) a6(src + (size_t)j * C, rowStride, t + (size_t)j * C, (size_t)4 * C, C);
     for (int k = 0; k < 6; k++) a6(t + (size_t)k * 4 * C, C, Z + (size_t)k * 6 * ps + (size_t)tile * C, ps, C);
   }
 }
