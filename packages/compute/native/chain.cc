@@ -2,6 +2,7 @@
 #include "chain.h"
 #include <cblas.h>
 #include <cmath>
+#include <string>
 #include <utility>
 #include "pool.h"
 
@@ -59,6 +60,26 @@ void columns(const Gemm& g, unsigned i, unsigned parts, uint32_t* c0, uint32_t* 
 
 }  // namespace
 
+bool readHeapCall(napi_env env, napi_callback_info info, const char* who, size_t header, HeapCall* c, bool scalars) {
+  napi_value args[4];
+  if (!heapThreadsCall(env, info, scalars ? 4 : 3, args, c->heap, &c->threads, who, scalars ? "(heap, descriptor, scalars, threads)" : "(heap, descriptor, threads)"))
+    return false;
+  const std::string w(who);
+  if (!typedArg(env, args[1], napi_uint32_array, &c->desc, &c->descLen)) return Fail(env, (w + ": the descriptor must be a Uint32Array").c_str()), false;
+  c->scalars = nullptr, c->scalarCount = 0;
+  if (scalars && !typedArg(env, args[2], napi_float64_array, &c->scalars, &c->scalarCount))
+    return Fail(env, (w + ": the scalars must be a Float64Array").c_str()), false;
+  if (c->descLen < header) return Fail(env, (w + ": descriptor too short").c_str()), false;
+  return true;
+}
+
+bool readScalars(napi_env env, const HeapCall& c, unsigned opt, const char* who, float* s) {
+  if (c.scalarCount != (opt == kAdam ? (size_t)kAdamScalars : (size_t)kSgdScalars))
+    return Fail(env, (std::string(who) + ": wrong number of scalars for the optimizer").c_str()), false;
+  for (size_t i = 0; i < c.scalarCount; i++) s[i] = static_cast<float>(c.scalars[i]);
+  return true;
+}
+
 bool resolveParam(const Heap& heap, const uint32_t* f, uint64_t n, unsigned opt, bool momentum, bool optional, Param* q) {
   if (optional && f[0] == kNone) {
     *q = {nullptr, nullptr, nullptr, nullptr, 0};
@@ -79,6 +100,19 @@ bool resolveDense(const Heap& heap, uint32_t L, const uint32_t* dims, const uint
       return false;
     params.push_back(w);
     params.push_back(b);
+  }
+  return true;
+}
+
+bool resolveForwardDense(const Heap& heap, uint32_t L, const uint32_t* dims, const uint32_t* fields, std::vector<const float*>& w, std::vector<const float*>& b,
+                         std::vector<bool>& relu) {
+  w.resize(L), b.resize(L), relu.resize(L);
+  for (uint32_t l = 0; l < L; l++) {
+    const uint32_t* f = fields + 3 * l;
+    w[l] = heap.at<float>(f[0], (uint64_t)dims[l] * dims[l + 1]);
+    b[l] = f[1] == kNone ? nullptr : heap.at<float>(f[1], dims[l + 1]);
+    if (!w[l] || (f[1] != kNone && !b[l])) return false;
+    relu[l] = f[2] != 0;
   }
   return true;
 }

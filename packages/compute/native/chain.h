@@ -49,6 +49,23 @@ struct Param {
   uint64_t n;
 };
 
+// The arguments of a call on the heap, a step's (heap, descriptor, scalars, threads) or, with
+// `scalars` false, a forward pass's (heap, descriptor, threads), read and checked (a descriptor
+// of at least `header` entries): false, with the error thrown as `who: ...`, otherwise.
+struct HeapCall {
+  Heap heap;
+  unsigned threads;
+  const uint32_t* desc;
+  size_t descLen;
+  const double* scalars;
+  size_t scalarCount;
+};
+bool readHeapCall(napi_env env, napi_callback_info info, const char* who, size_t header, HeapCall* call, bool scalars = true);
+
+// The scalars of optimizer `opt` rounded to float32 into s[kAdamScalars]; false, with the error
+// thrown, when the call has another number of them.
+bool readScalars(napi_env env, const HeapCall& call, unsigned opt, const char* who, float* s);
+
 // A trained tensor from its four descriptor fields (value, mask, slot 0, slot 1, heap offsets)
 // and its element count; false when any of them lies outside the heap or a slot the optimizer
 // needs is missing. `optional` (a bias): an absent value (kNone) gives p = null, n = 0.
@@ -60,6 +77,11 @@ enum DenseField { kW, kWMask, kWSlot0, kWSlot1, kB, kBMask, kBSlot0, kBSlot1, kR
 // resolveParam for the weight and bias of each of L dense layers (fields: kDenseFields per
 // layer), appended to params; false when any is missing or outside the heap.
 bool resolveDense(const Heap& heap, uint32_t L, const uint32_t* dims, const uint32_t* fields, unsigned opt, bool momentum, std::vector<Param>& params);
+
+// A forward pass's dense layers from [W, b, relu] fields (3 per layer): weights, biases (null
+// when absent) and ReLU flags; false when a weight lies outside the heap.
+bool resolveForwardDense(const Heap& heap, uint32_t L, const uint32_t* dims, const uint32_t* fields, std::vector<const float*>& w, std::vector<const float*>& b,
+                         std::vector<bool>& relu);
 
 // Layer by layer: outs[l] = in·W[l] (+ b[l]), ReLU where flagged; in is x, then outs[l - 1].
 // `split`: large products in column parts, run on up to `threads` threads.

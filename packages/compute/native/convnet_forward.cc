@@ -21,7 +21,7 @@ namespace {
 // dims[dense + 1], per dense layer [W, b, relu].
 enum Header { kBatch, kHeight, kWidth, kChannels, kConvs, kDense, kX, kOut, kHeader };
 enum ConvField { kFilters, kPool, kCW, kCB, kConvFields };
-enum ForwardDenseField { kFcW, kFcB, kFcRelu, kFcFields };
+constexpr uint32_t kFcFields = 3;  // per dense layer: W, b, relu (resolveForwardDense)
 
 constexpr uint32_t kSliceImages = 64;
 
@@ -29,14 +29,12 @@ constexpr uint32_t kSliceImages = 64;
 
 // convForward(heap: ArrayBuffer, desc: Uint32Array, threads): the logits [batch, classes] at desc's output offset.
 napi_value ConvForward(napi_env env, napi_callback_info info) {
-  napi_value args[3];
-  Heap heap;
-  unsigned threads;
-  if (!lth::heapThreadsCall(env, info, 3, args, heap, &threads, "lth_sgemm.convForward", "(heap, descriptor, threads)")) return nullptr;
-  const uint32_t* d;
-  size_t descLen;
-  if (!lth::typedArg(env, args[1], napi_uint32_array, &d, &descLen)) return Fail(env, "lth_sgemm.convForward: the descriptor must be a Uint32Array");
-  if (descLen < kHeader) return Fail(env, "lth_sgemm.convForward: descriptor too short");
+  HeapCall call;
+  if (!readHeapCall(env, info, "lth_sgemm.convForward", kHeader, &call, false)) return nullptr;
+  const Heap& heap = call.heap;
+  const unsigned threads = call.threads;
+  const uint32_t* d = call.desc;
+  const size_t descLen = call.descLen;
   const uint32_t B = d[kBatch], H = d[kHeight], W = d[kWidth], C0 = d[kChannels], NC = d[kConvs], L = d[kDense];
   if (B == 0 || B > 65536 || H == 0 || H > 4096 || W == 0 || W > 4096 || C0 == 0 || C0 > 4096 || NC == 0 || NC > 32 || L == 0 || L > 64 ||
       descLen != kHeader + NC * kConvFields + (L + 1) + L * kFcFields)
@@ -51,21 +49,15 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
     return Fail(env, "lth_sgemm.convForward: a convolution's filters, pool or size is out of range");
   if (!lth::widthsOk(dims, L)) return Fail(env, "lth_sgemm.convForward: layer widths must be in 1..2^24");
   if (flatSize != dims[0]) return Fail(env, "lth_sgemm.convForward: the first dense layer's inputs are not the last convolution's outputs");
-  std::vector<const float*> cw(NC), cb(NC), dw(L), db(L);
+  std::vector<const float*> cw(NC), cb(NC), dw, db;
   for (uint32_t k = 0; k < NC; k++) {
     const uint32_t* f = convFields + k * kConvFields;
     cw[k] = heap.at<float>(f[kCW], 9ull * convs[k].ci * convs[k].co);
     cb[k] = f[kCB] == kNone ? nullptr : heap.at<float>(f[kCB], convs[k].co);
     if (!cw[k] || (f[kCB] != kNone && !cb[k])) return Fail(env, "lth_sgemm.convForward: a weight lies outside the heap");
   }
-  std::vector<bool> relu(L);
-  for (uint32_t l = 0; l < L; l++) {
-    const uint32_t* f = denseFields + l * kFcFields;
-    dw[l] = heap.at<float>(f[kFcW], (uint64_t)dims[l] * dims[l + 1]);
-    db[l] = f[kFcB] == kNone ? nullptr : heap.at<float>(f[kFcB], dims[l + 1]);
-    if (!dw[l] || (f[kFcB] != kNone && !db[l])) return Fail(env, "lth_sgemm.convForward: a weight lies outside the heap");
-    relu[l] = f[kFcRelu] != 0;
-  }
+  std::vector<bool> relu;
+  if (!resolveForwardDense(heap, L, dims, denseFields, dw, db, relu)) return Fail(env, "lth_sgemm.convForward: a weight lies outside the heap");
   const float* x = heap.at<float>(d[kX], (uint64_t)B * H * W * C0);
   float* out = heap.at<float>(d[kOut], (uint64_t)B * dims[L]);
   if (!x || !out) return Fail(env, "lth_sgemm.convForward: the batch or the output lies outside the heap");

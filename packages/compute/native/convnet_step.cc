@@ -36,23 +36,17 @@ constexpr uint32_t kGradRows = 8192;
 // conv [filters, pool, W, W mask, W slot 0, W slot 1, b, b mask, b slot 0, b slot 1], then the
 // dense chain's dims and per-layer fields as mlpStep's. Scalars as mlpStep's.
 napi_value ConvStep(napi_env env, napi_callback_info info) {
-  napi_value args[4];
-  Heap heap;
-  unsigned threads;
-  if (!lth::heapThreadsCall(env, info, 4, args, heap, &threads, "lth_sgemm.convStep", "(heap, descriptor, scalars, threads)")) return nullptr;
-  const uint32_t* d;
-  const double* scalarData;
-  size_t descLen, scalarLen;
-  if (!lth::typedArg(env, args[1], napi_uint32_array, &d, &descLen)) return Fail(env, "lth_sgemm.convStep: the descriptor must be a Uint32Array");
-  if (!lth::typedArg(env, args[2], napi_float64_array, &scalarData, &scalarLen)) return Fail(env, "lth_sgemm.convStep: the scalars must be a Float64Array");
-  if (descLen < kHeader) return Fail(env, "lth_sgemm.convStep: descriptor too short");
+  HeapCall call;
+  if (!readHeapCall(env, info, "lth_sgemm.convStep", kHeader, &call)) return nullptr;
+  const Heap& heap = call.heap;
+  const unsigned threads = call.threads;
+  const uint32_t* d = call.desc;
   const uint32_t B = d[kBatch], H = d[kHeight], W = d[kWidth], C0 = d[kChannels], NC = d[kConvs], L = d[kDense], opt = d[kOptimizer];
   if (B == 0 || B > 65536 || H == 0 || H > 4096 || W == 0 || W > 4096 || C0 == 0 || C0 > 4096 || NC == 0 || NC > 32 || L == 0 || L > 64 || opt > kSgd ||
-      descLen != kHeader + NC * kConvFields + (L + 1) + L * kDenseFields)
+      call.descLen != kHeader + NC * kConvFields + (L + 1) + L * kDenseFields)
     return Fail(env, "lth_sgemm.convStep: descriptor size does not match its batch, layers and optimizer");
-  if (scalarLen != (opt == kAdam ? (size_t)kAdamScalars : (size_t)kSgdScalars)) return Fail(env, "lth_sgemm.convStep: wrong number of scalars for the optimizer");
   float s[kAdamScalars];
-  for (size_t i = 0; i < scalarLen; i++) s[i] = static_cast<float>(scalarData[i]);
+  if (!readScalars(env, call, opt, "lth_sgemm.convStep", s)) return nullptr;
   const bool momentum = opt == kSgd && s[kMomentum] > 0;
   const uint32_t* convFields = d + kHeader;
   const uint32_t* dims = convFields + NC * kConvFields;

@@ -27,22 +27,16 @@ enum Header { kBatch, kLayers, kX, kLabels, kOptimizer, kHeader };
 
 // mlpStep(heap: ArrayBuffer, desc: Uint32Array, scalars: Float64Array, threads) -> mean loss of the batch.
 napi_value MlpStep(napi_env env, napi_callback_info info) {
-  napi_value args[4];
-  Heap heap;
-  unsigned threads;
-  if (!lth::heapThreadsCall(env, info, 4, args, heap, &threads, "lth_sgemm.mlpStep", "(heap, descriptor, scalars, threads)")) return nullptr;
-  const uint32_t* d;
-  const double* scalarData;
-  size_t descLen, scalarLen;
-  if (!lth::typedArg(env, args[1], napi_uint32_array, &d, &descLen)) return Fail(env, "lth_sgemm.mlpStep: the descriptor must be a Uint32Array");
-  if (!lth::typedArg(env, args[2], napi_float64_array, &scalarData, &scalarLen)) return Fail(env, "lth_sgemm.mlpStep: the scalars must be a Float64Array");
-  if (descLen < kHeader) return Fail(env, "lth_sgemm.mlpStep: descriptor too short");
+  HeapCall call;
+  if (!readHeapCall(env, info, "lth_sgemm.mlpStep", kHeader, &call)) return nullptr;
+  const Heap& heap = call.heap;
+  const unsigned threads = call.threads;
+  const uint32_t* d = call.desc;
   const uint32_t B = d[kBatch], L = d[kLayers], opt = d[kOptimizer];
-  if (B == 0 || L == 0 || L > 64 || descLen != kHeader + (L + 1) + L * kDenseFields || opt > kSgd)
+  if (B == 0 || L == 0 || L > 64 || call.descLen != kHeader + (L + 1) + L * kDenseFields || opt > kSgd)
     return Fail(env, "lth_sgemm.mlpStep: descriptor size does not match its batch, layers and optimizer");
-  if (scalarLen != (opt == kAdam ? (size_t)kAdamScalars : (size_t)kSgdScalars)) return Fail(env, "lth_sgemm.mlpStep: wrong number of scalars for the optimizer");
   float s[kAdamScalars];
-  for (size_t i = 0; i < scalarLen; i++) s[i] = static_cast<float>(scalarData[i]);
+  if (!readScalars(env, call, opt, "lth_sgemm.mlpStep", s)) return nullptr;
   const uint32_t* dims = d + kHeader;
   const uint32_t* fields = dims + L + 1;
   if (!lth::widthsOk(dims, L)) return Fail(env, "lth_sgemm.mlpStep: layer widths must be in 1..2^24");
@@ -95,14 +89,12 @@ napi_value MlpStep(napi_env env, napi_callback_info info) {
 constexpr uint32_t kSplitRows = 64;
 
 napi_value MlpForward(napi_env env, napi_callback_info info) {
-  napi_value args[3];
-  Heap heap;
-  unsigned threads;
-  if (!lth::heapThreadsCall(env, info, 3, args, heap, &threads, "lth_sgemm.mlpForward", "(heap, descriptor, threads)")) return nullptr;
-  const uint32_t* d;
-  size_t descLen;
-  if (!lth::typedArg(env, args[1], napi_uint32_array, &d, &descLen)) return Fail(env, "lth_sgemm.mlpForward: the descriptor must be a Uint32Array");
-  if (descLen < 4) return Fail(env, "lth_sgemm.mlpForward: descriptor too short");
+  HeapCall call;
+  if (!readHeapCall(env, info, "lth_sgemm.mlpForward", 4, &call, false)) return nullptr;
+  const Heap& heap = call.heap;
+  const unsigned threads = call.threads;
+  const uint32_t* d = call.desc;
+  const size_t descLen = call.descLen;
   const uint32_t B = d[0], L = d[1];
   if (B == 0 || L == 0 || L > 64 || descLen != 4 + (L + 1) + 3 * L) return Fail(env, "lth_sgemm.mlpForward: descriptor size does not match its layers");
   const uint32_t* dims = d + 4;
@@ -111,15 +103,9 @@ napi_value MlpForward(napi_env env, napi_callback_info info) {
   const float* x = heap.at<float>(d[2], (uint64_t)B * dims[0]);
   float* out = heap.at<float>(d[3], (uint64_t)B * dims[L]);
   if (!x || !out) return Fail(env, "lth_sgemm.mlpForward: the batch or the output lies outside the heap");
-  std::vector<const float*> w(L), b(L);
-  std::vector<bool> relu(L);
-  for (uint32_t l = 0; l < L; l++) {
-    const uint32_t* f = fields + 3 * l;
-    w[l] = heap.at<float>(f[0], (uint64_t)dims[l] * dims[l + 1]);
-    b[l] = f[1] == kNone ? nullptr : heap.at<float>(f[1], dims[l + 1]);
-    if (!w[l] || (f[1] != kNone && !b[l])) return Fail(env, "lth_sgemm.mlpForward: a weight lies outside the heap");
-    relu[l] = f[2] != 0;
-  }
+  std::vector<const float*> w, b;
+  std::vector<bool> relu;
+  if (!resolveForwardDense(heap, L, dims, fields, w, b, relu)) return Fail(env, "lth_sgemm.mlpForward: a weight lies outside the heap");
   // Rows [0, half) and [half, B); each half has its own hidden activations.
   const uint32_t half = B >= kSplitRows ? (B / 2 + 7) / 8 * 8 : B;
   static std::vector<std::vector<float>> acts[2];

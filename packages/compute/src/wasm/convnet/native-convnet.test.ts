@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { adamUpdate, createRng, initBackend, setThreads, tf } from '../../index';
+import { maxRelDiff, normalValues } from '../../__tests__/helpers';
+import { adamUpdate, initBackend, setThreads, tf } from '../../index';
 import { NATIVE_ADDON, loadNativeBlas, useNativeBlas } from '../gemm/native';
 import type { DenseChainLayer, NativeStepOptimizer } from '../mlp/native-chain';
 import { nativeConvNetAvailable, nativeConvNetForward, nativeConvNetStep, type ConvNetLayer } from './native-convnet';
@@ -10,20 +11,6 @@ import { nativeConvNetAvailable, nativeConvNetForward, nativeConvNetStep, type C
 const built = existsSync(NATIVE_ADDON);
 if (!built) console.warn(`native conv net not tested: ${NATIVE_ADDON} is not built (npm run build:native -w @lth/compute)`);
 const d = built ? describe : describe.skip;
-
-const rand = (shape: number[], seed: string, scale: number) => {
-  const rng = createRng('test', seed);
-  return Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal() * scale);
-};
-const maxRelDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
-    scale = Math.max(scale, Math.abs(b[i] as number));
-  }
-  return diff / scale;
-};
 
 /**
  * A small Conv-4-shaped net on 10x10x3 images (10 and 5 are not multiples of the 4x4 Winograd
@@ -44,7 +31,7 @@ function net(slots: number, batch = 3, size = 10) {
     );
   const param = (shape: number[], seed: string, scale: number, masked: boolean) => {
     const m = masked ? mask(shape) : undefined;
-    const value = tf.variable(tf.tensor(rand(shape, seed, scale), shape));
+    const value = tf.variable(tf.tensor(normalValues(shape, seed, scale), shape));
     if (m) value.assign(tf.mul(value, m));
     return { value, mask: m, slots: Array.from({ length: slots }, () => tf.variable(tf.zeros(shape))) };
   };
@@ -58,7 +45,7 @@ function net(slots: number, batch = 3, size = 10) {
     { weight: param([flat, 16], 'dw0', Math.sqrt(2 / flat), true), bias: param([16], 'db0', 0.1, false), relu: true },
     { weight: param([16, 5], 'dw1', 0.3, false), bias: param([5], 'db1', 0.1, false), relu: false },
   ];
-  const x = tf.tensor(rand([batch, size, size, 3], 'x', 1), [batch, size, size, 3]);
+  const x = tf.tensor(normalValues([batch, size, size, 3], 'x', 1), [batch, size, size, 3]);
   const y = tf.tensor(
     Int32Array.from({ length: batch }, (_, i) => (i * 2) % 5),
     [batch],
@@ -211,7 +198,7 @@ d('native conv-net step (LTH_NATIVE_BLAS=1)', () => {
 
   test('forward: the tfjs forward within float rounding over 70 images (two slices), one tensor out, the same bytes for any thread budget', () => {
     const n = net(0);
-    const x = tf.tensor(rand([70, 10, 10, 3], 'fx', 1), [70, 10, 10, 3]);
+    const x = tf.tensor(normalValues([70, 10, 10, 3], 'fx', 1), [70, 10, 10, 3]);
     const convs = n.convs.map((l) => ({ weight: l.weight.value, bias: l.bias!.value, pool: l.pool }));
     const dense = n.dense.map((l) => ({ weight: l.weight.value, bias: l.bias!.value, relu: l.relu }));
     useNativeBlas(false);
@@ -252,39 +239,9 @@ d('native conv-net step (LTH_NATIVE_BLAS=1)', () => {
     const addon = loadNativeBlas();
     const heap = new ArrayBuffer(1024);
     const none = 0xffffffff;
-    const desc = (co: number, w: number) =>
-      Uint32Array.from([
-        1,
-        2,
-        2,
-        1,
-        1,
-        1,
-        0,
-        16,
-        1,
-        co,
-        0,
-        w,
-        none,
-        none,
-        none,
-        none,
-        none,
-        none,
-        none,
-        4 * co,
-        2,
-        0,
-        none,
-        none,
-        none,
-        none,
-        none,
-        none,
-        none,
-        0,
-      ]);
+    const absent = (n: number) => Array<number>(n).fill(none);
+    // [batch 1, 2x2x1, 1 conv, 1 dense, x, labels, SGD], conv [co, no pool, W, 7 absent], dims [4 co, 2], dense [W, 7 absent, no ReLU].
+    const desc = (co: number, w: number) => Uint32Array.from([1, 2, 2, 1, 1, 1, 0, 16, 1, co, 0, w, ...absent(7), 4 * co, 2, 0, ...absent(7), 0]);
     expect(() => addon.convStep!(heap, desc(2, 32), Float64Array.from([0.1, 0, 0, 0]), 1)).not.toThrow();
     expect(() => addon.convStep!(heap, desc(2, 1 << 20), Float64Array.from([0.1, 0, 0, 0]), 1)).toThrow(/lies outside the heap/);
     expect(() => addon.convStep!(heap, desc(0, 32), Float64Array.from([0.1, 0, 0, 0]), 1)).toThrow(/filters, pool or size is out of range/);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { maxRelDiff, normalValues } from '../../__tests__/helpers';
 import { adamUpdate, createRng, initBackend, setThreads, tf } from '../../index';
 import { NATIVE_ADDON, loadNativeBlas, useNativeBlas } from '../gemm/native';
 import { nativeDenseAvailable, nativeDenseForward, nativeDenseStep, type DenseChainLayer, type NativeStepOptimizer } from './native-chain';
@@ -9,19 +10,7 @@ const built = existsSync(NATIVE_ADDON);
 if (!built) console.warn(`native dense chain not tested: ${NATIVE_ADDON} is not built (npm run build:native -w @lth/compute)`);
 const d = built ? describe : describe.skip;
 
-const rand = (shape: number[], seed: string, scale = 0.3) => {
-  const rng = createRng('test', seed);
-  return Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal() * scale);
-};
-const maxRelDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
-    scale = Math.max(scale, Math.abs(b[i] as number));
-  }
-  return diff / scale;
-};
+const rand = (shape: number[], seed: string, scale = 0.3) => normalValues(shape, seed, scale);
 
 /** LeNet-like chain 12 -> 8 -> 5 -> 3 with Adam slots, biases, and a mask on the first weight. */
 function chain(opts: { masked: boolean; slots: number }) {
