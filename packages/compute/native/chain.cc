@@ -231,6 +231,30 @@ void denseBackward(uint32_t B, uint32_t L, const uint32_t* dims, const float* x,
   }
 }
 
+float denseChainGradients(uint32_t B, uint32_t L, const uint32_t* dims, const uint32_t* fields, const float* x, const int32_t* labels, const Param* params,
+                          std::vector<float>* grads, float* dx, unsigned threads) {
+  // acts[l] is layer l's input for l >= 1, acts[L] the logits. Fresh megabytes every step cost
+  // page faults and zeroing, hence static (only the JS thread calls the addon's steps).
+  static std::vector<std::vector<float>> acts;
+  static std::vector<float> dz;
+  acts.resize(L + 1);
+  for (uint32_t l = 1; l <= L; l++) acts[l].resize((size_t)B * dims[l]);
+  std::vector<bool> relu(L);
+  std::vector<const float*> w(L), b(L);
+  std::vector<float*> outs(L);
+  for (uint32_t l = 0; l < L; l++) {
+    w[l] = params[2 * l].p;
+    b[l] = params[2 * l + 1].p;
+    relu[l] = fields[l * kDenseFields + kRelu] != 0;
+    outs[l] = acts[l + 1].data();
+  }
+  denseForward(B, L, dims, x, w.data(), b.data(), relu, outs.data(), true, threads);
+  dz.resize((size_t)B * dims[L]);
+  const float lossSum = softmaxLoss(B, dims[L], acts[L].data(), labels, dz.data());
+  denseBackward(B, L, dims, x, acts, relu, params, dz, grads, dx, threads);
+  return lossSum;
+}
+
 void update(const std::vector<Param>& params, const std::vector<std::vector<float>>& grads, unsigned opt, const float* s, unsigned threads) {
   // Elementwise, in chunks: any chunking gives the same values.
   constexpr uint64_t kChunk = 1 << 16;

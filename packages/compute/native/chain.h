@@ -98,6 +98,13 @@ float softmaxLoss(uint32_t B, uint32_t C, const float* z, const int32_t* labels,
 void denseBackward(uint32_t B, uint32_t L, const uint32_t* dims, const float* x, const std::vector<std::vector<float>>& acts, const std::vector<bool>& relu,
                    const Param* params, std::vector<float>& up, std::vector<float>* grads, float* dx, unsigned threads);
 
+// The dense chain's part of a step on x [B, dims[0]]: forward (ReLU per fields' kRelu), mean
+// softmax cross-entropy against labels, backward into grads[2l], grads[2l + 1] (params: weight
+// and bias per layer) and, with dx, x's gradient. Returns the sum of the labels'
+// log-probabilities (the loss is -sum / B). Its activations persist across calls.
+float denseChainGradients(uint32_t B, uint32_t L, const uint32_t* dims, const uint32_t* fields, const float* x, const int32_t* labels, const Param* params,
+                          std::vector<float>* grads, float* dx, unsigned threads);
+
 // The masked Adam or SGD update of every param with n > 0 from its gradient, in chunks.
 void update(const std::vector<Param>& params, const std::vector<std::vector<float>>& grads, unsigned opt, const float* s, unsigned threads);
 

@@ -144,24 +144,26 @@ bool shapes(uint32_t B, uint32_t H, uint32_t W, uint32_t C0, uint32_t NC, const 
   return true;
 }
 
-bool reserveForward(uint32_t B, std::vector<Conv>& convs, Buffers& buf) {
+bool reserveForward(uint32_t B, std::vector<Conv>& convs, Buffers& buf, bool keepV) {
   for (size_t k = 0; k < convs.size(); k++) {
     Conv& cv = convs[k];
     const uint64_t rows = (uint64_t)B * cv.H * cv.W, T = wino::tilesOf(B, cv.H, cv.W).T, ci = cv.ci, co = cv.co;
     if (!cv.a.get(rows * co) || (cv.pool && !cv.pooled.get((uint64_t)B * (cv.H / 2) * (cv.W / 2) * co))) return false;
-    if (k == 0 ? !buf.patches.get(rows * 9 * ci) : !cv.V.get(wino::kPoints * T * ci) || !buf.U.get(wino::kPoints * ci * co) || !buf.M.get(wino::kPoints * T * co))
+    if (k == 0 ? !buf.patches.get(rows * 9 * ci)
+               : (keepV && !cv.V.get(wino::kPoints * T * ci)) || !buf.U.get(wino::kPoints * ci * co) || !buf.M.get(wino::kPoints * T * (co + (keepV ? 0 : ci))))
       return false;
   }
   return true;
 }
 
-const float* forward(uint32_t B, const float* x, std::vector<Conv>& convs, const float* const* w, const float* const* b, Buffers& buf, unsigned threads) {
+const float* forward(uint32_t B, const float* x, std::vector<Conv>& convs, const float* const* w, const float* const* b, Buffers& buf, bool keepV,
+                     unsigned threads) {
   Tasks tasks;
+  const float* in = x;  // this layer's input: x, then the previous layer's (pooled) output
   for (size_t k = 0; k < convs.size(); k++) {
     Conv& cv = convs[k];
-    cv.in = k == 0 ? x : (convs[k - 1].pool ? convs[k - 1].pooled.data() : convs[k - 1].a.data());
     const uint32_t rows = B * cv.H * cv.W, ci = cv.ci, co = cv.co, Hh = cv.H, Ww = cv.W;
-    const float *wk = w[k], *bk = b[k], *in = cv.in;
+    const float *wk = w[k], *bk = b[k];
     float* a = cv.a.data();
     if (k == 0) {
       const uint32_t K = 9 * ci;
@@ -176,7 +178,7 @@ const float* forward(uint32_t B, const float* x, std::vector<Conv>& convs, const
       const wino::Tiles t = wino::tilesOf(B, Hh, Ww);
       float* Up = buf.U.data();
       wino::filterTransform(wk, ci, co, false, Up);
-      winogradBlocks(tasks, t, ci, co, in, Up, bk, true, a, cv.V.data(), buf.M.data());
+      winogradBlocks(tasks, t, ci, co, in, Up, bk, true, a, keepV ? cv.V.data() : nullptr, buf.M.data());
       tasks.run(threads);
     }
     if (cv.pool) {
@@ -184,9 +186,9 @@ const float* forward(uint32_t B, const float* x, std::vector<Conv>& convs, const
       chunks(tasks, B, 1, [=](uint32_t b0, uint32_t b1) { maxPool(a, Hh, Ww, co, p, b0, b1); });
       tasks.run(threads);
     }
+    in = cv.pool ? cv.pooled.data() : a;
   }
-  const Conv& last = convs.back();
-  return last.pool ? last.pooled.data() : last.a.data();
+  return in;
 }
 
 }  // namespace convnet

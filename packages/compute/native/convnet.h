@@ -20,15 +20,15 @@ constexpr uint32_t kTileChunk = 64;   // Winograd tiles per task
 struct Conv {
   uint32_t H, W, ci, co;  // input (= output) size and channels
   bool pool;
-  const float* in;  // the input: x or the previous layer's (pooled) output
   Scratch a;        // ReLU(conv(in) + b), [B, H, W, co]
   Scratch pooled;   // a max-pooled, [B, H/2, W/2, co]
-  Scratch V;        // Winograd: the input's transform, kept for the filter gradient
+  Scratch V;        // Winograd: the input's transform, kept for the filter gradient (a step)
   Scratch dz;       // the gradient of conv(in) + b
   Scratch gin;      // the gradient of in (not for the first layer)
 };
 
-// Scratch shared by the layers of one pass.
+// Scratch shared by the layers of one pass: im2col patches, a filter's transform, the Winograd
+// blocks' transform-domain data (winogradBlocks' scratch).
 struct Buffers {
   Scratch patches, U, M;
 };
@@ -37,12 +37,15 @@ struct Buffers {
 // false when a size is out of range. *flat: the last one's outputs per image.
 bool shapes(uint32_t B, uint32_t H, uint32_t W, uint32_t C0, uint32_t NC, const uint32_t* fields, uint32_t stride, std::vector<Conv>& convs, uint64_t* flat);
 
-// Allocates what forward() writes for a batch of B; false when memory ran out.
-bool reserveForward(uint32_t B, std::vector<Conv>& convs, Buffers& buf);
+// Allocates what forward() writes for a batch of B (with keepV as forward's); false when memory ran out.
+bool reserveForward(uint32_t B, std::vector<Conv>& convs, Buffers& buf, bool keepV);
 
 // The forward pass of x [B, H, W, C0] through the convolutions (weights w[k] HWIO, biases b[k]
-// or null); returns the last one's (pooled) output, [B, flat].
-const float* forward(uint32_t B, const float* x, std::vector<Conv>& convs, const float* const* w, const float* const* b, Buffers& buf, unsigned threads);
+// or null); returns the last one's (pooled) output, [B, flat]. keepV: each Winograd layer's
+// input transform is kept in its V for the filter gradient (a step); else it stays in the
+// blocks' scratch (an evaluation).
+const float* forward(uint32_t B, const float* x, std::vector<Conv>& convs, const float* const* w, const float* const* b, Buffers& buf, bool keepV,
+                     unsigned threads);
 
 // Tasks for y [B, H, W, co] = the Winograd convolution of x [B, H, W, ci] by the transformed
 // filter U (+ bias, then ReLU when `relu`), kTileChunk tiles a task: each task transforms its

@@ -65,11 +65,11 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
   static std::vector<std::vector<float>> acts;
   acts.resize(L);
   for (uint32_t l = 0; l + 1 < L; l++) acts[l].resize((size_t)slice * dims[l + 1]);
-  if (!convnet::reserveForward(slice, convs, buf)) return Fail(env, "lth_sgemm.convForward: out of memory for the pass's buffers");
+  if (!convnet::reserveForward(slice, convs, buf, false)) return Fail(env, "lth_sgemm.convForward: out of memory for the pass's buffers");
   const size_t image = (size_t)H * W * C0;
   for (uint32_t b0 = 0; b0 < B; b0 += slice) {
     const uint32_t n = B - b0 < slice ? B - b0 : slice;
-    const float* flat = convnet::forward(n, x + b0 * image, convs, cw.data(), cb.data(), buf, threads);
+    const float* flat = convnet::forward(n, x + b0 * image, convs, cw.data(), cb.data(), buf, false, threads);
     std::vector<float*> outs(L);
     for (uint32_t l = 0; l < L; l++) outs[l] = l + 1 < L ? acts[l].data() : out + (size_t)b0 * dims[L];
     denseForward(n, L, dims, flat, dw.data(), db.data(), relu, outs.data(), true, threads);

@@ -80,7 +80,7 @@ napi_value ConvStep(napi_env env, napi_callback_info info) {
   // Every buffer before anything is written: running out of memory leaves the weights as they were.
   static convnet::Buffers buf;
   static Scratch Z, V2, dU, gFlat, firstPartial;
-  bool memory = convnet::reserveForward(B, convs, buf) && gFlat.get((size_t)B * dims[0]);
+  bool memory = convnet::reserveForward(B, convs, buf, true) && gFlat.get((size_t)B * dims[0]);
   for (uint32_t k = 0; k < NC && memory; k++) {
     Conv& cv = convs[k];
     const uint64_t rows = (uint64_t)B * cv.H * cv.W, T = wino::tilesOf(B, cv.H, cv.W).T, ci = cv.ci, co = cv.co;
@@ -91,45 +91,26 @@ napi_value ConvStep(napi_env env, napi_callback_info info) {
   }
   if (!memory) return Fail(env, "lth_sgemm.convStep: out of memory for the step's buffers");
 
-  // Forward. Scratch persists across calls (only the JS thread calls this).
-  const float* flat;
-  static std::vector<float> lossGrad;
-  static std::vector<std::vector<float>> acts, grads;
-  Tasks tasks;
-  {
-    std::vector<const float*> w(NC), b(NC);
-    for (uint32_t k = 0; k < NC; k++) w[k] = params[2 * k].p, b[k] = params[2 * k + 1].p;
-    flat = convnet::forward(B, x, convs, w.data(), b.data(), buf, threads);
-  }
-  // The dense chain: forward, loss, backward down to its input's gradient g.
-  acts.resize(L + 1);
-  for (uint32_t l = 1; l <= L; l++) acts[l].resize((size_t)B * dims[l]);
-  std::vector<bool> relu(L);
-  {
-    std::vector<const float*> wd(L), bd(L);
-    std::vector<float*> outs(L);
-    for (uint32_t l = 0; l < L; l++) {
-      wd[l] = params[2 * (NC + l)].p;
-      bd[l] = params[2 * (NC + l) + 1].p;
-      relu[l] = denseFields[l * kDenseFields + kRelu] != 0;
-      outs[l] = acts[l + 1].data();
-    }
-    denseForward(B, L, dims, flat, wd.data(), bd.data(), relu, outs.data(), true, threads);
-  }
-  lossGrad.resize((size_t)B * C);
-  const float lossSum = softmaxLoss(B, C, acts[L].data(), labels, lossGrad.data());
+  // Forward through the convolutions, then the dense chain's forward, loss and backward down to
+  // g, the gradient of the last convolution's (pooled) output. Scratch persists across calls
+  // (only the JS thread calls this).
+  static std::vector<std::vector<float>> grads;
   grads.resize(params.size());
-  const float* g = gFlat.get((size_t)B * dims[0]);
-  denseBackward(B, L, dims, flat, acts, relu, params.data() + 2 * NC, lossGrad, grads.data() + 2 * NC, gFlat.data(), threads);
+  std::vector<const float*> w(NC), b(NC);
+  for (uint32_t k = 0; k < NC; k++) w[k] = params[2 * k].p, b[k] = params[2 * k + 1].p;
+  const float* flat = convnet::forward(B, x, convs, w.data(), b.data(), buf, true, threads);
+  float* g = gFlat.data();
+  const float lossSum = denseChainGradients(B, L, dims, denseFields, flat, labels, params.data() + 2 * NC, grads.data() + 2 * NC, g, threads);
 
   // Back through the convolutions: g is the gradient of conv k's (pooled) output.
+  Tasks tasks;
   for (uint32_t k = NC; k-- > 0;) {
     Conv& cv = convs[k];
     const uint32_t rows = B * cv.H * cv.W, ci = cv.ci, co = cv.co, Hh = cv.H, Ww = cv.W;
     float* dzp = cv.dz.get((size_t)rows * co);
-    const float *a = cv.a.data(), *gp = g;
+    const float* a = cv.a.data();
     const bool pool = cv.pool;
-    convnet::chunks(tasks, B, 1, [=](uint32_t b0, uint32_t b1) { convnet::poolReluBackward(a, gp, Hh, Ww, co, pool, dzp, b0, b1); });
+    convnet::chunks(tasks, B, 1, [=](uint32_t b0, uint32_t b1) { convnet::poolReluBackward(a, g, Hh, Ww, co, pool, dzp, b0, b1); });
     tasks.run(threads);
     std::vector<float>& gw = grads[2 * k];
     gw.resize((size_t)9 * ci * co);
@@ -183,7 +164,6 @@ napi_value ConvStep(napi_env env, napi_callback_info info) {
   }
 
   update(params, grads, opt, s, threads);
- 
   napi_value result;
   napi_create_double(env, -static_cast<double>(lossSum / static_cast<float>(B)), &result);
   return result;

@@ -52,29 +52,9 @@ napi_value MlpStep(napi_env env, napi_callback_info info) {
   const bool momentum = opt == kSgd && s[kMomentum] > 0;
   if (!resolveDense(heap, L, dims, fields, opt, momentum, params)) return Fail(env, "lth_sgemm.mlpStep: a parameter, mask or optimizer slot lies outside the heap");
 
-  // Forward: acts[l] is layer l's input (acts[0] = x), acts[L] the logits. The scratch buffers
-  // persist across calls (only the JS thread calls this): fresh megabytes every step cost page
-  // faults and zeroing.
-  static std::vector<std::vector<float>> acts, grads;
-  static std::vector<float> dz;
-  acts.resize(L + 1);
-  for (uint32_t l = 1; l <= L; l++) acts[l].resize((size_t)B * dims[l]);
-  std::vector<bool> relu(L);
-  {
-    std::vector<const float*> w(L), b(L);
-    std::vector<float*> outs(L);
-    for (uint32_t l = 0; l < L; l++) {
-      w[l] = params[2 * l].p;
-      b[l] = params[2 * l + 1].p;
-      relu[l] = fields[l * kDenseFields + kRelu] != 0;
-      outs[l] = acts[l + 1].data();
-    }
-    denseForward(B, L, dims, x, w.data(), b.data(), relu, outs.data(), true, threads);
-  }
-  dz.resize((size_t)B * C);
-  const float lossSum = softmaxLoss(B, C, acts[L].data(), labels, dz.data());
+  static std::vector<std::vector<float>> grads;
   grads.resize(params.size());
-  denseBackward(B, L, dims, x, acts, relu, params.data(), dz, grads.data(), nullptr, threads);
+  const float lossSum = denseChainGradients(B, L, dims, fields, x, labels, params.data(), grads.data(), nullptr, threads);
   update(params, grads, opt, s, threads);
   napi_value result;
   napi_create_double(env, -static_cast<double>(lossSum / static_cast<float>(B)), &result);

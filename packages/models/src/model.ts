@@ -201,28 +201,30 @@ export function createModel(bundle: WeightBundle): Model {
    * per batch. Not while layers run sparse: their kernels are the faster forward there.
    */
   function nativeChainInference(): Inference | null {
-    if (sparse.size > 0) return null;
-    const dense = nativeDenseAvailable() ? denseChain(spec.layers) : null;
-    const conv = !dense && nativeConvNetAvailable() ? convChain(spec.layers) : null;
-    const fc = (steps: DenseChainStep[]) => steps.map((l) => ({ weight: get(l.weight), bias: l.bias ? get(l.bias) : undefined, relu: l.relu }));
-    let forward: ((x: tf.Tensor4D) => tf.Tensor2D) | null = null;
-    if (dense) {
-      const layers = fc(dense);
-      forward = (x) => nativeDenseForward(x, layers);
-    } else if (conv) {
-      const convs = conv.convs.map((c) => ({ weight: get(c.weight), bias: c.bias ? get(c.bias) : undefined, pool: c.pool }));
-      const layers = fc(conv.dense);
-      forward = (x) => nativeConvNetForward(x, convs, layers);
-    }
+    const forward = sparse.size > 0 ? null : nativeForward();
     if (!forward) return null;
-    const run = forward;
     return {
       apply(x) {
         checkInput(x);
-        return run(x);
+        return forward(x);
       },
       dispose() {},
     };
+  }
+
+  /** The model's forward pass as one native call, or null where neither native chain fits. */
+  function nativeForward(): ((x: tf.Tensor4D) => tf.Tensor2D) | null {
+    const fc = (steps: DenseChainStep[]) => steps.map((l) => ({ weight: get(l.weight), bias: l.bias ? get(l.bias) : undefined, relu: l.relu }));
+    const dense = nativeDenseAvailable() ? denseChain(spec.layers) : null;
+    if (dense) {
+      const layers = fc(dense);
+      return (x) => nativeDenseForward(x, layers);
+    }
+    const conv = nativeConvNetAvailable() ? convChain(spec.layers) : null;
+    if (!conv) return null;
+    const convs = conv.convs.map((c) => ({ weight: get(c.weight), bias: c.bias ? get(c.bias) : undefined, pool: c.pool }));
+    const layers = fc(conv.dense);
+    return (x) => nativeConvNetForward(x, convs, layers);
   }
 
   function checkInput(x: tf.Tensor4D): void {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { nativeSgemm, type NativeSgemm } from '../gemm/native';
+import { nativeFunction } from '../gemm/native';
 import { chainDims, optimizerScalars, ownData, paramFields, type DenseChainLayer, type DenseChainParam, type NativeStepOptimizer } from '../mlp/native-chain';
 import { heapBuffer, heapOffset, type WasmHeap } from '../native-heap';
 import { threadCount } from '../threads/settings';
@@ -31,14 +31,9 @@ const CONV_FIELDS = 10;
 const DENSE_FIELDS = 9;
 const FORWARD_HEADER = 8;
 
-function convStepFunction(): NonNullable<NativeSgemm['convStep']> | null {
-  const addon = nativeSgemm();
-  return addon && typeof addon.convStep === 'function' ? addon.convStep.bind(addon) : null;
-}
-
 /** Whether the native conv-net step and forward can run here: native products on, the wasm backend, an addon that has them. */
 export function nativeConvNetAvailable(): boolean {
-  return tf.getBackend() === 'wasm' && convStepFunction() !== null && typeof nativeSgemm()?.convForward === 'function';
+  return tf.getBackend() === 'wasm' && nativeFunction('convStep') !== null && nativeFunction('convForward') !== null;
 }
 
 /** A convolution as the forward pass takes it (plain tensors). */
@@ -75,7 +70,7 @@ export function nativeConvNetForward(
   convs: readonly ConvShapeLayer[],
   dense: readonly { weight: tf.Tensor; bias?: tf.Tensor | undefined; relu: boolean }[],
 ): tf.Tensor2D {
-  const forward = nativeSgemm()?.convForward;
+  const forward = nativeFunction('convForward');
   if (!forward || tf.getBackend() !== 'wasm') throw new Error('nativeConvNetForward: needs LTH_NATIVE_BLAS=1, the built addon and the wasm backend');
   const [batch, height, width, channels] = imageShape(x, 'nativeConvNetForward');
   const dims = chainDims(batch, convFeatures(height, width, channels, convs, 'nativeConvNetForward'), dense, 'nativeConvNetForward');
@@ -90,7 +85,7 @@ export function nativeConvNetForward(
   const out = backend.makeOutput([batch, dims[dims.length - 1]!], 'float32');
   try {
     desc[7] = heapOffset(backend, out);
-    forward.call(nativeSgemm(), heapBuffer(backend), desc, threadCount());
+    forward(heapBuffer(backend), desc, threadCount());
   } catch (err) {
     tf.backend().disposeData(out.dataId);
     throw err;
@@ -111,7 +106,7 @@ export function nativeConvNetStep(
   dense: readonly DenseChainLayer[],
   opt: NativeStepOptimizer,
 ): number {
-  const step = convStepFunction();
+  const step = nativeFunction('convStep');
   if (!step || tf.getBackend() !== 'wasm') throw new Error('nativeConvNetStep: needs LTH_NATIVE_BLAS=1, the built addon and the wasm backend');
   const [batch, height, width, channels] = imageShape(x, 'nativeConvNetStep');
   if (labels.dtype !== 'int32' || labels.shape.join() !== String(batch))

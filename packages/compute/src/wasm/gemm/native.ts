@@ -39,6 +39,16 @@ export interface NativeSgemm {
   normalizeRows?(images: Uint8Array, rows: Int32Array, size: number, channels: number, lut: Float32Array, out: Float32Array): void;
 }
 
+/** The addon's whole-step and forward functions, which addons built before them lack. */
+type NativeStepFunction = 'mlpStep' | 'mlpForward' | 'convStep' | 'convForward';
+
+/** The addon's function `name`, bound to it, where native products are on and the addon has it; else null. */
+export function nativeFunction<K extends NativeStepFunction>(name: K): NonNullable<NativeSgemm[K]> | null {
+  const addon = nativeSgemm();
+  const f = addon?.[name];
+  return addon && typeof f === 'function' ? (f.bind(addon) as NonNullable<NativeSgemm[K]>) : null;
+}
+
 /** Where `npm run build:native` puts the addon (from dist/wasm/gemm or src/wasm/gemm alike). */
 export const NATIVE_ADDON = join(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'lth_sgemm.node');
 

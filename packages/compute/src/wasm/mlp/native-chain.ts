@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { nativeSgemm, type NativeSgemm } from '../gemm/native';
+import { nativeFunction } from '../gemm/native';
 import { threadCount } from '../threads/settings';
 import { heapBuffer, heapOffset, type WasmHeap } from '../native-heap';
 
@@ -38,14 +38,9 @@ export type NativeStepOptimizer =
 const HEADER = 5;
 const LAYER_FIELDS = 9;
 
-function mlpStepFunction(): NonNullable<NativeSgemm['mlpStep']> | null {
-  const addon = nativeSgemm();
-  return addon && typeof addon.mlpStep === 'function' ? addon.mlpStep.bind(addon) : null;
-}
-
 /** Whether the native dense chain can run here: native products on, the wasm backend, an addon that has it. */
 export function nativeDenseAvailable(): boolean {
-  return tf.getBackend() === 'wasm' && mlpStepFunction() !== null && typeof nativeSgemm()?.mlpForward === 'function';
+  return tf.getBackend() === 'wasm' && nativeFunction('mlpStep') !== null && nativeFunction('mlpForward') !== null;
 }
 
 /** The layers' widths: the features per row of a batch of `batch` rows, then each layer's units; checked to chain. */
@@ -66,7 +61,7 @@ const rowFeatures = (x: tf.Tensor) => ((x.shape[0] ?? 0) > 0 ? x.size / x.shape[
 
 /** The eval-mode logits [batch, classes] of x (float32 [batch, ...], rows flattening to the first layer's inputs). */
 export function nativeDenseForward(x: tf.Tensor, layers: readonly { weight: tf.Tensor; bias?: tf.Tensor | undefined; relu: boolean }[]): tf.Tensor2D {
-  const forward = nativeSgemm()?.mlpForward;
+  const forward = nativeFunction('mlpForward');
   if (!forward || tf.getBackend() !== 'wasm') throw new Error('nativeDenseForward: needs LTH_NATIVE_BLAS=1, the built addon and the wasm backend');
   const dims = chainDims(x.shape[0] ?? 0, rowFeatures(x), layers, 'nativeDenseForward');
   const backend = tf.backend() as unknown as WasmHeap;
@@ -79,7 +74,7 @@ export function nativeDenseForward(x: tf.Tensor, layers: readonly { weight: tf.T
   const out = backend.makeOutput([batch, dims[dims.length - 1]!], 'float32');
   try {
     desc[3] = heapOffset(backend, out);
-    forward.call(nativeSgemm(), heapBuffer(backend), desc, threadCount());
+    forward(heapBuffer(backend), desc, threadCount());
   } catch (err) {
     tf.backend().disposeData(out.dataId);
     throw err;
@@ -94,7 +89,7 @@ export function nativeDenseForward(x: tf.Tensor, layers: readonly { weight: tf.T
  * not chain or tensors not on the wasm heap.
  */
 export function nativeDenseStep(x: tf.Tensor, labels: tf.Tensor, layers: readonly DenseChainLayer[], opt: NativeStepOptimizer): number {
-  const step = mlpStepFunction();
+  const step = nativeFunction('mlpStep');
   if (!step || tf.getBackend() !== 'wasm') throw new Error('nativeDenseStep: needs LTH_NATIVE_BLAS=1, the built addon and the wasm backend');
   const dims = chainDims(
     x.shape[0] ?? 0,
